@@ -1,0 +1,17 @@
+/**
+ * deckcast's protocol layer: the wire model, its XML codec, validation, the shared
+ * reducer and the text fallback. Pure: no I/O, clocks or randomness; runs in browsers.
+ * docs/protocol.md is the normative description.
+ */
+
+export * from "./types.ts";
+export { ERRORS, isErrorCode, type ErrorCode, type ErrorSpec, type StanzaErrorType } from "./errors.ts";
+export { LIMITS, NS } from "./namespaces.ts";
+export { decodeBundle, decodeState, encodeBundle, encodeState } from "./codec.ts";
+export { EVENT_TYPES, isEventType, validateBundle, validateEvent } from "./validate.ts";
+export { apply, applyBundle, initialState } from "./reducer.ts";
+export { fallbackBody } from "./fallback.ts";
+export { parseXml, tryParseXml } from "./parse.ts";
+export { decodeBase64, encodeBase64 } from "./base64.ts";
+export { fail, ok } from "./result.ts";
+export * from "./stanza-error.ts";

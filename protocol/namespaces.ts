@@ -1,0 +1,52 @@
+/**
+ * XML namespaces deckcast speaks, and the protocol's size limits.
+ *
+ * The limits are the defaults every reader enforces (validate.ts); docs/protocol.md §Limits
+ * lists them. They bound what one bundle can make a follower allocate or draw.
+ */
+
+export const NS = {
+  /** deckcast payloads: <bundle>, <state> and their children. */
+  deckcast: "urn:deckcast:0",
+  /** Application-specific error conditions (docs/protocol.md §Errors). */
+  errors: "urn:deckcast:errors:0",
+  /** XEP-0428 Fallback Indication. */
+  fallback: "urn:xmpp:fallback:0",
+  /** XEP-0334 Message Processing Hints. */
+  hints: "urn:xmpp:hints",
+  /** XEP-0045 Multi-User Chat. */
+  muc: "http://jabber.org/protocol/muc",
+  mucUser: "http://jabber.org/protocol/muc#user",
+  mucOwner: "http://jabber.org/protocol/muc#owner",
+  /** XEP-0004 Data Forms. */
+  dataForms: "jabber:x:data",
+  /** RFC 6120 stanza error conditions. */
+  stanzas: "urn:ietf:params:xml:ns:xmpp-stanzas",
+  /** XEP-0363 HTTP File Upload. */
+  upload: "urn:xmpp:http:upload:0",
+} as const;
+
+export const LIMITS = {
+  /** Events in one bundle. */
+  maxEventsPerBundle: 500,
+  /** Numbers in one stroke's points (x and y count separately: 10000 points). */
+  maxPointNumbers: 20000,
+  /** Bytes of Ogg Opus audio in one bundle (before base64). */
+  maxAudioBytes: 65536,
+  /** Characters (code points) in a session or deck title. */
+  maxTitle: 200,
+  /** Characters (code points) in an occupant nick. */
+  maxNick: 64,
+  /** Characters in a stroke id ([A-Za-z0-9_-]). */
+  maxStrokeId: 32,
+  /** Characters in a bundle id ([A-Za-z0-9_-]). */
+  maxBundleId: 64,
+  /** Pages in a deck; also the highest page number any event may name. */
+  maxPages: 500,
+  /** Stroke ids in one ink-erase event. */
+  maxErasedStrokes: 1000,
+  /** Characters (code points) in a recording failure reason. */
+  maxReason: 200,
+  /** Line width of a stroke, in ink units. */
+  maxWidth: 1000,
+} as const;
