@@ -1,0 +1,47 @@
+/**
+ * Late joiners and gap filling: <state/> returns the room as it is now; <range/> returns
+ * archived bundles by sequence number. docs/protocol.md §Join late, §Fill a gap.
+ */
+import xml from "@xmpp/xml";
+import { encodeBundle, encodeState } from "../../../protocol/codec.ts";
+import { NS } from "../../../protocol/namespaces.ts";
+import { encodeError } from "../../../protocol/stanza-error.ts";
+import type { ComponentLink } from "../link.ts";
+import type { Meetings } from "../meetings.ts";
+
+/** A range reply stops after this many bundles or characters; the client asks again from `to`+1. */
+export const RANGE_MAX_BUNDLES = 200;
+export const RANGE_MAX_CHARS = 192 * 1024;
+
+export function setupCatchUp({ link, meetings }: { link: ComponentLink; meetings: Meetings }) {
+  link.onIq("get", NS.deckcast, "state", (req) => {
+    const m = meetings.get(req.local);
+    if (!m) return encodeError("unknown-room");
+    return encodeState(m.state);
+  });
+
+  link.onIq("get", NS.deckcast, "range", async (req) => {
+    const m = meetings.get(req.local);
+    if (!m) return encodeError("unknown-room");
+    const last = m.archive.journal.lastSeq;
+    const from = Number(req.element.attrs.from);
+    const to = req.element.attrs.to === undefined ? last : Number(req.element.attrs.to);
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < from) {
+      return encodeError("out-of-range", "from and to must be whole numbers with 1 ≤ from ≤ to.");
+    }
+    if (from > last) return encodeError("out-of-range", `The room's last sequence number is ${last}.`);
+    const bundles = await m.archive.journal.read(from, Math.min(to, from + RANGE_MAX_BUNDLES - 1));
+    const reply = xml("range", { xmlns: NS.deckcast, from: String(from), last: String(last) });
+    let chars = 0;
+    let served = from - 1;
+    for (const b of bundles) {
+      const el = encodeBundle(b);
+      chars += el.toString().length;
+      if (chars > RANGE_MAX_CHARS && served >= from) break;
+      reply.append(el);
+      served = b.seq;
+    }
+    reply.attrs.to = String(served);
+    return reply;
+  });
+}

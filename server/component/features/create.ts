@@ -1,0 +1,38 @@
+/**
+ * <create/>: an account (not a guest) asks the component for a new meeting.
+ * docs/protocol.md §Create a meeting.
+ */
+import xml from "@xmpp/xml";
+import type { Logger } from "pino";
+import { NS, LIMITS } from "../../../protocol/namespaces.ts";
+import { encodeError } from "../../../protocol/stanza-error.ts";
+import type { ComponentLink } from "../link.ts";
+import type { Domains, Lifecycle } from "../lifecycle.ts";
+import { bareJid } from "../muc.ts";
+
+export function setupCreate({ link, lifecycle, domains, log }: { link: ComponentLink; lifecycle: Lifecycle; domains: Domains; log: Logger }) {
+  link.onIq("set", NS.deckcast, "create", async (req) => {
+    if (req.local !== "") return encodeError("bad-request", `send <create/> to ${domains.component}`);
+    const bare = bareJid(req.from);
+    if (bare.slice(bare.indexOf("@") + 1) !== domains.accounts) return encodeError("guest-not-allowed");
+    const title = (req.element.getChildText("title") ?? "").trim() || "Untitled meeting";
+    if (title.length > LIMITS.maxTitle) return encodeError("bad-request", `the title is longer than ${LIMITS.maxTitle} characters`);
+    const nick = String(req.element.attrs.nick ?? "").trim() || bare.slice(0, bare.indexOf("@"));
+    if (nick.length > LIMITS.maxNick) return encodeError("bad-request", `the nick is longer than ${LIMITS.maxNick} characters`);
+    if (!link.online) return encodeError("not-ready");
+    try {
+      const m = await lifecycle.create({ title, owner: bare, nick });
+      return xml("meeting", {
+        xmlns: NS.deckcast,
+        code: m.code,
+        room: m.room,
+        jid: m.jid,
+        session: m.archive.manifest.session,
+        started: String(Date.parse(m.archive.manifest.createdAt)),
+      });
+    } catch (err) {
+      log.error({ err: (err as Error).message, owner: bare }, "create meeting failed");
+      return encodeError("internal", "The meeting room could not be created.");
+    }
+  });
+}

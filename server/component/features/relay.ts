@@ -1,0 +1,60 @@
+/**
+ * <bundle/>: the presenter's events (and audio) for one interval. Checked, stamped,
+ * archived, then relayed to the room (meetings.commit); the IQ result is the <ack/>.
+ * docs/protocol.md §Send a bundle.
+ */
+import xml from "@xmpp/xml";
+import type { Logger } from "pino";
+import { decodeBundle } from "../../../protocol/codec.ts";
+import { NS } from "../../../protocol/namespaces.ts";
+import { encodeError } from "../../../protocol/stanza-error.ts";
+import type { Bundle, RoomState } from "../../../protocol/types.ts";
+import type { ComponentLink } from "../link.ts";
+import type { Meetings } from "../meetings.ts";
+import { bareJid } from "../muc.ts";
+
+/** Serialized size above which a bundle is refused before decoding (the c2s limit is 256 KiB). */
+export const MAX_BUNDLE_CHARS = 200 * 1024;
+/** Events only the component may originate. */
+const SERVER_EVENTS = new Set(["session-start", "session-stop", "presenter", "recording"]);
+
+export interface DeckLookup {
+  has(id: string): boolean;
+}
+
+export function setupRelay({ link, meetings, decks, log }: { link: ComponentLink; meetings: Meetings; decks?: DeckLookup; log: Logger }) {
+  link.onIq("set", NS.deckcast, "bundle", async (req) => {
+    const m = meetings.get(req.local);
+    if (!m) return encodeError("unknown-room");
+    if (m.state.ended) return encodeError("session-ended");
+    if (bareJid(req.from) !== m.presenter) return encodeError("not-presenter");
+    if (req.element.toString().length > MAX_BUNDLE_CHARS) return encodeError("too-large", `A bundle may be at most ${MAX_BUNDLE_CHARS} characters.`);
+    const decoded = decodeBundle(req.element);
+    if (!decoded.ok) return encodeError("bad-bundle", decoded.error.message);
+    const bundle: Bundle = { id: decoded.value.id, t: decoded.value.t, events: decoded.value.events };
+    if (decoded.value.audio) bundle.audio = decoded.value.audio;
+    const problem = checkEvents(bundle, m.state, decks);
+    if (problem) return problem;
+    const from = meetings.nickOf(m, req.from) ?? bareJid(req.from).split("@")[0]!;
+    try {
+      const ack = await meetings.commit(m, bundle, from);
+      return xml("ack", { xmlns: NS.deckcast, id: bundle.id, seq: String(ack.seq), ts: String(ack.ts), ...(ack.duplicate ? { duplicate: "true" } : {}) });
+    } catch (err) {
+      log.error({ room: m.code, err: (err as Error).message }, "archive write failed; bundle refused");
+      return encodeError("archive-failed", `The archive could not be written (${(err as NodeJS.ErrnoException).code ?? "error"}); nothing was relayed.`);
+    }
+  });
+}
+
+function checkEvents(b: Bundle, state: RoomState, decks: DeckLookup | undefined) {
+  let pages = state.deck?.pages ?? null;
+  for (const [i, e] of b.events.entries()) {
+    if (SERVER_EVENTS.has(e.type)) return encodeError("bad-bundle", `bundle/${e.type}[${i + 1}]: only the server sends ${e.type} events`);
+    if (e.type === "deck-open") {
+      if (decks && !decks.has(e.deck.id)) return encodeError("unknown-deck", `No deck ${e.deck.id} has been uploaded.`);
+      pages = e.deck.pages;
+    }
+    if (e.type === "page" && pages !== null && e.page > pages) return encodeError("bad-bundle", `bundle/page[${i + 1}]: page ${e.page} is beyond the deck's ${pages} pages`);
+  }
+  return null;
+}

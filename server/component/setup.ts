@@ -1,0 +1,59 @@
+/**
+ * The deckcast component: its features, wired. Each feature hooks into the link (IQs it
+ * answers) or the meetings registry (events it reacts to); this file is the list of them.
+ */
+import type { Logger } from "pino";
+import { setupLink, type ComponentLink } from "./link.ts";
+import { createMeetings, type Meetings } from "./meetings.ts";
+import { setupLifecycle, type Domains, type Lifecycle } from "./lifecycle.ts";
+import { setupCreate } from "./features/create.ts";
+import { setupRelay, type DeckLookup } from "./features/relay.ts";
+import { setupCatchUp } from "./features/catch-up.ts";
+import { setupControl } from "./features/control.ts";
+
+export interface ComponentOptions {
+  /** e.g. "xmpp://127.0.0.1:5347" */
+  service: string;
+  secret: string;
+  domains: Domains;
+  dataDir: string;
+  log: Logger;
+  /** When given, deck-open events must name a deck this store has. */
+  decks?: DeckLookup;
+}
+
+export interface DeckcastComponent {
+  link: ComponentLink;
+  meetings: Meetings;
+  lifecycle: Lifecycle;
+  stop(): Promise<void>;
+}
+
+/** Builds the component, restores open sessions from the archive, then connects. */
+export async function startComponent(opts: ComponentOptions): Promise<DeckcastComponent> {
+  const log = opts.log.child({ part: "component" });
+  const link = setupLink({ service: opts.service, domain: opts.domains.component, password: opts.secret, log });
+  const meetings = createMeetings({ link, log });
+  link.on("presence", (p) => meetings.onPresence(p));
+  link.on("message", (msg) => {
+    if (msg.attrs.type === "error") log.warn({ from: msg.attrs.from, error: msg.getChild("error")?.toString() }, "message bounced");
+  });
+  const lifecycle = setupLifecycle({ link, meetings, domains: opts.domains, dataDir: opts.dataDir, log });
+
+  setupCreate({ link, lifecycle, domains: opts.domains, log });
+  setupRelay({ link, meetings, log, ...(opts.decks ? { decks: opts.decks } : {}) });
+  setupCatchUp({ link, meetings });
+  setupControl({ link, meetings, lifecycle, log });
+
+  await lifecycle.restore();
+  await link.start();
+  return {
+    link,
+    meetings,
+    lifecycle,
+    async stop() {
+      await link.stop();
+      await lifecycle.stop();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * A whole deckcast for integration tests: a private Prosody on free loopback ports and the
+ * component on a temporary data directory, with two accounts (alice, bob).
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { startProsody, type RunningProsody } from "../../prosody/launcher.ts";
+import { startComponent, type DeckcastComponent } from "../../server/component/setup.ts";
+
+export interface TestDeckcast {
+  prosody: RunningProsody;
+  component: DeckcastComponent;
+  dataDir: string;
+  /** Stops the component and starts a new one on the same data (a restart). */
+  restartComponent(): Promise<DeckcastComponent>;
+  stop(): Promise<void>;
+}
+
+export const PASSWORD = "test-password";
+
+export async function startDeckcast(): Promise<TestDeckcast> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-test-"));
+  const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
+  const prosody = await startProsody({ dataDir, log, ...(process.env.DECKCAST_TEST_PROSODY_LOG ? { logLevel: process.env.DECKCAST_TEST_PROSODY_LOG as "debug" } : {}) });
+  await prosody.register("alice", PASSWORD);
+  await prosody.register("bob", PASSWORD);
+  const start = () =>
+    startComponent({ service: `xmpp://127.0.0.1:${prosody.ports.component}`, secret: prosody.componentSecret, domains: prosody.domains, dataDir, log });
+  let component = await start();
+  await waitFor(() => component.link.online);
+  const harness: TestDeckcast = {
+    prosody,
+    get component() {
+      return component;
+    },
+    dataDir,
+    async restartComponent() {
+      await component.stop();
+      component = await start();
+      await waitFor(() => component.link.online);
+      return component;
+    },
+    async stop() {
+      await component.stop().catch(() => undefined);
+      await prosody.stop();
+      if (!process.env.DECKCAST_TEST_KEEP) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Polls `cond` every 20 ms until it holds (rejects after `ms`). For waiting, never for timing. */
+export async function waitFor(cond: () => boolean, ms = 15_000, what = "condition"): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
