@@ -1,0 +1,215 @@
+"""deckcast's LibreOffice driver: one warm soffice listener per process, jobs on stdin.
+
+Run with Debian's python3 (/usr/bin/python3, which has the `uno` module):
+
+    uno_convert.py --profile DIR --pipe NAME
+
+It starts soffice in this process's own process group (the Node side started us with
+`detached`, so killing the group kills soffice.bin too), waits until it accepts UNO
+connections, prints {"ready": true}, and then reads one JSON job a line:
+
+    {"id": 1, "src": "/abs/in.pptx", "out": "/abs/out.pdf",
+     "importFilter": "Impress MS PowerPoint 2007 XML", "exportFilter": "impress_pdf_Export",
+     "password": null}
+
+and answers one JSON line per job:
+
+    {"id": 1, "ok": true, "ms": 812}
+    {"id": 1, "ok": false, "code": "password-protected" | "conversion-failed", "message": "..."}
+
+Loading is locked down: hidden, read-only, macros never run (MacroExecutionMode NEVER),
+links never updated, and an interaction handler that aborts every request, so a password
+prompt or any other dialog fails the job at once instead of hanging. `password` (optional)
+encrypts the stored output; deckcast only uses it to generate test documents.
+stdin EOF ends the process (and soffice with it).
+"""
+import ctypes
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import uno
+import unohelper
+from com.sun.star.beans import PropertyValue
+from com.sun.star.task import XInteractionHandler
+
+SOFFICE = "/usr/lib/libreoffice/program/soffice"
+NEVER_EXECUTE = 0  # com.sun.star.document.MacroExecMode.NEVER_EXECUTE
+NO_UPDATE = 0  # com.sun.star.document.UpdateDocMode.NO_UPDATE
+ABORT_TYPE = uno.getTypeByName("com.sun.star.task.XInteractionAbort")
+PASSWORD_TYPE = uno.getTypeByName("com.sun.star.task.XInteractionPassword")
+
+
+def prop(name, value):
+    p = PropertyValue()
+    p.Name = name
+    p.Value = value
+    return p
+
+
+class AbortAll(unohelper.Base, XInteractionHandler):
+    """Answers every interaction with Abort and remembers what was asked."""
+
+    def __init__(self):
+        self.requests = []
+
+    def handle(self, request):
+        # request.getRequest() raises SystemError in pyuno for password requests (their Any
+        # payload does not convert), so tell them apart by their continuations instead.
+        conts = request.getContinuations()
+        if any(c.queryInterface(PASSWORD_TYPE) for c in conts):
+            self.requests.append("password")
+        else:
+            self.requests.append("other")
+        for c in conts:
+            if c.queryInterface(ABORT_TYPE):
+                c.select()
+                return
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def start_office(profile, pipe):
+    args = [
+        SOFFICE, "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
+        "--nolockcheck", "--nofirststartwizard",
+        "--accept=pipe,name=%s;urp;StarOffice.ComponentContext" % pipe,
+        "-env:UserInstallation=" + uno.systemPathToFileUrl(profile),
+    ]
+    return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def connect(pipe, office, deadline_s=60.0):
+    local = uno.getComponentContext()
+    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+    url = "uno:pipe,name=%s;urp;StarOffice.ComponentContext" % pipe
+    end = time.monotonic() + deadline_s
+    while True:
+        try:
+            ctx = resolver.resolve(url)
+            return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        except Exception:
+            if office.poll() is not None:
+                raise RuntimeError("soffice exited with status %s during start" % office.returncode)
+            if time.monotonic() > end:
+                raise RuntimeError("soffice did not accept connections in %ss" % deadline_s)
+            time.sleep(0.05)
+
+
+def convert(desktop, job):
+    """Loads and exports one file; returns (result, document to close or None)."""
+    handler = AbortAll()
+    load = (
+        prop("Hidden", True),
+        prop("ReadOnly", True),
+        prop("MacroExecutionMode", NEVER_EXECUTE),
+        prop("UpdateDocMode", NO_UPDATE),
+        prop("FilterName", job["importFilter"]),
+        prop("InteractionHandler", handler),
+    )
+    try:
+        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(job["src"]), "_blank", 0, load)
+    except Exception as e:  # IOException / IllegalArgumentException from the filter
+        return failure(handler, "LibreOffice could not load the file: %s" % (getattr(e, "Message", "") or type(e).__name__)), None
+    if doc is None:
+        return failure(handler, "LibreOffice could not load the file"), None
+    try:
+        store = [prop("FilterName", job["exportFilter"])]
+        if job.get("password"):
+            store.append(prop("Password", job["password"]))
+        doc.storeToURL(uno.systemPathToFileUrl(job["out"]), tuple(store))
+        return {"ok": True}, doc
+    except Exception as e:
+        return {"ok": False, "code": "conversion-failed", "message": "LibreOffice could not export the file: %s" % (getattr(e, "Message", "") or type(e).__name__)}, doc
+
+
+def close(doc):
+    try:
+        doc.close(True)
+    except Exception:
+        doc.dispose()  # close vetoed (e.g. still busy): dispose frees it regardless
+
+
+def warm_up(desktop):
+    """Loads Impress and Writer once so the first real conversion does not pay for it."""
+    for factory in ("private:factory/simpress", "private:factory/swriter"):
+        doc = desktop.loadComponentFromURL(factory, "_blank", 0, (prop("Hidden", True),))
+        if doc is not None:
+            close(doc)
+
+
+def failure(handler, message):
+    if "password" in handler.requests:
+        return {"ok": False, "code": "password-protected", "message": "the document is protected by a password"}
+    detail = ("; asked: " + ", ".join(handler.requests)) if handler.requests else ""
+    return {"ok": False, "code": "conversion-failed", "message": message + detail}
+
+
+def kill_group(*_):
+    """Ends soffice and this driver together: the whole process group Node started."""
+    os.killpg(os.getpgid(0), signal.SIGKILL)
+
+
+def die_with_parent():
+    """Asks Linux to SIGTERM this process when Node exits, however it exits."""
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError as e:
+        sys.stderr.write("prctl unavailable (%s): soffice may outlive a crashed server\n" % e)
+    if os.getppid() == 1:
+        kill_group()  # the parent is already gone
+
+
+def main():
+    signal.signal(signal.SIGTERM, kill_group)
+    die_with_parent()
+    argv = sys.argv[1:]
+    profile = argv[argv.index("--profile") + 1]
+    pipe = argv[argv.index("--pipe") + 1]
+    office = start_office(profile, pipe)
+    clean = False
+    try:
+        desktop = connect(pipe, office)
+        warm_up(desktop)
+        emit({"ready": True, "pid": office.pid})
+        while True:
+            line = sys.stdin.readline()
+            if not line:
+                break  # EOF: the Node side wants us gone
+            if not line.strip():
+                continue
+            job = json.loads(line)
+            t0 = time.monotonic()
+            doc = None
+            try:
+                res, doc = convert(desktop, job)
+            except Exception as e:
+                res = {"ok": False, "code": "conversion-failed", "message": "%s: %s" % (type(e).__name__, getattr(e, "Message", "") or e)}
+            res["id"] = job.get("id")
+            res["ms"] = round((time.monotonic() - t0) * 1000)
+            emit(res)  # answer first: closing the document is not on the caller's critical path
+            if doc is not None:
+                close(doc)
+        desktop.terminate()
+        office.wait(timeout=10)
+        clean = True
+    except Exception as e:
+        sys.stderr.write("uno_convert: %s: %s\n" % (type(e).__name__, e))
+        try:
+            emit({"ready": False, "message": str(e)})
+        except OSError:
+            pass  # stdout is gone with the parent: nobody to tell
+    finally:
+        if not clean:
+            kill_group()  # never leave soffice.bin behind (killing the wrapper alone orphans it)
+
+
+if __name__ == "__main__":
+    main()

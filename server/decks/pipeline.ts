@@ -1,0 +1,93 @@
+/**
+ * One deck from source to record, inside a staging folder: the source's PDF (LibreOffice
+ * for office formats, as is for PDFs, drawn for images), then validation and facts with
+ * pdf.js, then the title. Pure steps over files; the service decides caching and cleanup.
+ */
+import { copyFile, stat } from "node:fs/promises";
+import { basename, extname, join } from "node:path";
+import { fail, ok, type DeckResult } from "./errors.ts";
+import { OFFICE_FILTERS } from "./convert/filters.ts";
+import { imageToPdf } from "./convert/image-pdf.ts";
+import type { ConverterPool } from "./convert/pool.ts";
+import type { PdfInspector } from "./pdf/inspector.ts";
+import type { Sniffed } from "./sniff/sniff.ts";
+import type { DeckRecord, PdfFacts } from "./types.ts";
+
+export interface PipelineDeps {
+  pool: ConverterPool;
+  inspector: PdfInspector;
+  maxPages: number;
+}
+
+export interface BuildInput {
+  id: string;
+  /** The source, already inside the staging folder. */
+  source: string;
+  sniffed: Sniffed;
+  stageDir: string;
+  /** The uploader's file name, for the title of last resort. */
+  name?: string;
+  timeoutMs?: number;
+  onProgress?: (progress: number) => void;
+}
+
+/** Makes `<stageDir>/deck.pdf` and returns the deck's record (not yet committed). */
+export async function buildDeck(deps: PipelineDeps, input: BuildInput): Promise<DeckResult<DeckRecord>> {
+  const pdf = join(input.stageDir, "deck.pdf");
+  const made = await makePdf(deps, input, pdf);
+  if (!made.ok) return made;
+  input.onProgress?.(70);
+  const facts = await deps.inspector.inspect(pdf, deps.maxPages);
+  if (!facts.ok) {
+    // A PDF LibreOffice just wrote should always read; if not, the conversion failed.
+    if (input.sniffed.type === "pdf" || facts.error.code !== "corrupt-file") return facts;
+    return fail("conversion-failed", `LibreOffice produced an unreadable PDF (${facts.error.message}).`);
+  }
+  return ok({
+    id: input.id,
+    sourceType: input.sniffed.type,
+    pages: facts.value.pages,
+    pageSizes: facts.value.pageSizes,
+    title: chooseTitle(facts.value, input.name),
+    text: facts.value.text,
+    createdAt: new Date().toISOString(),
+  });
+}
+
+async function makePdf(deps: PipelineDeps, input: BuildInput, pdf: string): Promise<DeckResult<void>> {
+  const { type } = input.sniffed;
+  if (type === "pdf") {
+    await copyFile(input.source, pdf);
+    return ok(undefined);
+  }
+  if (type === "png" || type === "jpeg") return imageToPdf(input.source, type, pdf);
+  const filters = OFFICE_FILTERS[type];
+  if (!filters) return fail("unknown-type");
+  input.onProgress?.(10);
+  const out = await deps.pool.convert({ src: input.source, out: pdf, ...filters }, { timeoutMs: input.timeoutMs });
+  if (!out.ok) return fail(out.code, out.code === "password-protected" ? undefined : out.message);
+  // LibreOffice can report success without writing anything: check.
+  const written = await stat(pdf).then((s) => s.size, () => 0);
+  if (written === 0) return fail("conversion-failed", "LibreOffice did not produce a PDF for this file.");
+  return ok(undefined);
+}
+
+/** Placeholder titles office suites write by default: not worth showing. */
+const GENERIC_TITLE = /^(powerpoint presentation|presentation\s*\d*|slide\s*\d+|untitled.*|document\s*\d*|microsoft (word|powerpoint) - .*|title)$/i;
+
+/** The PDF's title when it has a real one, else page 1's first line, else the file name. */
+export function chooseTitle(facts: PdfFacts, name?: string): string {
+  if (facts.metaTitle && !GENERIC_TITLE.test(facts.metaTitle)) return clip(facts.metaTitle);
+  const firstLine = facts.text[0]?.split("\n").map((l) => l.trim()).find((l) => l.length > 0);
+  if (firstLine) return clip(firstLine);
+  if (name) {
+    const base = basename(name, extname(name)).trim();
+    if (base) return clip(base);
+  }
+  return "Untitled deck";
+}
+
+function clip(s: string): string {
+  const one = s.replace(/\s+/g, " ").trim();
+  return one.length > 120 ? `${one.slice(0, 119)}…` : one;
+}

@@ -1,0 +1,204 @@
+/**
+ * DeckService: the deck pipeline behind both the HTTP upload path and the CLI.
+ * Content-addressed: a source whose sha256 is already stored is ready at once, and one
+ * being converted right now is joined, never converted twice.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Logger } from "pino";
+import { fail, ok, type DeckResult } from "./errors.ts";
+import { ConverterPool } from "./convert/pool.ts";
+import { PdfInspector } from "./pdf/inspector.ts";
+import { renderPage } from "./pdf/render.ts";
+import { buildDeck } from "./pipeline.ts";
+import { sniff } from "./sniff/sniff.ts";
+import type { ZipLimits } from "./sniff/zip.ts";
+import { DeckStore } from "./store.ts";
+import { SOURCE_EXT, type DeckRecord } from "./types.ts";
+
+export interface DeckServiceOptions {
+  dataDir: string;
+  /** Largest source accepted. Default 100 MB. */
+  maxUploadBytes?: number;
+  /** Most pages a deck may have. Default 500. */
+  maxPages?: number;
+  /** LibreOffice time limit per conversion. Default 120 s. */
+  convertTimeoutMs?: number;
+  /** LibreOffice workers (parallel conversions). Default 2. */
+  workers?: number;
+  zipLimits?: ZipLimits;
+  /** Start LibreOffice only when a file needs it (the CLI). Default false: the server keeps it warm. */
+  lazyOffice?: boolean;
+  log: Logger;
+}
+
+export interface IngestOptions {
+  /** The uploader's file name: used for the title of last resort, never for the type. */
+  name?: string;
+  /** sha256 of the file when the caller already computed it (while streaming an upload). */
+  sha256?: string;
+  /** Move the file into the store instead of copying it (the caller's file is gone afterwards). */
+  move?: boolean;
+  /** Called with 0..100 while a conversion runs; not called on a cache hit. */
+  onProgress?: (progress: number) => void;
+  /** Overrides the LibreOffice time limit for this file. */
+  timeoutMs?: number;
+}
+
+/** Page image widths: requests are clamped to 64..2560 and snapped up to one of these, bounding the cache. */
+export const IMAGE_WIDTHS = [64, 128, 240, 320, 480, 640, 800, 1024, 1280, 1600, 1920, 2560] as const;
+
+export function snapWidth(requested: number): number {
+  const w = Math.min(2560, Math.max(64, Math.round(Number.isFinite(requested) ? requested : 1280)));
+  return IMAGE_WIDTHS.find((s) => s >= w) ?? 2560;
+}
+
+export class DeckService {
+  readonly store: DeckStore;
+  readonly maxUploadBytes: number;
+  readonly maxPages: number;
+  private readonly pool: ConverterPool;
+  private readonly inspector: PdfInspector;
+  private readonly inflight = new Map<string, Promise<DeckResult<DeckRecord>>>();
+  private readonly renders = new Map<string, Promise<void>>();
+  private readonly log: Logger;
+  private readonly ready: Promise<void>;
+  private readonly zipLimits: ZipLimits | undefined;
+
+  constructor(opts: DeckServiceOptions) {
+    this.log = opts.log.child({ part: "decks" });
+    this.maxUploadBytes = opts.maxUploadBytes ?? 100 * 1024 * 1024;
+    this.maxPages = opts.maxPages ?? 500;
+    this.zipLimits = opts.zipLimits;
+    this.store = new DeckStore(opts.dataDir);
+    this.ready = this.store.init();
+    this.pool = new ConverterPool({ workers: opts.workers ?? 2, timeoutMs: opts.convertTimeoutMs ?? 120_000, lazy: opts.lazyOffice, log: opts.log });
+    this.inspector = new PdfInspector({ log: this.log });
+    this.inspector.warm().catch((err: Error) => this.log.warn({ err: err.message }, "pdf worker did not start; will retry on first use"));
+  }
+
+  /** Resolves once the store exists and LibreOffice is warm. Ingesting does not need to wait for it. */
+  async started(): Promise<void> {
+    await this.ready;
+    await this.pool.ready();
+  }
+
+  /** Type check, conversion, validation and storage of one file; errors are values. */
+  async ingest(filePath: string, opts: IngestOptions = {}): Promise<DeckResult<DeckRecord>> {
+    await this.ready;
+    const id = opts.sha256 ?? (await sha256File(filePath));
+    const known = this.store.get(id);
+    const joined = known ? null : this.inflight.get(id);
+    if (known || joined) {
+      if (opts.move) await rm(filePath, { force: true });
+      this.log.info({ deck: id, cached: !!known }, known ? "deck cache hit" : "joining conversion in progress");
+      return known ? ok(known) : joined!;
+    }
+    const job = this.build(id, filePath, opts).finally(() => this.inflight.delete(id));
+    this.inflight.set(id, job);
+    return job;
+  }
+
+  get(id: string): DeckRecord | null {
+    return this.store.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.store.has(id);
+  }
+
+  pdfPath(id: string): string {
+    return this.store.pdfPath(id);
+  }
+
+  /** Path of page `page` rendered `width` px wide (snapped), rendering it on first use. */
+  async pageImage(id: string, page: number, width: number): Promise<DeckResult<string>> {
+    const record = this.store.get(id);
+    if (!record) return fail("unknown-deck");
+    if (!Number.isInteger(page) || page < 1 || page > record.pages) {
+      return fail("bad-request", `The deck has pages 1 to ${record.pages}.`);
+    }
+    const w = snapWidth(width);
+    const path = this.store.imagePath(id, w, page);
+    if (await stat(path).then(() => true, () => false)) return ok(path);
+    let render = this.renders.get(path);
+    if (!render) {
+      render = mkdir(dirname(path), { recursive: true })
+        .then(() => renderPage(this.store.pdfPath(id), page, w, path))
+        .finally(() => this.renders.delete(path));
+      this.renders.set(path, render);
+    }
+    try {
+      await render;
+    } catch (err) {
+      this.log.error({ deck: id, page, width: w, err: (err as Error).message }, "page image failed");
+      return fail("internal", "The page image could not be made.");
+    }
+    return ok(path);
+  }
+
+  async stop(): Promise<void> {
+    await this.pool.stop();
+    await Promise.allSettled([...this.inflight.values(), ...this.renders.values()]);
+    await this.inspector.stop();
+  }
+
+  private async build(id: string, filePath: string, opts: IngestOptions): Promise<DeckResult<DeckRecord>> {
+    const t0 = Date.now();
+    const result = await this.buildInStage(id, filePath, opts);
+    if (result.ok) {
+      this.log.info({ deck: id, type: result.value.sourceType, pages: result.value.pages, ms: Date.now() - t0 }, "deck ready");
+    } else {
+      this.log.info({ deck: id, code: result.error.code, reason: result.error.message, ms: Date.now() - t0 }, "deck refused");
+    }
+    return result;
+  }
+
+  private async buildInStage(id: string, filePath: string, opts: IngestOptions): Promise<DeckResult<DeckRecord>> {
+    let stageDir: string | null = null;
+    try {
+      const sniffed = await sniff(filePath, { maxBytes: this.maxUploadBytes, maxPages: this.maxPages, zip: this.zipLimits });
+      if (!sniffed.ok) return sniffed;
+      opts.onProgress?.(0);
+      stageDir = await this.store.stage();
+      const source = join(stageDir, `source.${SOURCE_EXT[sniffed.value.type]}`);
+      await (opts.move ? moveFile(filePath, source) : copyFile(filePath, source));
+      const built = await buildDeck(
+        { pool: this.pool, inspector: this.inspector, maxPages: this.maxPages },
+        { id, source, sniffed: sniffed.value, stageDir, name: opts.name, timeoutMs: opts.timeoutMs, onProgress: opts.onProgress },
+      );
+      if (!built.ok) return built;
+      await this.store.commit(stageDir, built.value);
+      stageDir = null;
+      return built;
+    } catch (err) {
+      this.log.error({ deck: id, err: (err as Error).message }, "deck pipeline failed");
+      return fail("internal", `The deck could not be stored: ${(err as Error).message}`);
+    } finally {
+      if (stageDir) await this.store.discard(stageDir);
+      if (opts.move) await rm(filePath, { force: true });
+    }
+  }
+}
+
+/** sha256 of a file, lowercase hex. */
+export function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(path)
+      .on("data", (d) => hash.update(d))
+      .on("end", () => resolve(hash.digest("hex")))
+      .on("error", reject);
+  });
+}
+
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EXDEV") throw err;
+    await copyFile(from, to);
+  }
+}

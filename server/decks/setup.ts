@@ -1,0 +1,86 @@
+/**
+ * The decks feature: upload slots over XMPP (XEP-0363), the upload and deck HTTP routes,
+ * and the deck pipeline (sniff → LibreOffice → pdf.js → content-addressed store).
+ * The entry point mounts the routers: `http.mount("/upload", uploadRouter)` and
+ * `http.mount("/decks", deckRouter)`.
+ */
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { Router } from "express";
+import type { Logger } from "pino";
+import type { ComponentLink } from "../component/link.ts";
+import { createDeckRouter } from "../http/deck-routes.ts";
+import { createUploadRouter } from "../http/upload-routes.ts";
+import { DeckService } from "./service.ts";
+import { createSlotIqHandler, NS_UPLOAD } from "./upload/slot-iq.ts";
+import { SlotIssuer } from "./upload/slots.ts";
+import { deckStatusMessage, UploadTracker } from "./upload/status.ts";
+
+export interface DecksOptions {
+  dataDir: string;
+  /** Base URL clients reach the HTTP server at, e.g. http://127.0.0.1:8080. */
+  publicUrl: string;
+  /** Only JIDs of this domain may upload (e.g. "localhost"); guests may not. */
+  accountDomain: string;
+  /** Largest upload. Default 100 MB (100 × 2^20 bytes). */
+  maxUploadBytes?: number;
+  /** Most pages a deck may have. Default 500. */
+  maxPages?: number;
+  /** LibreOffice time limit per conversion; a hung worker is killed and replaced. Default 120 s. */
+  convertTimeoutMs?: number;
+  /** Parallel LibreOffice workers. Default 2. */
+  workers?: number;
+  /** How long an upload slot may be used. Default 5 minutes. */
+  slotTtlMs?: number;
+  /** HMAC key for slot tokens. */
+  secret: string;
+  log: Logger;
+}
+
+export interface Decks {
+  service: DeckService;
+  /** Issues upload slots directly (the XMPP IQ handler uses this too). */
+  slots: SlotIssuer;
+  uploadRouter: Router;
+  deckRouter: Router;
+  stop(): Promise<void>;
+}
+
+export function setupDecks(link: Pick<ComponentLink, "domain" | "send" | "onIq">, opts: DecksOptions): Decks {
+  const log = opts.log.child({ feature: "decks" });
+  const maxUploadBytes = opts.maxUploadBytes ?? 100 * 1024 * 1024;
+  const service = new DeckService({
+    dataDir: opts.dataDir,
+    maxUploadBytes,
+    maxPages: opts.maxPages ?? 500,
+    convertTimeoutMs: opts.convertTimeoutMs ?? 120_000,
+    workers: opts.workers ?? 2,
+    log,
+  });
+  const slots = new SlotIssuer({ secret: opts.secret, publicUrl: opts.publicUrl, ttlMs: opts.slotTtlMs ?? 5 * 60_000 });
+  const tracker = new UploadTracker((jid, status) => {
+    link.send(deckStatusMessage(link.domain, jid, status)).catch((err: Error) => {
+      log.warn({ jid, slot: status.slot, state: status.state, err: err.message }, "could not send deck-status");
+    });
+  });
+
+  link.onIq("get", NS_UPLOAD, "request", createSlotIqHandler({
+    issueSlot: (req) => slots.issueSlot(req),
+    accountDomain: opts.accountDomain,
+    maxUploadBytes,
+  }));
+
+  // Partial uploads of a previous run (a crash mid-PUT) are never kept.
+  const uploadDir = join(opts.dataDir, "uploads");
+  const cleaned = rm(uploadDir, { recursive: true, force: true });
+  const uploadRouter = createUploadRouter({ slots, service, tracker, uploadDir, ready: cleaned, log });
+  const deckRouter = createDeckRouter({ service, tracker, log });
+
+  return {
+    service,
+    slots,
+    uploadRouter,
+    deckRouter,
+    stop: () => service.stop(),
+  };
+}

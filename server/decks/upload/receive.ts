@@ -1,0 +1,53 @@
+/**
+ * Streams an upload body to a temporary file while hashing it (the sha256 is the deck's
+ * content address) and counting bytes. More bytes than declared stop the upload at once;
+ * an abort or any error deletes the partial file, so nothing half-received is ever kept.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import type { IncomingMessage } from "node:http";
+import { join } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fail, ok, type DeckResult } from "../errors.ts";
+
+export interface Received {
+  path: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** Receives exactly `size` bytes of `req` into a new file in `dir`. */
+export async function receiveUpload(req: IncomingMessage, dir: string, size: number): Promise<DeckResult<Received>> {
+  const path = join(dir, `${randomBytes(12).toString("hex")}.part`);
+  const hash = createHash("sha256");
+  let bytes = 0;
+  let overflow = false;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      if (bytes > size) {
+        overflow = true;
+        done(new Error("more bytes than declared"));
+        return;
+      }
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(req, meter, createWriteStream(path, { flags: "wx" }));
+  } catch (err) {
+    await rm(path, { force: true });
+    if (overflow) return fail("too-large", `The upload is larger than the ${size} bytes declared for the slot.`);
+    const aborted = req.destroyed || (err as NodeJS.ErrnoException).code === "ERR_STREAM_PREMATURE_CLOSE";
+    if (aborted) return fail("upload-aborted");
+    throw err;
+  }
+  if (bytes !== size) {
+    await rm(path, { force: true });
+    return fail("upload-aborted", `The upload ended after ${bytes} of ${size} bytes.`);
+  }
+  return ok({ path, sha256: hash.digest("hex"), bytes });
+}

@@ -1,0 +1,117 @@
+/**
+ * The LibreOffice worker pool on its own: parallel conversions, password prompts that fail
+ * fast instead of hanging, a hung conversion whose whole process group is killed and
+ * replaced, and workers recycled after N jobs.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ConverterPool } from "../../server/decks/convert/pool.ts";
+import { fixturesDir, makeDocx, makeOdp, makeOdt, NO_FIXTURES } from "../support/decks-files.ts";
+
+const lines: Record<string, unknown>[] = [];
+const sink = new Writable({
+  write(chunk: Buffer, _enc, done) {
+    for (const l of chunk.toString().split("\n")) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+    done();
+  },
+});
+let pool: ConverterPool;
+let work: string;
+
+const impress = { importFilter: "impress8", exportFilter: "impress_pdf_Export" };
+const writer = { importFilter: "writer8", exportFilter: "writer_pdf_Export" };
+
+async function file(name: string, bytes: Buffer): Promise<string> {
+  const p = path.join(work, name);
+  await writeFile(p, bytes);
+  return p;
+}
+
+/** Whether any process of the group is still running (zombies waiting to be reaped by init don't count). */
+function groupAlive(pgid: number): boolean {
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue; // exited while we looked
+    }
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(pgrp) === pgid && state !== "Z") return true;
+  }
+  return false;
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), "deckcast-pool-"));
+  pool = new ConverterPool({ workers: 2, maxJobsPerWorker: 4, log: pino({ level: "info" }, sink) });
+  await pool.ready();
+});
+
+afterAll(async () => {
+  await pool?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("LibreOffice pool", () => {
+  it("two conversions at once both succeed, on two workers", async () => {
+    const a = await file("a.odp", makeOdp(["A1", "A2"]));
+    const b = await file("b.docx", makeDocx(["B1", "B2"], true));
+    const [ra, rb] = await Promise.all([
+      pool.convert({ src: a, out: `${a}.pdf`, ...impress }),
+      pool.convert({ src: b, out: `${b}.pdf`, importFilter: "MS Word 2007 XML", exportFilter: "writer_pdf_Export" }),
+    ]);
+    expect(ra.ok && rb.ok).toBe(true);
+    expect((await readFile(`${a}.pdf`)).subarray(0, 5).toString()).toBe("%PDF-");
+    expect((await stat(`${b}.pdf`)).size).toBeGreaterThan(500);
+  });
+
+  it("password-protected documents fail at once with password-protected", async () => {
+    const plain = await file("plain.odt", makeOdt(["Top secret"]));
+    const doc = path.join(work, "locked.doc");
+    const odt = path.join(work, "locked.odt");
+    // LibreOffice itself makes the locked files: Word 97 (RC4) and ODF (AES) encryption.
+    expect(await pool.convert({ src: plain, out: doc, importFilter: "writer8", exportFilter: "MS Word 97", password: "pw" })).toMatchObject({ ok: true });
+    expect(await pool.convert({ src: plain, out: odt, importFilter: "writer8", exportFilter: "writer8", password: "pw" })).toMatchObject({ ok: true });
+    const t0 = Date.now();
+    expect(await pool.convert({ src: doc, out: `${doc}.pdf`, importFilter: "MS Word 97", exportFilter: "writer_pdf_Export" }))
+      .toMatchObject({ ok: false, code: "password-protected" });
+    expect(await pool.convert({ src: odt, out: `${odt}.pdf`, ...writer })).toMatchObject({ ok: false, code: "password-protected" });
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it("a file the import filter cannot read fails with conversion-failed", async () => {
+    const junk = await file("junk.odp", Buffer.from("not a presentation at all"));
+    expect(await pool.convert({ src: junk, out: `${junk}.pdf`, ...impress })).toMatchObject({ ok: false, code: "conversion-failed" });
+  });
+
+  it.skipIf(!fixturesDir)(`a hung conversion is killed with its process group and the worker replaced${fixturesDir ? "" : ` (skipped: ${NO_FIXTURES})`}`, async () => {
+    const ready = () => lines.filter((l) => l.msg === "LibreOffice worker ready").length;
+    const before = ready();
+    const big = path.join(fixturesDir!, "bench", "deck30.pptx");
+    const r = await pool.convert({ src: big, out: path.join(work, "hang.pdf"), importFilter: "Impress MS PowerPoint 2007 XML", exportFilter: "impress_pdf_Export" }, { timeoutMs: 100 });
+    expect(r).toMatchObject({ ok: false, code: "conversion-timeout" });
+    const replaced = lines.find((l) => l.msg === "replacing LibreOffice worker" && l.reason === "conversion-timeout");
+    expect(replaced).toBeDefined();
+    await vi.waitFor(() => expect(groupAlive(replaced!.pgid as number)).toBe(false), { timeout: 3000 });
+    // Both workers busy for a moment, so the next job must wait for a ready one, maybe the new one.
+    const again = await file("again.odp", makeOdp(["Still working"]));
+    expect(await pool.convert({ src: again, out: `${again}.pdf`, ...impress })).toMatchObject({ ok: true });
+    await pool.ready();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ready()).toBeGreaterThan(before);
+  });
+
+  it("a worker is recycled after its job limit and conversions carry on", async () => {
+    const src = await file("many.odp", makeOdp(["Again"]));
+    for (let i = 0; i < 6; i++) {
+      expect(await pool.convert({ src, out: path.join(work, `many${i}.pdf`), ...impress })).toMatchObject({ ok: true });
+    }
+    expect(lines.some((l) => l.msg === "replacing LibreOffice worker" && String(l.reason).startsWith("after 4 jobs"))).toBe(true);
+  });
+});
