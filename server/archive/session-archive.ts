@@ -112,7 +112,13 @@ function wrap(dir: string, manifest: Manifest, journal: Journal): SessionArchive
       manifest.counts.audioBytes = journal.audioBytes;
       manifest.duration = Math.max(manifest.duration, lineClock(b));
       const deck = b.events.findLast((e) => e.type === "deck-open");
-      if (deck?.type === "deck-open") await this.update({ deck: deck.deck });
+      if (deck?.type === "deck-open") {
+        manifest.deck = deck.deck;
+        // The bundle is durably in the journal now, so this append succeeded. The manifest is
+        // a summary of the journal (rebuilt by openSessionArchive): if it cannot be written
+        // now (a full disk), it is written again at the next update or close.
+        await writeManifest(dir, manifest).catch(() => undefined);
+      }
     },
     async update(patch) {
       Object.assign(manifest, patch);

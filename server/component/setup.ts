@@ -10,6 +10,7 @@ import { setupCreate } from "./features/create.ts";
 import { setupRelay, type DeckLookup } from "./features/relay.ts";
 import { setupCatchUp } from "./features/catch-up.ts";
 import { setupControl } from "./features/control.ts";
+import { setupDisco } from "./features/disco.ts";
 
 export interface ComponentOptions {
   /** e.g. "xmpp://127.0.0.1:5347" */
@@ -20,6 +21,8 @@ export interface ComponentOptions {
   log: Logger;
   /** When given, deck-open events must name a deck this store has. */
   decks?: DeckLookup;
+  /** Advertised in service discovery when deck upload is on. */
+  maxUploadBytes?: number;
 }
 
 export interface DeckcastComponent {
@@ -44,6 +47,7 @@ export async function startComponent(opts: ComponentOptions): Promise<DeckcastCo
   setupRelay({ link, meetings, log, ...(opts.decks ? { decks: opts.decks } : {}) });
   setupCatchUp({ link, meetings });
   setupControl({ link, meetings, lifecycle, log });
+  setupDisco({ link, meetings, ...(opts.maxUploadBytes !== undefined ? { maxUploadBytes: opts.maxUploadBytes } : {}) });
 
   await lifecycle.restore();
   await link.start();

@@ -180,6 +180,34 @@ describe("a meeting, presented and followed", () => {
   });
 });
 
+describe("discovery and the end of a meeting", () => {
+  it("the component says what it speaks in service discovery", async () => {
+    const alice = await user("alice");
+    const res = await alice.xmpp.iqCaller.request(xml("iq", { type: "get", to: dc.prosody.domains.component }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })));
+    const features = res.getChild("query")!.getChildren("feature").map((f: Element) => f.attrs.var);
+    expect(features).toContain(NS.deckcast);
+  });
+
+  it("Alice ends the meeting: followers see it end, the archive is closed, the meeting is gone", async () => {
+    const alice = await user("alice");
+    const meeting = await createMeeting(alice, "Short one");
+    await follow(alice, meeting, "alice");
+    const watcher = await follow(await guest(), meeting, "watcher");
+    const presenter = new PresenterSender(alice.xmpp, { meeting: meeting.jid, clock: () => 0 });
+    presenter.send([page(1)]);
+    await presenter.flush();
+    const dir = dc.component.meetings.get(meeting.code)!.archive.dir;
+    await alice.xmpp.iqCaller.request(xml("iq", { type: "set", to: meeting.jid }, xml("end", { xmlns: NS.deckcast })));
+    await waitFor(() => watcher.f.state?.ended === true);
+    expect(dc.component.meetings.get(meeting.code)).toBeUndefined();
+    const manifest = JSON.parse(await (await import("node:fs/promises")).readFile(`${dir}/manifest.json`, "utf8"));
+    expect(manifest.endedAt).not.toBeNull();
+    expect(manifest.counts.bundles).toBe(3); // session-start, the page, session-stop
+    const after = await rawBundle(alice, meeting.jid, xml("bundle", { xmlns: NS.deckcast, id: "late", t: "9" }, xml("page", { t: "9", page: "1" })));
+    expect(after?.code).toBe("unknown-room");
+  });
+});
+
 describe("failures along the way", () => {
   it("a follower whose connection drops catches up from the archive, in order", async () => {
     const alice = await user("alice");

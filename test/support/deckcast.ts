@@ -20,14 +20,15 @@ export interface TestDeckcast {
 
 export const PASSWORD = "test-password";
 
-export async function startDeckcast(): Promise<TestDeckcast> {
+/** `componentDataDir`: where the component keeps archives (default: the Prosody data dir). */
+export async function startDeckcast({ componentDataDir }: { componentDataDir?: string } = {}): Promise<TestDeckcast> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-test-"));
   const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
   const prosody = await startProsody({ dataDir, log, ...(process.env.DECKCAST_TEST_PROSODY_LOG ? { logLevel: process.env.DECKCAST_TEST_PROSODY_LOG as "debug" } : {}) });
   await prosody.register("alice", PASSWORD);
   await prosody.register("bob", PASSWORD);
   const start = () =>
-    startComponent({ service: `xmpp://127.0.0.1:${prosody.ports.component}`, secret: prosody.componentSecret, domains: prosody.domains, dataDir, log });
+    startComponent({ service: `xmpp://127.0.0.1:${prosody.ports.component}`, secret: prosody.componentSecret, domains: prosody.domains, dataDir: componentDataDir ?? dataDir, log });
   let component = await start();
   await waitFor(() => component.link.online);
   const harness: TestDeckcast = {
