@@ -1,0 +1,165 @@
+/**
+ * Fan-out benchmark (issue 2): a presenter sends bundles at 5 a second to N followers,
+ * through deckcast (presenter → component → archive → MUC room) and, in the same run and
+ * room, straight to the room as groupchat (the bare-MUC baseline). Latency is presenter
+ * send → follower receive, all clocks in this one process.
+ *
+ *   npm run bench -- fanout [--followers 1,50,200,500] [--messages 200] [--rate 5]
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { client, type Client } from "@xmpp/client";
+import xml, { type Element } from "@xmpp/xml";
+import pino from "pino";
+import { encodeBundle } from "../protocol/codec.ts";
+import { NS } from "../protocol/namespaces.ts";
+import type { Bundle } from "../protocol/types.ts";
+import { startProsody, type RunningProsody } from "../prosody/launcher.ts";
+import { printTable, quantile, writeResults } from "./support/table.ts";
+
+interface Row { path: "deckcast" | "bare-muc"; followers: number; bytes: number; p50_ms: number; p99_ms: number; max_ms: number; lost: number }
+
+function arg(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+}
+
+async function connect(p: RunningProsody, opts: { username?: string; password?: string }): Promise<Client> {
+  const xmpp = client({
+    service: `xmpp://127.0.0.1:${p.ports.c2s}`,
+    domain: opts.username ? p.domains.accounts : p.domains.guests,
+    resource: Math.random().toString(36).slice(2, 10),
+    timeout: 60_000,
+    ...(opts.username ? { credentials: (auth: (c: object, m: string) => Promise<void>) => auth({ username: opts.username, password: opts.password }, "PLAIN") } : {}),
+  } as never);
+  xmpp.on("error", () => undefined);
+  xmpp.reconnect.stop();
+  await xmpp.start();
+  return xmpp;
+}
+
+function join(xmpp: Client, room: string, nick: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`join ${nick} timed out`)), 120_000);
+    const on = (el: Element) => {
+      if (el.name === "presence" && el.attrs.from === `${room}/${nick}` && el.getChild("x", NS.mucUser)?.getChildren("status").some((s) => s.attrs.code === "110")) {
+        clearTimeout(timer);
+        xmpp.off("stanza", on);
+        resolve();
+      }
+    };
+    xmpp.on("stanza", on);
+    void xmpp.send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS.muc }, xml("history", { maxstanzas: "0" }))));
+  });
+}
+
+/** A bundle whose encoded element is about `bytes` long: ink points for 1 KB, audio for larger. */
+function payload(id: string, bytes: number): Bundle {
+  if (bytes <= 2048) {
+    const points: number[] = [];
+    const b: Bundle = { id, t: 1000, events: [{ type: "ink-progress", t: 1000, page: 1, stroke: "s1", tool: "pen", color: "#e53935", width: 30, points }] };
+    while (encodeBundle(b).toString().length < bytes) points.push(1234, 5678);
+    return b;
+  }
+  const raw = Math.floor(((bytes - 120) * 3) / 4);
+  return { id, t: 1000, events: [], audio: { t: 1000, data: new Uint8Array(raw).map((_, i) => (i * 31) & 255) } };
+}
+
+export default async function run(args: string[]): Promise<void> {
+  const counts = arg(args, "followers", "1,50,200,500").split(",").map(Number);
+  const messages = Number(arg(args, "messages", "200"));
+  const rate = Number(arg(args, "rate", "5"));
+  const sizes = [1024, 6144];
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-bench-"));
+  const log = pino({ level: "warn" });
+  const prosody = await startProsody({ dataDir, log });
+  await prosody.register("presenter", "bench");
+  let componentProc: ChildProcess | null = null;
+  const followers: Client[] = [];
+  const rows: Row[] = [];
+  try {
+    componentProc = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "support/component-process.ts")], {
+      env: { ...process.env, DECKCAST_BENCH: JSON.stringify({ service: `xmpp://127.0.0.1:${prosody.ports.component}`, secret: prosody.componentSecret, domains: prosody.domains, dataDir }) },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    await new Promise<void>((resolve, reject) => {
+      componentProc!.stdout!.on("data", (d: Buffer) => d.toString().includes("online") && resolve());
+      componentProc!.once("exit", (code) => reject(new Error(`component exited (${code})`)));
+    });
+    const presenter = await connect(prosody, { username: "presenter", password: "bench" });
+    const created = await presenter.iqCaller.request(xml("iq", { type: "set", to: prosody.domains.component }, xml("create", { xmlns: NS.deckcast }, xml("title", {}, "bench"))));
+    const meeting = created.getChild("meeting", NS.deckcast)!.attrs as { room: string; jid: string };
+    await join(presenter, meeting.room, "presenter");
+
+    // id → send time, and id → receivers so far, shared by both paths.
+    const sentAt = new Map<string, number>();
+    const latencies = new Map<string, number[]>();
+    const onStanza = (el: Element) => {
+      if (el.name !== "message" || el.attrs.type !== "groupchat") return;
+      const id = el.getChild("bundle", NS.deckcast)?.attrs.id as string | undefined;
+      const t0 = id ? sentAt.get(id) : undefined;
+      if (t0 !== undefined) latencies.get(id!)!.push(performance.now() - t0);
+    };
+
+    for (const n of counts) {
+      const joinStart = performance.now();
+      while (followers.length < n) {
+        const batch = Array.from({ length: Math.min(25, n - followers.length) }, async () => {
+          const f = await connect(prosody, {});
+          await join(f, meeting.room, `f${Math.random().toString(36).slice(2, 9)}`);
+          f.on("stanza", onStanza);
+          return f;
+        });
+        followers.push(...(await Promise.all(batch)));
+      }
+      process.stdout.write(`${n} followers in the room (joins took ${Math.round(performance.now() - joinStart)} ms)\n`);
+      for (const bytes of sizes) {
+        for (const via of ["deckcast", "bare-muc"] as const) {
+          const ids: string[] = [];
+          for (let k = 0; k < messages; k++) {
+            const id = `${via}-${n}-${bytes}-${k}`;
+            const bundle = encodeBundle(payload(id, bytes));
+            ids.push(id);
+            latencies.set(id, []);
+            sentAt.set(id, performance.now());
+            if (via === "deckcast") void presenter.iqCaller.request(xml("iq", { type: "set", to: meeting.jid }, bundle), 60_000).catch(() => undefined);
+            else void presenter.send(xml("message", { type: "groupchat", to: meeting.room }, xml("no-store", { xmlns: NS.hints }), bundle));
+            await new Promise((r) => setTimeout(r, 1000 / rate));
+          }
+          const expected = n * messages;
+          const deadline = performance.now() + 30_000;
+          const received = () => ids.reduce((s, id) => s + latencies.get(id)!.length, 0);
+          while (received() < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+          const all = ids.flatMap((id) => latencies.get(id)!);
+          const row: Row = { path: via, followers: n, bytes, p50_ms: round(quantile(all, 0.5)), p99_ms: round(quantile(all, 0.99)), max_ms: round(Math.max(...all)), lost: expected - all.length };
+          rows.push(row);
+          printTable([row]);
+          for (const id of ids) latencies.delete(id);
+          await new Promise((r) => setTimeout(r, 1000));
+        }
+      }
+    }
+    await presenter.stop();
+  } finally {
+    await Promise.allSettled(followers.map((f) => f.stop()));
+    componentProc?.kill("SIGTERM");
+    await prosody.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  process.stdout.write("\n");
+  printTable(rows.map((r) => ({ ...r })));
+  const ratios = counts.flatMap((n) => sizes.map((bytes) => {
+    const d = rows.find((r) => r.path === "deckcast" && r.followers === n && r.bytes === bytes);
+    const b = rows.find((r) => r.path === "bare-muc" && r.followers === n && r.bytes === bytes);
+    return { followers: n, bytes, p99_ratio: d && b ? round(d.p99_ms / b.p99_ms) : NaN };
+  }));
+  process.stdout.write("\ndeckcast p99 / bare-MUC p99:\n");
+  printTable(ratios);
+  process.stdout.write(`wrote ${await writeResults("fanout", rows)}\n`);
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
