@@ -42,6 +42,16 @@ export async function openJournal(dir: string): Promise<Journal> {
   const audio = await open(path.join(dir, AUDIO_FILE), "a+");
   try {
     const { lines, lengths } = await recover(events);
+    // Both files are flushed together, so a crash can leave a line whose audio did not
+    // reach the disk: such lines were never acknowledged; drop them.
+    const audioSize = (await audio.stat()).size;
+    while (lines.length > 0) {
+      const a = lines.at(-1)!.audio;
+      if (!a || a.offset + a.length <= audioSize) break;
+      lines.pop();
+      lengths.pop();
+    }
+    await events.truncate(lengths.reduce((n, l) => n + l, 0));
     let audioEnd = 0;
     for (const l of lines) if (l.audio) audioEnd = l.audio.offset + l.audio.length;
     await audio.truncate(audioEnd);
@@ -96,15 +106,12 @@ function makeJournal(events: FileHandle, audio: FileHandle, initial: JournalLine
   async function appendNow(b: StampedBundle): Promise<void> {
     if (b.seq !== lastSeq + 1) throw new Error(`journal: seq ${b.seq} after ${lastSeq}`);
     const line: JournalLine = { seq: b.seq, ts: b.ts, from: b.from, id: b.id, t: b.t, events: b.events };
-    if (b.audio) {
-      await audio.write(b.audio.data, 0, b.audio.data.length, null);
-      await audio.datasync();
-      line.audio = { t: b.audio.t, offset: audioBytes, length: b.audio.data.length };
-    }
-    const buf = Buffer.from(JSON.stringify(line) + "\n", "utf8");
+    const buf = Buffer.from(JSON.stringify(b.audio ? { ...line, audio: { t: b.audio.t, offset: audioBytes, length: b.audio.data.length } } : line) + "\n", "utf8");
     try {
+      if (b.audio) await audio.write(b.audio.data, 0, b.audio.data.length, null);
       await events.write(buf, 0, buf.length, null);
-      await events.datasync();
+      // One flush of each file, in parallel: a sync is the slow part of an append.
+      await Promise.all([events.datasync(), b.audio ? audio.datasync() : undefined]);
     } catch (err) {
       // Leave no half line behind (a full disk may have taken part of it).
       await events.truncate(pos).catch(() => undefined);
@@ -114,7 +121,7 @@ function makeJournal(events: FileHandle, audio: FileHandle, initial: JournalLine
     offsets.push(pos);
     lengths.push(buf.length);
     pos += buf.length;
-    if (line.audio) audioBytes += line.audio.length;
+    if (b.audio) audioBytes += b.audio.data.length;
     lastSeq = b.seq;
   }
 

@@ -64,6 +64,19 @@ describe("journal", () => {
     const lines = (await readFile(path.join(dir, "events.jsonl"), "utf8")).trim().split("\n");
     expect(lines.map((l) => JSON.parse(l).seq)).toEqual([1, 2]);
   });
+
+  it("drops a line whose audio never reached the disk (both files are flushed together)", async () => {
+    const j = await openJournal(dir);
+    await j.append(bundle(1, [1, 2]));
+    await j.append(bundle(2, [3, 4, 5]));
+    await j.close();
+    const { truncate } = await import("node:fs/promises");
+    await truncate(path.join(dir, "audio.opus"), 3); // the crash lost line 2's audio
+    const again = await openJournal(dir);
+    expect(again.lastSeq).toBe(1);
+    expect(again.audioBytes).toBe(2);
+    await again.close();
+  });
 });
 
 describe("session archive", () => {
