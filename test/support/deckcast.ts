@@ -8,6 +8,7 @@ import path from "node:path";
 import pino from "pino";
 import { startProsody, type RunningProsody } from "../../prosody/launcher.ts";
 import { startComponent, type DeckcastComponent } from "../../server/component/setup.ts";
+import type { DeckLookup } from "../../server/component/features/relay.ts";
 
 export interface TestDeckcast {
   prosody: RunningProsody;
@@ -21,14 +22,14 @@ export interface TestDeckcast {
 export const PASSWORD = "test-password";
 
 /** `componentDataDir`: where the component keeps archives (default: the Prosody data dir). */
-export async function startDeckcast({ componentDataDir }: { componentDataDir?: string } = {}): Promise<TestDeckcast> {
+export async function startDeckcast({ componentDataDir, decks }: { componentDataDir?: string; decks?: DeckLookup } = {}): Promise<TestDeckcast> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-test-"));
   const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
   const prosody = await startProsody({ dataDir, log, ...(process.env.DECKCAST_TEST_PROSODY_LOG ? { logLevel: process.env.DECKCAST_TEST_PROSODY_LOG as "debug" } : {}) });
   await prosody.register("alice", PASSWORD);
   await prosody.register("bob", PASSWORD);
   const start = () =>
-    startComponent({ service: `xmpp://127.0.0.1:${prosody.ports.component}`, secret: prosody.componentSecret, domains: prosody.domains, dataDir: componentDataDir ?? dataDir, log });
+    startComponent({ service: `xmpp://127.0.0.1:${prosody.ports.component}`, secret: prosody.componentSecret, domains: prosody.domains, dataDir: componentDataDir ?? dataDir, log, ...(decks ? { decks } : {}) });
   let component = await start();
   await waitFor(() => component.link.online);
   const harness: TestDeckcast = {
