@@ -8,6 +8,7 @@ export * from "./types.ts";
 export { ERRORS, isErrorCode, type ErrorCode, type ErrorSpec, type StanzaErrorType } from "./errors.ts";
 export { LIMITS, NS } from "./namespaces.ts";
 export { decodeBundle, decodeState, encodeBundle, encodeState } from "./codec.ts";
+export { decodeAudioHeader, withAudioHeader } from "./audio-header.ts";
 export { EVENT_TYPES, isEventType, validateBundle, validateEvent } from "./validate.ts";
 export { apply, applyBundle, initialState } from "./reducer.ts";
 export { fallbackBody } from "./fallback.ts";

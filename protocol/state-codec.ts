@@ -1,7 +1,8 @@
 /**
  * RoomState ⇄ <state xmlns="urn:deckcast:0"> (docs/protocol.md §State element): what a
  * late joiner receives before applying the live stream. decodeState validates everything
- * and never throws; errors carry code "bad-request" and a path like "state/ink[2]/stroke[1]@color".
+ * (except `<audio-header>`, which is not room state: see audio-header.ts) and never throws;
+ * errors carry code "bad-request" and a path like "state/ink[2]/stroke[1]@color".
  */
 
 import xml, { type Element } from "@xmpp/xml";
@@ -93,7 +94,7 @@ export function decodeState(el: Element): Result<RoomState> {
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);
     const p = `state/${name}[${n}]`;
-    if (n > 1 && (name === "title" || name === "deck" || name === "pointer" || name === "recording")) {
+    if (n > 1 && (name === "title" || name === "deck" || name === "pointer" || name === "recording" || name === "audio-header")) {
       c.fail(p, `a state holds at most one <${name}>`);
     } else if (name === "title") {
       s.title = c.text(textOf(child), textAt(p, "title"), LIMITS.maxTitle);
@@ -126,6 +127,8 @@ export function decodeState(el: Element): Result<RoomState> {
         duration: c.int(numAttr(child, "duration"), attrAt(p, "duration")),
         ...(reason === undefined ? {} : { reason: c.text(reason, attrAt(p, "reason"), LIMITS.maxReason) }),
       };
+    } else if (name === "audio-header") {
+      // Not part of RoomState: the audio stream's header pages, read by decodeAudioHeader.
     } else {
       c.fail(p, `unknown element <${name}> in ${NS.deckcast}`);
     }

@@ -4,8 +4,13 @@
  */
 import { randomInt } from "node:crypto";
 import { rm } from "node:fs/promises";
+import path from "node:path";
 import type { Logger } from "pino";
 import { initialState } from "../../protocol/reducer.ts";
+import type { Result } from "../../protocol/types.ts";
+import { AUDIO_FILE } from "../archive/journal.ts";
+import { readFileEnds, recoverOpusSessionStream } from "../archive/opus-recover.ts";
+import { createOpusSessionStream, type OpusSessionStream } from "../archive/opus-stream.ts";
 import { createSessionArchive, listOpenSessions, openSessionArchive, type SessionArchive } from "../archive/session-archive.ts";
 import type { ComponentLink } from "./link.ts";
 import { replayJournal, type Meeting, type Meetings } from "./meetings.ts";
@@ -47,7 +52,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
     "muc#roomconfig_historylength": "20",
   });
 
-  function newMeeting(code: string, archive: SessionArchive): Meeting {
+  function newMeeting(code: string, archive: SessionArchive, audio: Result<OpusSessionStream, string>): Meeting {
     return {
       code,
       room: `${code}@${domains.muc}`,
@@ -57,6 +62,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
       occupantJid: `${domains.component}/${code}`,
       nick: OUR_NICK,
       archive,
+      audio,
       state: initialState(archive.manifest.title),
       owner: archive.manifest.owner,
       presenter: archive.manifest.presenter,
@@ -104,7 +110,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
       const now = new Date();
       const session = `${now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${code}`;
       const archive = await createSessionArchive(dataDir, { session, room: code, title, owner, presenter: owner, createdAt: now.toISOString() });
-      const m = newMeeting(code, archive);
+      const m = newMeeting(code, archive, { ok: true, value: createOpusSessionStream({ title }) });
       try {
         await join(m);
       } catch (err) {
@@ -133,7 +139,10 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
       const dirs = await listOpenSessions(dataDir);
       for (const dir of dirs) {
         const archive = await openSessionArchive(dir);
-        const m = newMeeting(archive.manifest.room, archive);
+        // The audio stream goes on from audio.opus itself (its header and last pages).
+        const audio = recoverOpusSessionStream(await readFileEnds(path.join(dir, AUDIO_FILE)), { title: archive.manifest.title });
+        if (!audio.ok) log.error({ room: archive.manifest.room, err: audio.error }, "audio.opus cannot be continued: the session goes on without recording or relaying audio");
+        const m = newMeeting(archive.manifest.room, archive, audio);
         const { state, recent } = await replayJournal(archive);
         m.state = state;
         m.recent = recent;

@@ -1,20 +1,24 @@
 /**
  * The meetings the component runs: one MUC room and one session archive each.
  *
- * `commit` is the heart of the relay (docs/architecture.md §Page turn): stamp the next
+ * `commit` is the heart of the relay (docs/architecture.md §Page turn): re-stamp the
+ * bundle's audio into the session's one Ogg Opus stream (meeting-audio.ts), stamp the next
  * room-wide sequence number, append to the archive (durably), fold into the room state,
  * and only then send to the room. Commits of one meeting run one at a time, so sequence
- * order, archive order and send order are the same.
+ * order, archive order, audio order and send order are the same.
  *
- * Events: "committed" (meeting, bundle) after a bundle is archived and sent; "ended".
+ * Events: "committed" (meeting, bundle) after a bundle is archived and sent;
+ * "commit-failed" (meeting, bundle, error) when the archive could not be written; "ended".
  */
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import { applyBundle, initialState } from "../../protocol/reducer.ts";
-import type { Bundle, RoomState, StampedBundle } from "../../protocol/types.ts";
+import type { Bundle, ProtocolError, Result, RoomState, StampedBundle } from "../../protocol/types.ts";
+import type { OpusSessionStream } from "../archive/opus-stream.ts";
 import type { SessionArchive } from "../archive/session-archive.ts";
 import type { ComponentLink } from "./link.ts";
 import { trackPresence, bareJid, type Occupant } from "./muc.ts";
+import { planAudio } from "./meeting-audio.ts";
 import { sendToRoom } from "./room-messages.ts";
 
 export interface Meeting {
@@ -28,6 +32,8 @@ export interface Meeting {
   /** Our nick in the room. */
   nick: string;
   archive: SessionArchive;
+  /** The session's audio stream (audio.opus), continued from the file after a restart; an error when it could not be. */
+  audio: Result<OpusSessionStream, string>;
   state: RoomState;
   /** Bare JID of the account that created it; it can always take the presenter role back. */
   owner: string;
@@ -43,10 +49,20 @@ export interface Meeting {
 
 export interface MeetingsEvents {
   committed: [Meeting, StampedBundle];
+  "commit-failed": [Meeting, Bundle, Error];
   ended: [Meeting];
 }
 
+/** A bundle refused while committing (its audio does not fit the session's stream): nothing changed. */
+export class CommitRefused extends Error {
+  constructor(readonly refusal: ProtocolError) {
+    super(refusal.message);
+    this.name = "CommitRefused";
+  }
+}
+
 const RECENT_IDS = 1000;
+const NO_BYTES = new Uint8Array(0);
 
 /** What the presenter is told: the bundle's place in the room's sequence. */
 export interface Ack {
@@ -61,7 +77,12 @@ export interface Meetings extends EventEmitter<MeetingsEvents> {
   all(): Meeting[];
   add(m: Meeting): void;
   remove(code: string): void;
-  /** Stamps, archives, applies and relays a bundle. Rejects (and changes nothing) if the archive write fails. */
+  /**
+   * Stamps, archives, applies and relays a bundle (and, before it, any audio that did not fit
+   * in it: see meeting-audio.ts). Rejects with CommitRefused for audio that cannot join the
+   * session's stream, or with the file system's error when the archive write fails; in both
+   * cases nothing of this bundle was numbered, archived or sent.
+   */
   commit(m: Meeting, bundle: Bundle, from: string): Promise<Ack>;
   /** Nick of the occupant whose real bare JID is `jid`, if present. */
   nickOf(m: Meeting, jid: string): string | null;
@@ -76,8 +97,27 @@ export function createMeetings({ link, log }: { link: ComponentLink; log: Logger
   async function commitNow(m: Meeting, bundle: Bundle, from: string): Promise<Ack> {
     const seen = m.recent.get(bundle.id);
     if (seen) return { ...seen, duplicate: true };
+    const audio = planAudio(m.audio, bundle);
+    if (!audio.ok) throw new CommitRefused(audio.error);
+    if (!audio.value) return commitOne(m, bundle, from);
+    const { plan, withAudio } = audio.value;
+    // Audio that does not fit in one bundle (a long silence) goes first, in bundles of its own.
+    for (const [i, part] of plan.parts.slice(0, -1).entries()) {
+      await commitOne(m, { id: `srv-audio-${m.archive.journal.lastSeq + 1}`, t: part.t, events: [], audio: part }, m.nick, () => plan.commit(i));
+    }
+    return commitOne(m, withAudio(plan.parts.at(-1)), from, () => plan.commit());
+  }
+
+  /** `archived` runs as soon as the archive has the bundle, before anyone can see its seq. */
+  async function commitOne(m: Meeting, bundle: Bundle, from: string, archived?: () => void): Promise<Ack> {
     const stamped: StampedBundle = { ...bundle, seq: m.archive.journal.lastSeq + 1, ts: Date.now(), from };
-    await m.archive.append(stamped);
+    try {
+      await m.archive.append(stamped);
+    } catch (err) {
+      events.emit("commit-failed", m, bundle, err as Error);
+      throw err;
+    }
+    archived?.();
     const before = m.state;
     m.state = applyBundle(m.state, stamped);
     m.recent.set(stamped.id, { seq: stamped.seq, ts: stamped.ts });
@@ -126,7 +166,9 @@ export async function replayJournal(archive: SessionArchive): Promise<{ state: R
   let state = initialState(archive.manifest.title);
   const recent = new Map<string, Ack>();
   for (const line of await archive.journal.readAll()) {
-    state = applyBundle(state, { id: line.id, t: line.t, seq: line.seq, events: line.events });
+    // The audio's t counts for the clock as it did live; its bytes do not matter here.
+    const audio = line.audio ? { audio: { t: line.audio.t, data: NO_BYTES } } : {};
+    state = applyBundle(state, { id: line.id, t: line.t, seq: line.seq, events: line.events, ...audio });
     recent.set(line.id, { seq: line.seq, ts: line.ts });
     if (recent.size > RECENT_IDS) recent.delete(recent.keys().next().value!);
   }

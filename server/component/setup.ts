@@ -11,6 +11,7 @@ import { setupRelay, type DeckLookup } from "./features/relay.ts";
 import { setupCatchUp } from "./features/catch-up.ts";
 import { setupControl } from "./features/control.ts";
 import { setupDisco } from "./features/disco.ts";
+import { setupRecording } from "./features/recording.ts";
 
 export interface ComponentOptions {
   /** e.g. "xmpp://127.0.0.1:5347" */
@@ -23,6 +24,8 @@ export interface ComponentOptions {
   decks?: DeckLookup;
   /** Advertised in service discovery when deck upload is on. */
   maxUploadBytes?: number;
+  /** How often the recording's size and duration are reported while audio flows (default 10 s). */
+  recordingReportMs?: number;
 }
 
 export interface DeckcastComponent {
@@ -48,6 +51,7 @@ export async function startComponent(opts: ComponentOptions): Promise<DeckcastCo
   setupCatchUp({ link, meetings });
   setupControl({ link, meetings, lifecycle, log });
   setupDisco({ link, meetings, ...(opts.maxUploadBytes !== undefined ? { maxUploadBytes: opts.maxUploadBytes } : {}) });
+  const recording = setupRecording({ meetings, lifecycle, log, ...(opts.recordingReportMs !== undefined ? { everyMs: opts.recordingReportMs } : {}) });
 
   await lifecycle.restore();
   await link.start();
@@ -56,6 +60,7 @@ export async function startComponent(opts: ComponentOptions): Promise<DeckcastCo
     meetings,
     lifecycle,
     async stop() {
+      recording.stop();
       await link.stop();
       await lifecycle.stop();
     },

@@ -21,15 +21,26 @@ export interface TestDeckcast {
 
 export const PASSWORD = "test-password";
 
-/** `componentDataDir`: where the component keeps archives (default: the Prosody data dir). */
-export async function startDeckcast({ componentDataDir, decks }: { componentDataDir?: string; decks?: DeckLookup } = {}): Promise<TestDeckcast> {
+/**
+ * `componentDataDir`: where the component keeps archives (default: the Prosody data dir);
+ * `recordingReportMs`: how often the component reports the recording's size (default 10 s).
+ */
+export async function startDeckcast({ componentDataDir, decks, recordingReportMs }: { componentDataDir?: string; decks?: DeckLookup; recordingReportMs?: number } = {}): Promise<TestDeckcast> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-test-"));
   const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
   const prosody = await startProsody({ dataDir, log, ...(process.env.DECKCAST_TEST_PROSODY_LOG ? { logLevel: process.env.DECKCAST_TEST_PROSODY_LOG as "debug" } : {}) });
   await prosody.register("alice", PASSWORD);
   await prosody.register("bob", PASSWORD);
   const start = () =>
-    startComponent({ service: `xmpp://127.0.0.1:${prosody.ports.component}`, secret: prosody.componentSecret, domains: prosody.domains, dataDir: componentDataDir ?? dataDir, log, ...(decks ? { decks } : {}) });
+    startComponent({
+      service: `xmpp://127.0.0.1:${prosody.ports.component}`,
+      secret: prosody.componentSecret,
+      domains: prosody.domains,
+      dataDir: componentDataDir ?? dataDir,
+      log,
+      ...(decks ? { decks } : {}),
+      ...(recordingReportMs !== undefined ? { recordingReportMs } : {}),
+    });
   let component = await start();
   await waitFor(() => component.link.online);
   const harness: TestDeckcast = {

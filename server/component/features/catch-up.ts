@@ -1,8 +1,10 @@
 /**
- * Late joiners and gap filling: <state/> returns the room as it is now; <range/> returns
- * archived bundles by sequence number. docs/protocol.md §Join late, §Fill a gap.
+ * Late joiners and gap filling: <state/> returns the room as it is now (with the audio
+ * stream's header pages once there is audio); <range/> returns archived bundles by
+ * sequence number. docs/protocol.md §Join late, §Fill a gap.
  */
 import xml from "@xmpp/xml";
+import { withAudioHeader } from "../../../protocol/audio-header.ts";
 import { encodeBundle, encodeState } from "../../../protocol/codec.ts";
 import { NS } from "../../../protocol/namespaces.ts";
 import { encodeError } from "../../../protocol/stanza-error.ts";
@@ -17,7 +19,9 @@ export function setupCatchUp({ link, meetings }: { link: ComponentLink; meetings
   link.onIq("get", NS.deckcast, "state", (req) => {
     const m = meetings.get(req.local);
     if (!m) return encodeError("unknown-room");
-    return encodeState(m.state);
+    // A late joiner's decoder needs the audio stream's header pages before any audio page.
+    const header = m.audio.ok ? m.audio.value.state.headers : null;
+    return header ? withAudioHeader(encodeState(m.state), header) : encodeState(m.state);
   });
 
   link.onIq("get", NS.deckcast, "range", async (req) => {

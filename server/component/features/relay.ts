@@ -1,6 +1,7 @@
 /**
  * <bundle/>: the presenter's events (and audio) for one interval. Checked, stamped,
- * archived, then relayed to the room (meetings.commit); the IQ result is the <ack/>.
+ * archived, then relayed to the room (meetings.commit, which also re-stamps the audio into
+ * the session's stream and refuses audio that cannot join it); the IQ result is the <ack/>.
  * docs/protocol.md §Send a bundle.
  */
 import xml from "@xmpp/xml";
@@ -10,7 +11,7 @@ import { NS } from "../../../protocol/namespaces.ts";
 import { encodeError } from "../../../protocol/stanza-error.ts";
 import type { Bundle, RoomState } from "../../../protocol/types.ts";
 import type { ComponentLink } from "../link.ts";
-import type { Meetings } from "../meetings.ts";
+import { CommitRefused, type Meetings } from "../meetings.ts";
 import { bareJid } from "../muc.ts";
 
 /** Serialized size above which a bundle is refused before decoding (the c2s limit is 256 KiB). */
@@ -40,6 +41,10 @@ export function setupRelay({ link, meetings, decks, log }: { link: ComponentLink
       const ack = await meetings.commit(m, bundle, from);
       return xml("ack", { xmlns: NS.deckcast, id: bundle.id, seq: String(ack.seq), ts: String(ack.ts), ...(ack.duplicate ? { duplicate: "true" } : {}) });
     } catch (err) {
+      if (err instanceof CommitRefused) {
+        const { code, message, path } = err.refusal;
+        return encodeError(code, path ? `${path}: ${message}` : message);
+      }
       log.error({ room: m.code, err: (err as Error).message }, "archive write failed; bundle refused");
       return encodeError("archive-failed", `The archive could not be written (${(err as NodeJS.ErrnoException).code ?? "error"}); nothing was relayed.`);
     }
