@@ -15,7 +15,9 @@ import xml, { type Element } from "@xmpp/xml";
 import pino from "pino";
 import { encodeBundle } from "../protocol/codec.ts";
 import { NS } from "../protocol/namespaces.ts";
-import type { Bundle } from "../protocol/types.ts";
+import type { AudioChunk, Bundle } from "../protocol/types.ts";
+import { packPages } from "../server/archive/ogg.ts";
+import { buildOpusHead, buildOpusTags } from "../server/archive/opus.ts";
 import { startProsody, type RunningProsody } from "../prosody/launcher.ts";
 import { printTable, quantile, writeResults } from "./support/table.ts";
 
@@ -56,7 +58,7 @@ function join(xmpp: Client, room: string, nick: string): Promise<void> {
 }
 
 /** A bundle whose encoded element is about `bytes` long: ink points for 1 KB, audio for larger. */
-function payload(id: string, bytes: number): Bundle {
+function payload(id: string, bytes: number, recording: Recording): Bundle {
   if (bytes <= 2048) {
     const points: number[] = [];
     const b: Bundle = { id, t: 1000, events: [{ type: "ink-progress", t: 1000, page: 1, stroke: "s1", tool: "pen", color: "#e53935", width: 30, points }] };
@@ -64,7 +66,31 @@ function payload(id: string, bytes: number): Bundle {
     return b;
   }
   const raw = Math.floor(((bytes - 120) * 3) / 4);
-  return { id, t: 1000, events: [], audio: { t: 1000, data: new Uint8Array(raw).map((_, i) => (i * 31) & 255) } };
+  const audio = recording.next(raw);
+  return { id, t: audio.t, events: [], audio };
+}
+
+/**
+ * One long synthetic recording (valid Ogg Opus framing, meaningless audio): each call gives
+ * its next 200 ms page of about `bytes` bytes, the header pages first, as the component
+ * only takes audio that continues one stream.
+ */
+interface Recording { next(bytes: number): AudioChunk }
+function syntheticRecording(serial: number): Recording {
+  let page = 0;
+  return {
+    next(bytes: number): AudioChunk {
+      const packetBytes = Math.max(2, Math.floor((bytes - 40) / 10));
+      const packets = Array.from({ length: 10 }, (_, i) => ({
+        data: new Uint8Array(packetBytes).map((_, k) => (k === 0 ? 0xf8 : (k * 31 + i) & 255)), // TOC: CELT 20 ms
+        granule: (page * 10 + i + 1) * 960,
+      }));
+      const t = 1000 + page * 200;
+      const head = page === 0 ? [...packPages([{ data: buildOpusHead({ channels: 1, preSkip: 312 }), granule: 0 }], { serial, sequence: 0, bos: true }), ...packPages([{ data: buildOpusTags("bench", []), granule: 0 }], { serial, sequence: 1 })] : [];
+      const pages = [...head, ...packPages(packets, { serial, sequence: 2 + page++ })];
+      return { t, data: Uint8Array.from(pages.flatMap((p) => [...p])) };
+    },
+  };
 }
 
 export default async function run(args: string[]): Promise<void> {
@@ -103,6 +129,8 @@ export default async function run(args: string[]): Promise<void> {
       if (t0 !== undefined) latencies.get(id!)!.push(performance.now() - t0);
     };
 
+    // Each path gets its own continuous recording, as a presenter's microphone would be.
+    const recordings = { deckcast: syntheticRecording(0x6465), "bare-muc": syntheticRecording(0x6265) };
     for (const n of counts) {
       const joinStart = performance.now();
       while (followers.length < n) {
@@ -120,7 +148,7 @@ export default async function run(args: string[]): Promise<void> {
           const ids: string[] = [];
           for (let k = 0; k < messages; k++) {
             const id = `${via}-${n}-${bytes}-${k}`;
-            const bundle = encodeBundle(payload(id, bytes));
+            const bundle = encodeBundle(payload(id, bytes, recordings[via]));
             ids.push(id);
             latencies.set(id, []);
             sentAt.set(id, performance.now());
@@ -144,7 +172,11 @@ export default async function run(args: string[]): Promise<void> {
     await presenter.stop();
   } finally {
     await Promise.allSettled(followers.map((f) => f.stop()));
-    componentProc?.kill("SIGTERM");
+    if (componentProc && componentProc.exitCode === null) {
+      const exited = new Promise((r) => componentProc!.once("exit", r));
+      componentProc.kill("SIGTERM");
+      await exited; // it closes its archives: remove the data only after that
+    }
     await prosody.stop();
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -2,9 +2,12 @@
  * The append-only journal of one session: `events.jsonl` (one accepted bundle a line, in
  * sequence order) and `audio.opus` (the bundles' Ogg Opus pages, concatenated).
  *
- * Durability contract: `append` resolves only after both files are flushed to disk
- * (fdatasync), so a bundle the component acknowledges or relays is never lost. After a
- * crash, `openJournal` drops a torn last line and any audio bytes past the last line.
+ * Durability contract: `append` resolves once the bundle is written to both files (in the
+ * OS's cache: readers see it and it survives a crash of this process), and its `durable`
+ * promise once both are flushed to disk (fdatasync), which also survives an OS crash.
+ * The component relays after the first and acknowledges after the second, so a flush's
+ * latency never delays followers and nothing acknowledged is ever lost. After a crash,
+ * `openJournal` drops a torn last line and any audio bytes past the last line.
  */
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
@@ -21,12 +24,17 @@ export interface JournalLine {
   audio?: { t: number; offset: number; length: number };
 }
 
+export interface Written {
+  /** Resolves once the bundle is flushed to disk; rejects if the flush fails. */
+  durable: Promise<void>;
+}
+
 export interface Journal {
   /** Sequence number of the last line (0 when empty). */
   readonly lastSeq: number;
   readonly audioBytes: number;
   readonly lines: number;
-  append(bundle: StampedBundle): Promise<void>;
+  append(bundle: StampedBundle): Promise<Written>;
   /** Lines with from ≤ seq ≤ to, in order, with their audio bytes. */
   read(from: number, to: number): Promise<StampedBundle[]>;
   /** Every line, in order (for recovery and late-join state). */
@@ -101,17 +109,17 @@ function makeJournal(events: FileHandle, audio: FileHandle, initial: JournalLine
   }
   let lastSeq = initial.at(-1)?.seq ?? 0;
   let audioBytes = audioEnd;
-  let queue: Promise<void> = Promise.resolve();
+  let queue: Promise<unknown> = Promise.resolve();
+  /** The latest flush: it covers every earlier write. */
+  let flushing: Promise<void> = Promise.resolve();
 
-  async function appendNow(b: StampedBundle): Promise<void> {
+  async function appendNow(b: StampedBundle): Promise<Written> {
     if (b.seq !== lastSeq + 1) throw new Error(`journal: seq ${b.seq} after ${lastSeq}`);
     const line: JournalLine = { seq: b.seq, ts: b.ts, from: b.from, id: b.id, t: b.t, events: b.events };
     const buf = Buffer.from(JSON.stringify(b.audio ? { ...line, audio: { t: b.audio.t, offset: audioBytes, length: b.audio.data.length } } : line) + "\n", "utf8");
     try {
       if (b.audio) await audio.write(b.audio.data, 0, b.audio.data.length, null);
       await events.write(buf, 0, buf.length, null);
-      // One flush of each file, in parallel: a sync is the slow part of an append.
-      await Promise.all([events.datasync(), b.audio ? audio.datasync() : undefined]);
     } catch (err) {
       // Leave no half line behind (a full disk may have taken part of it).
       await events.truncate(pos).catch(() => undefined);
@@ -123,6 +131,12 @@ function makeJournal(events: FileHandle, audio: FileHandle, initial: JournalLine
     pos += buf.length;
     if (b.audio) audioBytes += b.audio.data.length;
     lastSeq = b.seq;
+    // One flush of each file, in parallel, started now and not waited for here: the next
+    // bundle's write need not queue behind this flush (a flush covers all earlier writes).
+    const durable = Promise.all([events.datasync(), b.audio ? audio.datasync() : undefined]).then(() => undefined);
+    durable.catch(() => undefined); // observed by the caller; never an unhandled rejection
+    flushing = durable;
+    return { durable };
   }
 
   async function readLine(seq: number): Promise<JournalLine> {
@@ -170,6 +184,8 @@ function makeJournal(events: FileHandle, audio: FileHandle, initial: JournalLine
     },
     async close() {
       await queue;
+      await flushing.catch(() => undefined); // a failed flush was reported to its appender
+
       await events.close();
       await audio.close();
     },

@@ -9,7 +9,7 @@
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { StampedBundle } from "../../protocol/types.ts";
-import { openJournal, type Journal, type JournalLine } from "./journal.ts";
+import { openJournal, type Journal, type JournalLine, type Written } from "./journal.ts";
 
 export interface Manifest {
   format: "deckcast-archive/1";
@@ -33,8 +33,8 @@ export interface SessionArchive {
   readonly dir: string;
   readonly manifest: Readonly<Manifest>;
   readonly journal: Journal;
-  /** Appends to the journal (durably) and folds the bundle into the manifest's summary. */
-  append(bundle: StampedBundle): Promise<void>;
+  /** Appends to the journal and folds the bundle into the manifest's summary; see Journal.append for `durable`. */
+  append(bundle: StampedBundle): Promise<Written>;
   /** Merges fields into the manifest and writes it atomically. */
   update(patch: Partial<Manifest>): Promise<void>;
   close(): Promise<void>;
@@ -106,7 +106,7 @@ function wrap(dir: string, manifest: Manifest, journal: Journal): SessionArchive
       return manifest;
     },
     async append(b) {
-      await journal.append(b);
+      const written = await journal.append(b);
       manifest.counts.bundles += 1;
       manifest.counts.events += b.events.length;
       manifest.counts.audioBytes = journal.audioBytes;
@@ -114,11 +114,12 @@ function wrap(dir: string, manifest: Manifest, journal: Journal): SessionArchive
       const deck = b.events.findLast((e) => e.type === "deck-open");
       if (deck?.type === "deck-open") {
         manifest.deck = deck.deck;
-        // The bundle is durably in the journal now, so this append succeeded. The manifest is
+        // The bundle is in the journal now, so this append succeeded. The manifest is
         // a summary of the journal (rebuilt by openSessionArchive): if it cannot be written
         // now (a full disk), it is written again at the next update or close.
         await writeManifest(dir, manifest).catch(() => undefined);
       }
+      return written;
     },
     async update(patch) {
       Object.assign(manifest, patch);

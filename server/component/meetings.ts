@@ -64,6 +64,12 @@ export class CommitRefused extends Error {
 const RECENT_IDS = 1000;
 const NO_BYTES = new Uint8Array(0);
 
+/** A commit that has been written and sent; `durable` resolves once it is on disk. */
+interface Committed {
+  ack: Ack;
+  durable: Promise<void>;
+}
+
 /** What the presenter is told: the bundle's place in the room's sequence. */
 export interface Ack {
   seq: number;
@@ -94,9 +100,9 @@ export function createMeetings({ link, log }: { link: ComponentLink; log: Logger
   const byCode = new Map<string, Meeting>();
   const events = new EventEmitter<MeetingsEvents>();
 
-  async function commitNow(m: Meeting, bundle: Bundle, from: string): Promise<Ack> {
+  async function commitNow(m: Meeting, bundle: Bundle, from: string): Promise<Committed> {
     const seen = m.recent.get(bundle.id);
-    if (seen) return { ...seen, duplicate: true };
+    if (seen) return { ack: { ...seen, duplicate: true }, durable: Promise.resolve() };
     const audio = planAudio(m.audio, bundle);
     if (!audio.ok) throw new CommitRefused(audio.error);
     if (!audio.value) return commitOne(m, bundle, from);
@@ -109,10 +115,11 @@ export function createMeetings({ link, log }: { link: ComponentLink; log: Logger
   }
 
   /** `archived` runs as soon as the archive has the bundle, before anyone can see its seq. */
-  async function commitOne(m: Meeting, bundle: Bundle, from: string, archived?: () => void): Promise<Ack> {
+  async function commitOne(m: Meeting, bundle: Bundle, from: string, archived?: () => void): Promise<Committed> {
     const stamped: StampedBundle = { ...bundle, seq: m.archive.journal.lastSeq + 1, ts: Date.now(), from };
+    let durable: Promise<void>;
     try {
-      await m.archive.append(stamped);
+      ({ durable } = await m.archive.append(stamped));
     } catch (err) {
       events.emit("commit-failed", m, bundle, err as Error);
       throw err;
@@ -129,7 +136,7 @@ export function createMeetings({ link, log }: { link: ComponentLink; log: Logger
       log.warn({ room: m.code, seq: stamped.seq, err: (err as Error).message }, "relay send failed; bundle is archived");
     }
     events.emit("committed", m, stamped);
-    return { seq: stamped.seq, ts: stamped.ts };
+    return { ack: { seq: stamped.seq, ts: stamped.ts }, durable };
   }
 
   return Object.assign(events, {
@@ -144,7 +151,18 @@ export function createMeetings({ link, log }: { link: ComponentLink; log: Logger
     commit(m: Meeting, bundle: Bundle, from: string) {
       const next = m.tail.then(() => commitNow(m, bundle, from));
       m.tail = next.catch(() => undefined);
-      return next;
+      // The next commit may go ahead once this one is written and sent; only its
+      // acknowledgement waits for the flush to disk.
+      return next.then(async ({ ack, durable }) => {
+        try {
+          await durable;
+        } catch (err) {
+          log.error({ room: m.code, seq: ack.seq, err: (err as Error).message }, "archive flush failed after relay");
+          events.emit("commit-failed", m, bundle, err as Error);
+          throw err;
+        }
+        return ack;
+      });
     },
     nickOf(m: Meeting, jid: string) {
       const bare = bareJid(jid);
