@@ -27,6 +27,9 @@ export interface PresenterOptions {
   timeoutMs?: number;
 }
 
+/** Largest bundle this sender builds: well under the component's 200 KiB and Prosody's 256 KiB. */
+export const MAX_BUNDLE_CHARS = 128 * 1024;
+
 /** Error conditions worth retrying: the component is away or briefly unable. */
 const TRANSIENT = new Set(["service-unavailable", "remote-server-not-found", "remote-server-timeout", "recipient-unavailable", "resource-constraint", "internal-server-error"]);
 
@@ -68,6 +71,11 @@ export class PresenterSender extends Emitter<PresenterEvents> {
     const bundle: Bundle = { id: `${this.#prefix}-${++this.#n}`, t: events[0]?.t ?? this.#audio[0]?.t ?? this.#opts.clock(), events };
     const audio = this.#audio.shift();
     if (audio) bundle.audio = audio;
+    // After an outage the queue can hold more than one stanza may carry: put the later half
+    // back until the bundle fits (the component refuses bundles over MAX_BUNDLE_CHARS).
+    while (bundle.events.length > 1 && encodeBundle(bundle).toString().length > MAX_BUNDLE_CHARS) {
+      this.#queue.unshift(...bundle.events.splice(Math.ceil(bundle.events.length / 2)));
+    }
     this.#inFlight = this.#deliver(bundle).finally(() => {
       this.#inFlight = null;
       this.#pump();
