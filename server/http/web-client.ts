@@ -1,0 +1,63 @@
+/**
+ * The browser client: `web-client/dist` (built by Vite, see web-client/build.ts) served
+ * as static files, `GET /api/config` with what the client needs to connect, and the
+ * single-page fallback: any other GET that accepts HTML (`/`, `/m/<code>`) gets index.html.
+ *
+ * Hashed assets under /assets/ are immutable; index.html is never cached, so a rebuilt
+ * client is picked up on the next load.
+ */
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import express from "express";
+import type { HttpServer } from "./app.ts";
+import { WEBSOCKET_PATH } from "./ws-proxy.ts";
+
+export const WEB_CLIENT_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "web-client", "dist");
+
+/** What GET /api/config answers (web-client/src/app/config.ts reads it). */
+export interface ClientConfig {
+  domains: { accounts: string; guests: string; muc: string; component: string };
+  /** Path of the XMPP WebSocket on this origin. */
+  websocketPath: string;
+  /** Base URL for join links when set by the operator (DECKCAST_PUBLIC_URL); else the page's origin is used. */
+  publicUrl: string | null;
+}
+
+export interface WebClientOptions {
+  domains: ClientConfig["domains"];
+  publicUrl?: string | null | undefined;
+  /** Folder with the built client. Default web-client/dist. */
+  dist?: string;
+}
+
+/** Paths the single-page fallback never answers (APIs and files of other features). */
+const NOT_PAGES = /^\/(api|decks|upload|healthz|assets)(\/|$)|^\/xmpp-websocket/;
+
+export function mountWebClient(http: HttpServer, opts: WebClientOptions): void {
+  const dist = opts.dist ?? WEB_CLIENT_DIST;
+  const config: ClientConfig = { domains: opts.domains, websocketPath: WEBSOCKET_PATH, publicUrl: opts.publicUrl?.replace(/\/$/, "") || null };
+  const router = express.Router();
+
+  router.get("/api/config", (_req, res) => {
+    res.set("Cache-Control", "no-store").json(config);
+  });
+
+  router.use(
+    "/assets",
+    express.static(path.join(dist, "assets"), { immutable: true, maxAge: "1y", index: false, fallthrough: false }),
+  );
+  router.use(express.static(dist, { index: false, maxAge: 0 }));
+
+  router.get(/.*/, (req, res, next) => {
+    if (NOT_PAGES.test(req.path) || !req.accepts("html")) return next();
+    const index = path.join(dist, "index.html");
+    if (!existsSync(index)) {
+      res.status(503).type("text").send("The web client is not built yet: run `npm run build:web` (npm start does it for you).");
+      return;
+    }
+    res.set("Cache-Control", "no-cache").sendFile(index);
+  });
+
+  http.mount("/", router);
+}

@@ -1,0 +1,73 @@
+/**
+ * <dc-thumbs>: the deck's pages as a strip of thumbnails; the shown page is highlighted,
+ * the live page marked. Scrolls to keep the shown page in view.
+ *
+ * @fires dc-page-select {PageSelect} a thumbnail was chosen
+ */
+import { LitElement, css, html, nothing, type PropertyValues } from "lit";
+import { customElement, property } from "lit/decorators.js";
+import { thumbUrl } from "../render/page-images.ts";
+import { base } from "./shared-styles.ts";
+
+export interface PageSelect {
+  page: number;
+}
+
+@customElement("dc-thumbs")
+export class DcThumbs extends LitElement {
+  static override styles = [
+    base,
+    css`
+      :host { display: block; overflow-x: auto; overflow-y: hidden; scrollbar-width: thin; }
+      ol { display: flex; gap: 0.5rem; margin: 0; padding: 0.4rem; list-style: none; }
+      button { padding: 0; border-radius: 6px; border: 2px solid transparent; background: var(--dc-panel-2); position: relative; min-height: 0; line-height: 0; }
+      button[aria-current="true"] { border-color: var(--dc-accent-2); }
+      img { height: var(--dc-thumb-height, 64px); aspect-ratio: var(--dc-thumb-ratio, 16 / 9); width: auto; border-radius: 4px; display: block; background: #fff; }
+      .n { position: absolute; left: 3px; bottom: 3px; font-size: 0.72rem; line-height: 1; padding: 2px 4px; border-radius: 4px; background: rgb(0 0 0 / 0.65); color: #fff; }
+      .live { position: absolute; right: 3px; top: 3px; font-size: 0.62rem; line-height: 1; padding: 2px 4px; border-radius: 4px; background: var(--dc-live); color: #fff; font-weight: 700; }
+    `,
+  ];
+
+  @property() accessor deck: string | null = null;
+  @property({ type: Number }) accessor pages = 0;
+  /** The page on the stage. */
+  @property({ type: Number }) accessor current = 1;
+  /** The room's live page (marked), or 0 to mark none. */
+  @property({ type: Number }) accessor live = 0;
+  @property({ type: Number }) accessor ratio = 16 / 9;
+
+  override render() {
+    if (!this.deck) return nothing;
+    const pages = Array.from({ length: this.pages }, (_, i) => i + 1);
+    return html`<ol style="--dc-thumb-ratio:${this.ratio}" aria-label="Pages">
+      ${pages.map(
+        (p) => html`<li>
+          <button aria-current=${p === this.current ? "true" : "false"} aria-label="Page ${p}" title="Page ${p}" @click=${() => this.#select(p)}>
+            <img src=${thumbUrl(this.deck!, p)} alt="" loading="lazy" decoding="async" />
+            <span class="n">${p}</span>
+            ${p === this.live && this.live !== this.current ? html`<span class="live">LIVE</span>` : nothing}
+          </button>
+        </li>`,
+      )}
+    </ol>`;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has("current") || changed.has("deck")) {
+      this.renderRoot.querySelector('button[aria-current="true"]')?.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
+  }
+
+  #select(page: number) {
+    this.dispatchEvent(new CustomEvent<PageSelect>("dc-page-select", { detail: { page }, bubbles: true, composed: true }));
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "dc-thumbs": DcThumbs;
+  }
+  interface HTMLElementEventMap {
+    "dc-page-select": CustomEvent<PageSelect>;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Page images from the server (GET /decks/<id>/pages/<n>.jpg?w=…), fetched and decoded
+ * ahead of need so a page turn only has to draw an ImageBitmap that is already decoded.
+ *
+ * Why images and not pdf.js in the browser: the server renders each page once per width
+ * (pdftoppm, cached, immutable URLs) and every follower after that pays one JPEG decode,
+ * off the main thread (createImageBitmap). Ten followers in one browser, or a weak phone,
+ * would otherwise each parse the PDF and rasterise vector pages on their own CPU, and a
+ * turn would cost a render instead of a draw. Crispness comes from asking for the stage's
+ * width in device pixels (snapped up to the server's widths, so caches are shared).
+ */
+
+/** The server's image widths (server/decks/service.ts IMAGE_WIDTHS): requests snap up to one. */
+export const IMAGE_WIDTHS = [64, 128, 240, 320, 480, 640, 800, 1024, 1280, 1600, 1920, 2560] as const;
+
+export function snapWidth(px: number): number {
+  return IMAGE_WIDTHS.find((w) => w >= px) ?? 2560;
+}
+
+export function pageImageUrl(deck: string, page: number, width: number): string {
+  return `/decks/${deck}/pages/${page}.jpg?w=${width}`;
+}
+
+export function thumbUrl(deck: string, page: number): string {
+  return `/decks/${deck}/thumbs/${page}.jpg`;
+}
+
+/** Decoded bitmaps kept (a 1920 px page is ~8 MB decoded). */
+const KEEP = 14;
+
+interface Entry {
+  promise: Promise<ImageBitmap>;
+  bitmap: ImageBitmap | null;
+  used: number;
+}
+
+class PageImageCache {
+  #entries = new Map<string, Entry>();
+  #tick = 0;
+
+  /** The decoded image if it is ready now, else null (and it starts loading). */
+  peek(deck: string, page: number, width: number): ImageBitmap | null {
+    return this.#entry(deck, page, width).bitmap;
+  }
+
+  /** Any decoded width of the page, widest first (a stand-in while the right one loads). */
+  anyReady(deck: string, page: number): ImageBitmap | null {
+    let best: ImageBitmap | null = null;
+    for (const [key, e] of this.#entries) {
+      if (e.bitmap && key.startsWith(`${deck}/${page}/`) && (!best || e.bitmap.width > best.width)) best = e.bitmap;
+    }
+    return best;
+  }
+
+  load(deck: string, page: number, width: number): Promise<ImageBitmap> {
+    return this.#entry(deck, page, width).promise;
+  }
+
+  /** Starts loading pages around `page` (the next one first: turns go forward most). */
+  prefetch(deck: string, page: number, pages: number, width: number, radius = 2): void {
+    for (let d = 1; d <= radius; d++) {
+      for (const p of [page + d, page - d]) if (p >= 1 && p <= pages) this.#entry(deck, p, width).promise.catch(() => undefined);
+    }
+  }
+
+  #entry(deck: string, page: number, width: number): Entry {
+    const key = `${deck}/${page}/${width}`;
+    let e = this.#entries.get(key);
+    if (!e) {
+      const entry: Entry = { bitmap: null, used: ++this.#tick, promise: null as unknown as Promise<ImageBitmap> };
+      entry.promise = fetchBitmap(pageImageUrl(deck, page, width)).then(
+        (bitmap) => {
+          entry.bitmap = bitmap;
+          return bitmap;
+        },
+        (err: unknown) => {
+          this.#entries.delete(key); // let a later attempt retry
+          throw err;
+        },
+      );
+      this.#entries.set(key, entry);
+      this.#evict(); // the new entry is the most recently used: never the one evicted
+      return entry;
+    }
+    e.used = ++this.#tick;
+    return e;
+  }
+
+  #evict() {
+    if (this.#entries.size <= KEEP) return;
+    const oldest = [...this.#entries.entries()].sort((a, b) => a[1].used - b[1].used).slice(0, this.#entries.size - KEEP);
+    for (const [key, e] of oldest) {
+      this.#entries.delete(key);
+      e.bitmap?.close();
+    }
+  }
+}
+
+async function fetchBitmap(url: string): Promise<ImageBitmap> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`page image: HTTP ${res.status}`);
+  return createImageBitmap(await res.blob());
+}
+
+/** One cache per page: every stage and the prefetcher share decoded pages. */
+export const pageImages = new PageImageCache();
