@@ -5,6 +5,7 @@
 const benches: Record<string, () => Promise<{ default: (args: string[]) => Promise<void> }>> = {
   fanout: () => import("./fanout.ts"),
   convert: () => import("./convert.ts"),
+  glass: () => import("./glass.ts"),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,0 +1,196 @@
+/**
+ * Glass-to-glass page turn (issue 4): the presenter presses → in a real Chromium page, and
+ * each follower's page (each its own browser context, its own XMPP connection through the
+ * deckcast HTTP server's WebSocket proxy) paints the new page on its canvas. Clocks: the
+ * presenter's keydown event time and each follower's dc-page-painted time (the animation
+ * frame that shows the page), both as performance.timeOrigin + high-resolution time, in one
+ * browser on one machine.
+ *
+ * Beside it, in the same run and on the same Prosody and component, the relay alone as the
+ * fanout benchmark measures it (bench/fanout.ts: a Node presenter sends a page bundle to the
+ * component, N Node followers receive it from the room), so the browser's share shows.
+ *
+ *   npm run bench -- glass [--followers 1,10] [--turns 50] [--gap 300]
+ *
+ * Writes bench/results/glass.json as [{followers, p50_ms, p99_ms, relay_p99_ms}].
+ */
+import path from "node:path";
+import { existsSync } from "node:fs";
+import { client, type Client } from "@xmpp/client";
+import xml, { type Element } from "@xmpp/xml";
+import { encodeBundle } from "../protocol/codec.ts";
+import { NS } from "../protocol/namespaces.ts";
+import { createMeeting, join, login, waitForPage } from "../test/e2e/support/meeting-page.ts";
+import { PASSWORD, startWebStack, type WebStack } from "../test/e2e/support/stack.ts";
+import { launchBrowser, type Person } from "../test/support/browser.ts";
+import { printTable, quantile, writeResults } from "./support/table.ts";
+
+interface Row {
+  followers: number;
+  p50_ms: number;
+  p99_ms: number;
+  relay_p99_ms: number;
+}
+
+const DECK = path.resolve("../shared/fixtures/bench/deck30.pptx");
+/** Keep every page open in the background at full speed: followers are all "on screen". */
+const NO_THROTTLE = ["--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"];
+
+function arg(args: string[], name: string, fallback: string): string {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
+}
+
+export default async function run(args: string[]): Promise<void> {
+  if (!existsSync(DECK)) {
+    process.stdout.write(`skipped: the benchmark deck ${DECK} is missing (shared/fixtures beside the repo)\n`);
+    return;
+  }
+  const counts = arg(args, "followers", "1,10").split(",").map(Number);
+  const turns = Number(arg(args, "turns", "50"));
+  const gapMs = Number(arg(args, "gap", "300"));
+  const stack = await startWebStack({ accounts: ["alice", "bob"] });
+  const browser = await launchBrowser({ extraArgs: NO_THROTTLE });
+  const rows: Row[] = [];
+  try {
+    const presenter = await browser.person("presenter");
+    await login(presenter.page, stack.url, "alice", PASSWORD);
+    const link = await createMeeting(presenter.page, "glass bench");
+    await presenter.page.setInputFiles("dc-upload input[type=file]", DECK);
+    await presenter.page.waitForSelector("dc-thumbs", { timeout: 180_000 });
+    await presenter.page.click("dc-meeting dc-stage");
+    await presenter.page.evaluate(() => {
+      const w = window as unknown as { keys: number[] };
+      w.keys = [];
+      window.addEventListener("keydown", (e) => w.keys.push(performance.timeOrigin + e.timeStamp), { capture: true });
+    });
+
+    const followers: Person[] = [];
+    let page = 1;
+    for (const n of counts) {
+      while (followers.length < n) {
+        const f = await browser.person(`f${followers.length + 1}`, { viewport: { width: 960, height: 600 } });
+        await f.page.addInitScript(() => {
+          const w = window as unknown as { paints: { page: number; at: number }[] };
+          w.paints = [];
+          document.addEventListener("dc-page-painted", (e) => w.paints.push((e as CustomEvent<{ page: number; at: number }>).detail));
+        });
+        await join(f.page, link, `Follower ${followers.length + 1}`);
+        await waitForPage(f.page, page);
+        followers.push(f);
+      }
+      await presenter.page.waitForTimeout(1000); // let prefetching settle
+      const samples: number[] = [];
+      for (let k = 0; k < turns; k++) {
+        const forward = Math.floor(k / 25) % 2 === 0;
+        const key = forward ? "ArrowRight" : "ArrowLeft";
+        page += forward ? 1 : -1;
+        await presenter.page.keyboard.press(key);
+        const keyAt = await presenter.page.evaluate(() => (window as unknown as { keys: number[] }).keys.at(-1)!);
+        for (const f of followers) samples.push((await paintedAt(f, page, keyAt)) - keyAt);
+        await presenter.page.waitForTimeout(gapMs);
+      }
+      // p99 of 50 samples is their maximum: the relay gets more samples, as fanout does.
+      const relay = await relayP99(stack, n, Math.max(turns, 100));
+      const row: Row = { followers: n, p50_ms: round(quantile(samples, 0.5)), p99_ms: round(quantile(samples, 0.99)), relay_p99_ms: round(relay) };
+      rows.push(row);
+      printTable([{ ...row, max_ms: round(Math.max(...samples)), samples: samples.length }]);
+    }
+    const errors = [presenter, ...followers].flatMap((p) => p.errors.map((e) => `${p.name}: ${e}`));
+    if (errors.length) process.stdout.write(`console errors during the run:\n${errors.join("\n")}\n`);
+  } finally {
+    await browser.close();
+    await stack.stop();
+  }
+  process.stdout.write("\n");
+  printTable(rows.map((r) => ({ ...r, browser_share_p99_ms: round(r.p99_ms - r.relay_p99_ms) })));
+  process.stdout.write(`wrote ${await writeResults("glass", rows)}\n`);
+}
+
+/** When follower `f` painted `page` after `since` (polls its log; 15 s at most). */
+async function paintedAt(f: Person, page: number, since: number): Promise<number> {
+  const until = Date.now() + 15_000;
+  for (;;) {
+    const at = await f.page.evaluate(
+      ({ page, since }) => (window as unknown as { paints: { page: number; at: number }[] }).paints.find((p) => p.page === page && p.at >= since)?.at ?? null,
+      { page, since },
+    );
+    if (at !== null) return at;
+    if (Date.now() > until) throw new Error(`${f.name} never painted page ${page}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * The relay alone, measured the way bench/fanout.ts does: a Node presenter (bob, over TCP)
+ * sends `count` page-turn bundles to its own meeting at 5 a second (after 5 unmeasured
+ * ones); `n` Node followers in the room take the time from send to receive.
+ */
+async function relayP99(stack: WebStack, n: number, count: number): Promise<number> {
+  const p = stack.prosody;
+  const connect = async (username?: string): Promise<Client> => {
+    const x = client({
+      service: `xmpp://127.0.0.1:${p.ports.c2s}`,
+      domain: username ? p.domains.accounts : p.domains.guests,
+      resource: Math.random().toString(36).slice(2, 10),
+      timeout: 30_000,
+      ...(username ? { credentials: (auth: (c: object, m: string) => Promise<void>) => auth({ username, password: PASSWORD }, "PLAIN") } : {}),
+    } as never);
+    x.on("error", () => undefined);
+    x.reconnect.stop();
+    await x.start();
+    return x;
+  };
+  const clients: Client[] = [];
+  try {
+    const presenter = await connect("bob");
+    clients.push(presenter);
+    const created = await presenter.iqCaller.request(xml("iq", { type: "set", to: p.domains.component }, xml("create", { xmlns: NS.deckcast, nick: "bob" }, xml("title", {}, "relay"))));
+    const m = created.getChild("meeting", NS.deckcast)!.attrs as { room: string; jid: string };
+    const sentAt = new Map<string, number>();
+    const latencies: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const f = await connect();
+      clients.push(f);
+      await joinRoom(f, m.room, `relay-${i}`);
+      f.on("stanza", (el: Element) => {
+        const id = el.name === "message" ? (el.getChild("bundle", NS.deckcast)?.attrs.id as string | undefined) : undefined;
+        const t0 = id ? sentAt.get(id) : undefined;
+        if (t0 !== undefined) latencies.push(performance.now() - t0);
+      });
+    }
+    // A few unmeasured bundles first, as the browsers had their first turns before measuring.
+    const warmup = 5;
+    for (let k = -warmup; k < count; k++) {
+      const id = `relay-${n}-${k < 0 ? `w${-k}` : k}`;
+      const bundle = encodeBundle({ id, t: 1000 + warmup + k, events: [{ type: "page", t: 1000 + warmup + k, page: ((k + warmup) % 25) + 1 }] });
+      if (k >= 0) sentAt.set(id, performance.now());
+      void presenter.iqCaller.request(xml("iq", { type: "set", to: m.jid }, bundle), 30_000).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const until = Date.now() + 10_000;
+    while (latencies.length < n * count && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    return quantile(latencies, 0.99);
+  } finally {
+    for (const c of clients) await c.stop().catch(() => undefined);
+  }
+}
+
+function joinRoom(x: Client, room: string, nick: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`join ${nick} timed out`)), 30_000);
+    const on = (el: Element) => {
+      if (el.name === "presence" && el.attrs.from === `${room}/${nick}` && el.getChild("x", NS.mucUser)?.getChildren("status").some((s) => s.attrs.code === "110")) {
+        clearTimeout(timer);
+        x.off("stanza", on);
+        resolve();
+      }
+    };
+    x.on("stanza", on);
+    void x.send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS.muc }, xml("history", { maxstanzas: "0" }))));
+  });
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
