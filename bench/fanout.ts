@@ -19,7 +19,8 @@ import type { AudioChunk, Bundle } from "../protocol/types.ts";
 import { packPages } from "../server/archive/ogg.ts";
 import { buildOpusHead, buildOpusTags } from "../server/archive/opus.ts";
 import { startProsody, type RunningProsody } from "../prosody/launcher.ts";
-import { printTable, quantile, writeResults } from "./support/table.ts";
+import { printTable, quantile, round, writeResults } from "./support/table.ts";
+import { joinRoom } from "./support/muc.ts";
 
 const WARMUP = 10;
 
@@ -44,20 +45,6 @@ async function connect(p: RunningProsody, opts: { username?: string; password?: 
   return xmpp;
 }
 
-function join(xmpp: Client, room: string, nick: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`join ${nick} timed out`)), 120_000);
-    const on = (el: Element) => {
-      if (el.name === "presence" && el.attrs.from === `${room}/${nick}` && el.getChild("x", NS.mucUser)?.getChildren("status").some((s) => s.attrs.code === "110")) {
-        clearTimeout(timer);
-        xmpp.off("stanza", on);
-        resolve();
-      }
-    };
-    xmpp.on("stanza", on);
-    void xmpp.send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS.muc }, xml("history", { maxstanzas: "0" }))));
-  });
-}
 
 /** A bundle whose encoded element is about `bytes` long: ink points for 1 KB, audio for larger. */
 function payload(id: string, bytes: number, recording: Recording): Bundle {
@@ -119,7 +106,7 @@ export default async function run(args: string[]): Promise<void> {
     const presenter = await connect(prosody, { username: "presenter", password: "bench" });
     const created = await presenter.iqCaller.request(xml("iq", { type: "set", to: prosody.domains.component }, xml("create", { xmlns: NS.deckcast }, xml("title", {}, "bench"))));
     const meeting = created.getChild("meeting", NS.deckcast)!.attrs as { room: string; jid: string };
-    await join(presenter, meeting.room, "presenter");
+    await joinRoom(presenter, meeting.room, "presenter", 120_000);
 
     // id → send time, and id → receivers so far, shared by both paths.
     const sentAt = new Map<string, number>();
@@ -138,7 +125,7 @@ export default async function run(args: string[]): Promise<void> {
       while (followers.length < n) {
         const batch = Array.from({ length: Math.min(25, n - followers.length) }, async () => {
           const f = await connect(prosody, {});
-          await join(f, meeting.room, `f${Math.random().toString(36).slice(2, 9)}`);
+          await joinRoom(f, meeting.room, `f${Math.random().toString(36).slice(2, 9)}`, 120_000);
           f.on("stanza", onStanza);
           return f;
         });
@@ -194,8 +181,4 @@ export default async function run(args: string[]): Promise<void> {
   process.stdout.write("\ndeckcast p99 / bare-MUC p99:\n");
   printTable(ratios);
   process.stdout.write(`wrote ${await writeResults("fanout", rows)}\n`);
-}
-
-function round(x: number): number {
-  return Math.round(x * 10) / 10;
 }

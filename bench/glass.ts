@@ -23,7 +23,8 @@ import { NS } from "../protocol/namespaces.ts";
 import { createMeeting, join, login, waitForPage } from "../test/e2e/support/meeting-page.ts";
 import { PASSWORD, startWebStack, type WebStack } from "../test/e2e/support/stack.ts";
 import { launchBrowser, type Person } from "../test/support/browser.ts";
-import { printTable, quantile, writeResults } from "./support/table.ts";
+import { printTable, quantile, round, writeResults } from "./support/table.ts";
+import { joinRoom } from "./support/muc.ts";
 
 interface Row {
   followers: number;
@@ -174,23 +175,4 @@ async function relayP99(stack: WebStack, n: number, count: number): Promise<numb
   } finally {
     for (const c of clients) await c.stop().catch(() => undefined);
   }
-}
-
-function joinRoom(x: Client, room: string, nick: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`join ${nick} timed out`)), 30_000);
-    const on = (el: Element) => {
-      if (el.name === "presence" && el.attrs.from === `${room}/${nick}` && el.getChild("x", NS.mucUser)?.getChildren("status").some((s) => s.attrs.code === "110")) {
-        clearTimeout(timer);
-        x.off("stanza", on);
-        resolve();
-      }
-    };
-    x.on("stanza", on);
-    void x.send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS.muc }, xml("history", { maxstanzas: "0" }))));
-  });
-}
-
-function round(x: number): number {
-  return Math.round(x * 10) / 10;
 }

@@ -70,7 +70,7 @@ const account = await firstAccount((u, p) => prosody.register(u, p));
 const out = process.stdout;
 out.write(`\ndeckcast is running.\n\n`);
 out.write(`  Open        ${config.publicUrl.replace(`:${config.httpPort}`, `:${port}`)}\n`);
-out.write(`  Log in as   ${account.user}@${prosody.domains.accounts}   password: ${account.password}${account.fresh ? "   (new account; saved in ${path.relative(process.cwd(), path.join(config.dataDir, "first-account.json")) || "first-account.json"})" : ""}\n`);
+out.write(`  Log in as   ${account.user}@${prosody.domains.accounts}   password: ${account.password}${account.fresh ? `   (new account; saved in ${path.relative(process.cwd(), path.join(config.dataDir, "first-account.json"))})` : ""}\n`);
 out.write(`  XMPP        ${prosody.domains.accounts} on 127.0.0.1:${prosody.ports.c2s} (TCP), ${prosody.websocketUrl} (WebSocket)\n`);
 out.write(`  More users  npx deckcast user add NAME\n`);
 out.write(`  Logs        ${path.join(config.dataDir, "deckcast.log")}\n\nPress Ctrl+C to stop.\n`);

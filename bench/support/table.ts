@@ -28,3 +28,8 @@ export function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
+
+/** Rounds to one decimal, for tables. */
+export function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
