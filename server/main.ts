@@ -18,6 +18,12 @@ import { setupDecks, type Decks } from "./decks/setup.ts";
 const config = readConfig();
 const log = pino({ level: config.logLevel, base: { app: "deckcast" } }, pino.destination({ dest: path.join(await ensureDir(config.dataDir), "deckcast.log"), sync: false }));
 
+/** A path relative to the working directory when it is inside it, else absolute. */
+function shortPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel.startsWith("..") ? p : rel;
+}
+
 async function ensureDir(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   return dir;
@@ -70,7 +76,7 @@ const account = await firstAccount((u, p) => prosody.register(u, p));
 const out = process.stdout;
 out.write(`\ndeckcast is running.\n\n`);
 out.write(`  Open        ${config.publicUrl.replace(`:${config.httpPort}`, `:${port}`)}\n`);
-out.write(`  Log in as   ${account.user}@${prosody.domains.accounts}   password: ${account.password}${account.fresh ? `   (new account; saved in ${path.relative(process.cwd(), path.join(config.dataDir, "first-account.json"))})` : ""}\n`);
+out.write(`  Log in as   ${account.user}@${prosody.domains.accounts}   password: ${account.password}${account.fresh ? `   (new account; saved in ${shortPath(path.join(config.dataDir, "first-account.json"))})` : ""}\n`);
 out.write(`  XMPP        ${prosody.domains.accounts} on 127.0.0.1:${prosody.ports.c2s} (TCP), ${prosody.websocketUrl} (WebSocket)\n`);
 out.write(`  More users  npx deckcast user add NAME\n`);
 out.write(`  Logs        ${path.join(config.dataDir, "deckcast.log")}\n\nPress Ctrl+C to stop.\n`);
