@@ -5,6 +5,7 @@
  * send → follower receive, all clocks in this one process.
  *
  *   npm run bench -- fanout [--followers 1,50,200,500] [--messages 200] [--rate 5]
+ *                           [--sizes 1024,6144] [--paths deckcast,bare-muc]
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -86,7 +87,8 @@ export default async function run(args: string[]): Promise<void> {
   const counts = arg(args, "followers", "1,50,200,500").split(",").map(Number);
   const messages = Number(arg(args, "messages", "200"));
   const rate = Number(arg(args, "rate", "5"));
-  const sizes = [1024, 6144];
+  const sizes = arg(args, "sizes", "1024,6144").split(",").map(Number);
+  const paths = arg(args, "paths", "deckcast,bare-muc").split(",") as ("deckcast" | "bare-muc")[];
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-bench-"));
   const log = pino({ level: "warn" });
   const prosody = await startProsody({ dataDir, log });
@@ -133,7 +135,7 @@ export default async function run(args: string[]): Promise<void> {
       }
       process.stdout.write(`${n} followers in the room (joins took ${Math.round(performance.now() - joinStart)} ms)\n`);
       for (const bytes of sizes) {
-        for (const via of ["deckcast", "bare-muc"] as const) {
+        for (const via of paths) {
           const ids: string[] = [];
           // The first WARMUP messages of each run are sent the same way but not measured
           // (JIT, first audio headers, caches): both paths get the same treatment.
