@@ -9,7 +9,12 @@
  *
  * `npx vite` runs a dev server with hot reload that forwards the API, decks, uploads and the
  * XMPP WebSocket to a running `npm start` (DECKCAST_DEV_BACKEND, default http://127.0.0.1:8080).
+ *
+ * opus-recorder's decoder worker (for browsers without WebCodecs) is copied to
+ * `/opus-recorder/` under its own name: workers must be same-origin, and it loads its .wasm
+ * from beside itself. (Its encoder worklet is imported with `?url` and hashed like any asset.)
  */
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { transform } from "esbuild";
 import { defineConfig, type Plugin } from "vite";
@@ -29,10 +34,29 @@ function lowerDecorators(): Plugin {
   };
 }
 
+function opusDecoderWorker(): Plugin {
+  const dist = fileURLToPath(new URL("./node_modules/opus-recorder/dist/", import.meta.url));
+  const files: Record<string, string> = { "decoderWorker.min.js": "text/javascript", "decoderWorker.min.wasm": "application/wasm" };
+  return {
+    name: "deckcast-opus-decoder-worker",
+    generateBundle() {
+      for (const name of Object.keys(files)) this.emitFile({ type: "asset", fileName: `opus-recorder/${name}`, source: readFileSync(dist + name) });
+    },
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const name = req.url?.startsWith("/opus-recorder/") ? req.url.slice("/opus-recorder/".length).split("?")[0]! : "";
+        if (!files[name]) return next();
+        res.setHeader("Content-Type", files[name]);
+        res.end(readFileSync(dist + name));
+      });
+    },
+  };
+}
+
 export default defineConfig({
   root,
   base: "/",
-  plugins: [lowerDecorators()],
+  plugins: [lowerDecorators(), opusDecoderWorker()],
   build: {
     outDir: "dist",
     emptyOutDir: true,

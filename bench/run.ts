@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ default: (args: string[]) => Promi
   fanout: () => import("./fanout.ts"),
   convert: () => import("./convert.ts"),
   glass: () => import("./glass.ts"),
+  audio: () => import("./audio.ts"),
 };
 
 const [name, ...args] = process.argv.slice(2);

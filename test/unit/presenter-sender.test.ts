@@ -74,3 +74,76 @@ describe("PresenterSender", () => {
     expect(all.map((e) => e.t)).toEqual(strokes.map((e) => e.t)); // nothing lost, order kept
   });
 });
+
+describe("PresenterSender with audio", () => {
+  const audioOf = (iq: Element) => {
+    const d = decodeBundle(iq.getChild("bundle")!);
+    if (!d.ok) throw new Error(d.error.message);
+    return d.value;
+  };
+  /** A fake Ogg page: only its header type byte (BOS or not) matters to the sender. */
+  const pageBytes = (bos: boolean, fill: number) => {
+    const b = new Uint8Array(40).fill(fill);
+    b.set([0x4f, 0x67, 0x67, 0x53, 0, bos ? 2 : 0]);
+    return b;
+  };
+
+  it("while the microphone is live, events wait for the next audio chunk and ride with it", async () => {
+    const x = scriptedXmpp((_, n) => ack(n));
+    const s = new PresenterSender(x, { meeting: "m@c", clock: () => 0 });
+    s.holdForAudioMs = 1000;
+    s.send([page(5)]);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(x.sent.length).toBe(0);
+    s.send([], { t: 0, data: pageBytes(true, 1) });
+    await s.flush();
+    expect(x.sent.length).toBe(1);
+    const b = audioOf(x.sent[0]!);
+    expect(b.events.map((e) => e.t)).toEqual([5]);
+    expect(b.audio?.t).toBe(0);
+    expect(b.t).toBe(0); // the interval starts with its audio
+  });
+
+  it("sends held events on their own when no audio comes in time, and at once when the microphone goes off", async () => {
+    const x = scriptedXmpp((_, n) => ack(n));
+    const s = new PresenterSender(x, { meeting: "m@c", clock: () => 0 });
+    s.holdForAudioMs = 40;
+    s.send([page(1)]);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(x.sent.length).toBe(1);
+    s.holdForAudioMs = 5000;
+    s.send([page(2)]);
+    s.holdForAudioMs = 0;
+    await s.flush();
+    expect(x.sent.length).toBe(2);
+  });
+
+  it("puts chunks of one recording that queued during a round trip into one <audio>, but never a new recording's", async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const x: XmppLike & { sent: Element[] } = {
+      sent: [],
+      async send() {},
+      iqCaller: {
+        async request(iq: Element) {
+          x.sent.push(iq);
+          if (x.sent.length === 1) await gate;
+          return ack(x.sent.length);
+        },
+      },
+      on() {},
+      off() {},
+    };
+    const s = new PresenterSender(x, { meeting: "m@c", clock: () => 0 });
+    s.send([], { t: 0, data: pageBytes(true, 1) });
+    s.send([], { t: 100, data: pageBytes(false, 2) });
+    s.send([], { t: 200, data: pageBytes(false, 3) });
+    s.send([], { t: 900, data: pageBytes(true, 4) });
+    release();
+    await s.flush();
+    const audio = x.sent.map((iq) => audioOf(iq).audio!);
+    expect(audio.map((a) => [a.t, a.data.length])).toEqual([[0, 40], [100, 80], [900, 40]]);
+    expect(audio[1]!.data[10]).toBe(2);
+    expect(audio[1]!.data[50]).toBe(3);
+  });
+});

@@ -8,12 +8,18 @@
  * so a page turn or a stroke shows at once and presenter and followers render from the
  * same state. When the relay echoes a bundle of ours, its events leave the pending list;
  * when the component refuses one for good, its events are dropped and the view snaps back.
+ *
+ * A follower's view goes through the Playout (playout.ts): while they listen, events are
+ * shown when their audio is heard (sync mode); otherwise as they arrive. Relayed audio is
+ * passed on (`audio` events) for a player; the stream's header pages are kept for a player
+ * that starts late. A presenter's microphone chunks go out with `sendAudio`.
  */
 import type { Client } from "@xmpp/client";
 import type { Element } from "@xmpp/xml";
 import { apply } from "../../../protocol/reducer.ts";
 import type { DecodedError } from "../../../protocol/stanza-error.ts";
-import type { DeckEvent, RoomState, StampedBundle } from "../../../protocol/types.ts";
+import type { AudioChunk, DeckEvent, RoomState, StampedBundle } from "../../../protocol/types.ts";
+import { headerPages } from "../audio/ogg-pages.ts";
 import { Follower } from "../session/follower.ts";
 import { PresenterSender } from "../session/presenter.ts";
 import { Emitter } from "../session/xmpp-like.ts";
@@ -21,6 +27,7 @@ import { RoomChat, type ChatMessage } from "./chat.ts";
 import { describeDecoded, describeError } from "./errors.ts";
 import { endMeeting, handOver } from "./meeting-api.ts";
 import { Occupants, type Occupant } from "./occupants.ts";
+import { Playout, type PlayoutClock } from "./playout.ts";
 import { uploadDeck, type UploadProgress } from "./upload.ts";
 
 export type ConnectionState = "connecting" | "online" | "reconnecting" | "ended";
@@ -40,9 +47,14 @@ export interface MeetingSessionEvents extends Record<string, unknown[]> {
   change: [];
   /** A sentence for the person (a refused change, a failed reconnect...). */
   problem: [string];
-  /** A relayed bundle was applied (after `view` changed). */
+  /** A relayed bundle was applied (the confirmed state changed; `view` may show it later). */
   bundle: [StampedBundle];
+  /** Relayed audio, in seq order (the session's Ogg Opus stream). */
+  audio: [AudioChunk];
 }
+
+/** While the microphone is live, events wait this long at most for the next 100 ms audio page. */
+const HOLD_FOR_AUDIO_MS = 150;
 
 /** Events only a presenter's own view holds until the relay confirms them. */
 type Pending = DeckEvent;
@@ -55,8 +67,12 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
   readonly occupants: Occupants;
   readonly chat: RoomChat;
   readonly nick: string;
+  /** The session audio stream's OpusHead and OpusTags pages, once known. */
+  audioHeader: Uint8Array | null = null;
 
   #pending: Pending[] = [];
+  #playout = new Playout();
+  #micLive = false;
   #sender: PresenterSender | null = null;
   #started: number | null;
   #wasOnline = false;
@@ -86,6 +102,7 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
       this.occupants.on("change", () => this.emit("change")),
       this.occupants.on("destroyed", () => this.#setConnection("ended")),
       this.chat.on("change", () => this.emit("change")),
+      this.#playout.on("change", () => this.#recompute()),
     );
     xmpp.on("stanza", this.#onStanza);
     xmpp.on("status", this.#onStatus);
@@ -106,8 +123,39 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
 
   /** Session clock for new events: ms since the session started, never behind the room. */
   clock(): number {
-    const floor = this.view?.clock ?? 0;
+    const floor = Math.max(this.view?.clock ?? 0, this.confirmed?.clock ?? 0);
     return this.#started === null ? floor : Math.max(floor, Math.round(Date.now() - this.#started));
+  }
+
+  /** The session clock as it runs (ms since the session started, not rounded or clamped): audio is stamped with it. */
+  now(): number {
+    return this.#started === null ? (this.confirmed?.clock ?? 0) : Date.now() - this.#started;
+  }
+
+  /** Events still waiting for their audio to be heard. */
+  get held(): number {
+    return this.#playout.held;
+  }
+
+  /** Sync mode: show events when `clock` says they are heard (null: as they arrive). */
+  setPlayoutClock(clock: PlayoutClock | null): void {
+    this.#playout.setClock(clock);
+  }
+
+  /** The playout clock moved (buffer shift, mute): recheck what is due. */
+  retimePlayout(): void {
+    this.#playout.retime();
+  }
+
+  /** Sends a chunk of the presenter's audio with the events queued since the last one. */
+  sendAudio(chunk: AudioChunk): void {
+    this.#sender?.send([], chunk);
+  }
+
+  /** While the microphone is live, events wait for the next audio chunk (so they share a bundle). */
+  setMicLive(live: boolean): void {
+    this.#micLive = live;
+    if (this.#sender) this.#sender.holdForAudioMs = live ? HOLD_FOR_AUDIO_MS : 0;
   }
 
   async join(): Promise<void> {
@@ -183,6 +231,8 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
 
   #onConfirmed(state: RoomState) {
     this.confirmed = state;
+    this.audioHeader = this.#follower.audioHeader;
+    this.#playout.reset(state);
     if (this.#started === null) this.#started = Date.now() - state.clock;
     this.#syncRole();
     this.#recompute();
@@ -194,9 +244,12 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     if (b.from === this.nick && !b.id.startsWith("srv-")) this.#pending.splice(0, b.events.length);
     if (state.ended) this.#setConnection("ended");
     this.confirmed = state;
+    if (b.audio) this.audioHeader ??= headerPages(b.audio.data);
     this.#syncRole();
+    this.#playout.push(b, state);
     this.#recompute();
     this.emit("bundle", b);
+    if (b.audio) this.emit("audio", b.audio);
   }
 
   /** Starts or stops sending as the presenter role comes and goes. */
@@ -204,6 +257,7 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     if (this.presenting && !this.#sender) {
       const sender = new PresenterSender(this.#xmpp, { meeting: this.#opts.meeting, clock: () => this.clock() });
       sender.on("refused", (bundle, error) => this.#onRefused(bundle.events, error));
+      sender.holdForAudioMs = this.#micLive ? HOLD_FOR_AUDIO_MS : 0;
       this.#sender = sender;
     } else if (!this.presenting && this.#sender) {
       this.#sender.stop();
@@ -220,7 +274,7 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
   }
 
   #recompute() {
-    this.view = this.confirmed && this.#pending.reduce(apply, this.confirmed);
+    this.view = this.presenting ? this.confirmed && this.#pending.reduce(apply, this.confirmed) : this.#playout.state;
     this.emit("change");
   }
 }

@@ -18,17 +18,22 @@ import type { ChatMessage } from "../app/chat.ts";
 import { loadDeckInfo, pageRatio, type DeckInfo } from "../app/deck-info.ts";
 import { describeError } from "../app/errors.ts";
 import { PageKeys, typingInField, type KeyAction } from "../app/keys.ts";
+import { MeetingAudio } from "../app/meeting-audio.ts";
 import type { ConnectionState, MeetingSession } from "../app/meeting-session.ts";
 import type { Occupant } from "../app/occupants.ts";
 import type { UploadProgress } from "../app/upload.ts";
 import { InkRecorder, type Tool } from "../ink/recorder.ts";
 import { meetingStyles } from "./dc-meeting.styles.ts";
 import type { InkInput } from "./dc-stage.ts";
+import type { ListenCommand } from "./dc-listen.ts";
+import type { MicCommand } from "./dc-mic.ts";
 import { COLORS, WIDTHS, type InkCommand, type ToolChange } from "./dc-ink-toolbar.ts";
 import "./dc-chat.ts";
 import "./dc-connection.ts";
 import "./dc-ink-toolbar.ts";
+import "./dc-listen.ts";
 import "./dc-live-bar.ts";
+import "./dc-mic.ts";
 import "./dc-people.ts";
 import "./dc-share.ts";
 import "./dc-stage.ts";
@@ -69,6 +74,9 @@ export class DcMeeting extends LitElement {
   @state() accessor digits = "";
   /** Bumped when the stroke being drawn grows between batches. */
   @state() accessor inkTick = 0;
+  /** Bumped when the microphone or the sound changed (MeetingAudio holds the values). */
+  @state() accessor audioTick = 0;
+  #audio: MeetingAudio | null = null;
 
   #keys = new PageKeys();
   #problemTimer: ReturnType<typeof setTimeout> | undefined;
@@ -97,6 +105,8 @@ export class DcMeeting extends LitElement {
     window.removeEventListener("keydown", this.#onKey);
     this.#recorder.finish();
     for (const off of this.#off) off();
+    void this.#audio?.stop();
+    this.#audio = null;
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -106,8 +116,12 @@ export class DcMeeting extends LitElement {
   #subscribe() {
     for (const off of this.#off) off();
     this.#off = [];
+    void this.#audio?.stop();
+    this.#audio = null;
     const s = this.session;
     if (!s) return;
+    const audio = (this.#audio = new MeetingAudio(s));
+    exposeForTests(s, audio);
     const sync = () => {
       const before = this.view;
       this.view = s.view;
@@ -126,7 +140,12 @@ export class DcMeeting extends LitElement {
       if (s.view?.deck?.id !== before?.deck?.id) this.#deckChanged(s.view?.deck?.id ?? null);
       if (this.privatePage !== null && this.privatePage === s.view?.page) this.privatePage = null;
     };
-    this.#off.push(s.on("change", sync), s.on("problem", (text) => this.#showProblem(text)));
+    this.#off.push(
+      s.on("change", sync),
+      s.on("problem", (text) => this.#showProblem(text)),
+      audio.on("change", () => this.audioTick++),
+      audio.on("problem", (text) => this.#showProblem(text)),
+    );
     sync();
   }
 
@@ -155,6 +174,9 @@ export class DcMeeting extends LitElement {
           <span class="dim">${this.presenting ? "You are presenting" : v.presenter ? `${v.presenter} is presenting` : ""}</span>
         </div>
         <div class="actions">
+          ${this.#audio && !this.presenting
+            ? html`<dc-listen ?listening=${this.#audio.listening} ?muted=${this.#audio.muted} .volume=${this.#audio.volume} @dc-listen=${this.#onListen}></dc-listen>`
+            : nothing}
           <button @click=${this.#fullscreen} title="Fullscreen (F)" aria-label="Fullscreen">${FULLSCREEN_ICON}<span class="wide"> Fullscreen</span></button>
           ${this.presenting ? html`<button class="danger" @click=${this.#end}>End<span class="wide"> meeting</span></button>` : nothing}
         </div>
@@ -188,6 +210,10 @@ export class DcMeeting extends LitElement {
             : nothing}
         </section>
         <aside>
+          ${this.presenting && this.#audio
+            ? html`<section class="box"><h2>Microphone</h2><dc-mic .state=${this.#audio.mic.state} .error=${this.#audio.mic.error} .inputs=${this.#audio.inputs}
+                .device=${this.#audio.mic.deviceId} .level=${this.#level} @dc-mic-command=${this.#onMic}></dc-mic></section>`
+            : nothing}
           ${this.presenting && this.account
             ? html`<section class="box"><h2>Deck</h2><dc-upload .progress=${this.upload} @dc-upload-file=${this.#onUpload}></dc-upload></section>`
             : nothing}
@@ -334,6 +360,29 @@ export class DcMeeting extends LitElement {
     }
   }
 
+  #level = () => this.#audio?.mic.level() ?? 0;
+
+  #onMic(e: CustomEvent<MicCommand>) {
+    const audio = this.#audio;
+    if (!audio) return;
+    const d = e.detail;
+    const done =
+      d.command === "on" ? audio.mic.start()
+      : d.command === "off" ? audio.mic.stop()
+      : d.command === "device" ? audio.mic.choose(d.id)
+      : audio.mic.setMuted(d.command === "mute");
+    done.catch((err: unknown) => this.#showProblem(describeError(err)));
+  }
+
+  #onListen(e: CustomEvent<ListenCommand>) {
+    const audio = this.#audio;
+    const d = e.detail;
+    if (!audio) return;
+    if (d.command === "listen") audio.listen().catch((err: unknown) => this.#showProblem(`The sound could not be started. ${describeError(err)}`));
+    else if (d.command === "volume") audio.setVolume(d.volume);
+    else audio.setMuted(d.command === "mute");
+  }
+
   #onChat(e: CustomEvent<{ text: string }>) {
     this.session?.sendChat(e.detail.text).catch((err: unknown) => this.#showProblem(`Your message was not sent. ${describeError(err)}`));
   }
@@ -363,6 +412,14 @@ export class DcMeeting extends LitElement {
     clearTimeout(this.#problemTimer);
     this.#problemTimer = setTimeout(() => (this.problem = ""), PROBLEM_MS);
   }
+}
+
+/**
+ * `window.__deckcast`: the meeting's session and audio, for the browser tests and
+ * benchmarks (test/e2e, bench/) and for debugging from the console.
+ */
+function exposeForTests(session: MeetingSession, audio: MeetingAudio) {
+  (window as unknown as { __deckcast: unknown }).__deckcast = { session, audio };
 }
 
 declare global {

@@ -6,6 +6,7 @@
  * Bundles are trusted only from the room occupant with owner affiliation (the component).
  */
 import xml, { type Element } from "@xmpp/xml";
+import { decodeAudioHeader } from "../../../protocol/audio-header.ts";
 import { decodeBundle, decodeState } from "../../../protocol/codec.ts";
 import { NS } from "../../../protocol/namespaces.ts";
 import { applyBundle } from "../../../protocol/reducer.ts";
@@ -31,6 +32,11 @@ export interface FollowerOptions {
 
 export class Follower extends Emitter<FollowerEvents> {
   state: RoomState | null = null;
+  /**
+   * The session audio stream's OpusHead and OpusTags pages from the state answer (null when
+   * no audio had been relayed then): a player feeds them to its decoder before any relayed audio.
+   */
+  audioHeader: Uint8Array | null = null;
   /** Nick of the component's occupant (affiliation owner), once seen. */
   #relayNicks = new Set<string>();
   #pending = new Map<number, StampedBundle>();
@@ -91,8 +97,11 @@ export class Follower extends Emitter<FollowerEvents> {
 
   async #loadState(): Promise<RoomState> {
     const res = await this.#xmpp.iqCaller.request(xml("iq", { type: "get", to: this.#opts.meeting }, xml("state", { xmlns: NS.deckcast })));
-    const decoded = decodeState(res.getChild("state", NS.deckcast)!);
+    const stateEl = res.getChild("state", NS.deckcast)!;
+    const decoded = decodeState(stateEl);
     if (!decoded.ok) throw new Error(`bad state from the component: ${decoded.error.message}`);
+    const header = decodeAudioHeader(stateEl);
+    this.audioHeader = header.ok ? header.value : null;
     this.state = decoded.value;
     this.emit("state", this.state);
     await this.#drain();

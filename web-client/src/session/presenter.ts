@@ -4,10 +4,18 @@
  * one. A bundle is retried with the same id until the component acknowledges it (so a
  * component restart loses nothing and a resend is never applied twice) or refuses it for
  * good (not the presenter, malformed, ...), which is reported as an error.
+ *
+ * Audio (docs/protocol.md §Audio): each audio chunk (a page of the presenter's recording)
+ * goes out with the events queued since the previous one, so a bundle holds one interval's
+ * events and voice. While the microphone is live (`holdForAudioMs` > 0), events wait for the
+ * next chunk, at most that long. Chunks that queued while a bundle was in flight and go on
+ * the same recording are sent together in one `<audio>`, so a slow round trip never makes
+ * the audio fall further behind.
  */
 import xml, { type Element } from "@xmpp/xml";
 import { encodeBundle } from "../../../protocol/codec.ts";
 import { NS, LIMITS } from "../../../protocol/namespaces.ts";
+import { startsStream } from "../audio/ogg-pages.ts";
 import { decodeError, type DecodedError } from "../../../protocol/stanza-error.ts";
 import type { AudioChunk, Bundle, DeckEvent } from "../../../protocol/types.ts";
 import { Emitter, type XmppLike } from "./xmpp-like.ts";
@@ -29,6 +37,8 @@ export interface PresenterOptions {
 
 /** Largest bundle this sender builds: well under the component's 200 KiB and Prosody's 256 KiB. */
 export const MAX_BUNDLE_CHARS = 128 * 1024;
+/** Audio merged into one bundle at most (base64 makes it 4/3 larger): a quarter of the bundle. */
+const MAX_AUDIO_BYTES = Math.min(LIMITS.maxAudioBytes, 24 * 1024);
 
 /** Error conditions worth retrying: the component is away or briefly unable. */
 const TRANSIENT = new Set(["service-unavailable", "remote-server-not-found", "remote-server-timeout", "recipient-unavailable", "resource-constraint", "internal-server-error"]);
@@ -42,6 +52,10 @@ export class PresenterSender extends Emitter<PresenterEvents> {
   readonly #xmpp: XmppLike;
   readonly #opts: PresenterOptions;
   #stopped = false;
+  #hold = 0;
+  #holdTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The hold ran out while a bundle was in flight: the next bundle goes without waiting. */
+  #expired = false;
 
   constructor(xmpp: XmppLike, opts: PresenterOptions) {
     super();
@@ -56,6 +70,20 @@ export class PresenterSender extends Emitter<PresenterEvents> {
     this.#pump();
   }
 
+  /**
+   * While > 0, events without audio wait up to this long for the next audio chunk to ride
+   * with (set it to the page duration plus a margin while the microphone is live; 0 sends
+   * events at once).
+   */
+  set holdForAudioMs(ms: number) {
+    this.#hold = Math.max(0, ms);
+    if (this.#hold === 0) this.#release();
+  }
+
+  get holdForAudioMs(): number {
+    return this.#hold;
+  }
+
   /** Resolves once everything queued so far is acknowledged or refused. */
   async flush(): Promise<void> {
     while (this.#inFlight) await this.#inFlight;
@@ -63,13 +91,30 @@ export class PresenterSender extends Emitter<PresenterEvents> {
 
   stop(): void {
     this.#stopped = true;
+    if (this.#holdTimer) clearTimeout(this.#holdTimer);
+  }
+
+  /** Held events go out now, audio or not (the hold expired or was lifted). */
+  #release() {
+    if (this.#holdTimer) clearTimeout(this.#holdTimer);
+    this.#holdTimer = null;
+    this.#expired = true;
+    this.#pump();
   }
 
   #pump() {
     if (this.#inFlight || this.#stopped || (this.#queue.length === 0 && this.#audio.length === 0)) return;
+    if (this.#audio.length === 0 && this.#hold > 0 && !this.#expired) {
+      this.#holdTimer ??= setTimeout(() => this.#release(), this.#hold);
+      return;
+    }
+    if (this.#holdTimer) clearTimeout(this.#holdTimer);
+    this.#holdTimer = null;
+    this.#expired = false;
     const events = this.#queue.splice(0, LIMITS.maxEventsPerBundle);
-    const bundle: Bundle = { id: `${this.#prefix}-${++this.#n}`, t: events[0]?.t ?? this.#audio[0]?.t ?? this.#opts.clock(), events };
-    const audio = this.#audio.shift();
+    const audio = this.#takeAudio();
+    const t = Math.min(events[0]?.t ?? Infinity, audio?.t ?? Infinity);
+    const bundle: Bundle = { id: `${this.#prefix}-${++this.#n}`, t: Number.isFinite(t) ? t : this.#opts.clock(), events };
     if (audio) bundle.audio = audio;
     // After an outage the queue can hold more than one stanza may carry: put the later half
     // back until the bundle fits (the component refuses bundles over MAX_BUNDLE_CHARS).
@@ -80,6 +125,25 @@ export class PresenterSender extends Emitter<PresenterEvents> {
       this.#inFlight = null;
       this.#pump();
     });
+  }
+
+  /** The first queued chunk, with the chunks after it that continue the same recording (up to the size limit). */
+  #takeAudio(): AudioChunk | undefined {
+    const first = this.#audio.shift();
+    if (!first) return undefined;
+    const parts = [first.data];
+    let size = first.data.length;
+    while (this.#audio.length > 0) {
+      const next = this.#audio[0]!;
+      if (startsStream(next.data) || size + next.data.length > MAX_AUDIO_BYTES) break;
+      parts.push(next.data);
+      size += next.data.length;
+      this.#audio.shift();
+    }
+    if (parts.length === 1) return first;
+    const data = new Uint8Array(size);
+    parts.reduce((at, p) => (data.set(p, at), at + p.length), 0);
+    return { t: first.t, data };
   }
 
   async #deliver(bundle: Bundle): Promise<void> {

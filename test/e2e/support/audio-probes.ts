@@ -1,0 +1,164 @@
+/**
+ * Measuring live audio in real browsers (the audio e2e test and `npm run bench -- audio`):
+ *
+ * - a fake microphone: a WAV of short 1 kHz beeps, which Chromium plays in a loop as its
+ *   capture device (`--use-file-for-fake-audio-capture`);
+ * - on the presenter's page, an AudioWorklet on the microphone's source finds each beep's
+ *   first sample; the page then turns (a real key press: the event is stamped with the
+ *   session clock when the key is handled, as a person's would be). Each beep is logged
+ *   with its session time (on the clock the recorder stamps audio with) and its wall time;
+ * - on a follower's page, the same detector on the player's output finds each beep where it
+ *   is played, on the performance clock through the AudioContext's output timestamp (the
+ *   clock sync mode uses), and every page painted (dc-page-painted) is logged.
+ *
+ * All wall times are performance.timeOrigin + performance.now() (ms), comparable across the
+ * pages of one browser on one machine.
+ */
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Page } from "playwright-core";
+
+/** Chromium flags for a presenter whose microphone plays `wav`, and for pages that play sound unprompted. */
+export function fakeMicFlags(wav: string): string[] {
+  return ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-audio-capture=${wav}`, "--autoplay-policy=no-user-gesture-required"];
+}
+
+/** Writes a 48 kHz mono WAV of `seconds` with 100 ms 1 kHz beeps every `everyS` seconds from `firstS`. */
+export async function beepWav(dir: string, { seconds = 4, firstS = 0.5, everyS = 1 } = {}): Promise<string> {
+  const file = path.join(dir, "beeps.wav");
+  const wave = `0.5*sin(2*PI*1000*t)*lt(mod(t-${firstS},${everyS}),0.1)*gte(t,${firstS})`;
+  await promisify(execFile)("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", `aevalsrc='${wave}':s=48000:d=${seconds}`, "-ac", "1", file]);
+  return file;
+}
+
+export interface PresenterBeep {
+  /** Session time of the beep's first sample, as the presenter's capture graph processed it. */
+  session: number;
+  /** Wall time of the same moment. */
+  wall: number;
+}
+
+export interface FollowerLog {
+  /** Wall times at which beeps start playing. */
+  heard: number[];
+  /** Pages painted, with wall times. */
+  paints: { page: number; at: number }[];
+  /** Page events received (session times), in order. */
+  turns: { page: number; t: number }[];
+}
+
+/**
+ * Defines `window.__onset(node, onOnset)` in the page: an AudioWorklet on `node` that
+ * reports the frame of each sample reaching 0.1 after at least 300 ms below it.
+ */
+const DETECTOR = `
+window.__onset = async (node, onOnset) => {
+  const worklet = \`
+    class Onset extends AudioWorkletProcessor {
+      constructor(o) { super(); this.minQuiet = o.processorOptions.minQuiet; this.quiet = 1e9; }
+      process(inputs) {
+        const ch = inputs[0] && inputs[0][0];
+        if (!ch) { this.quiet += 128; return true; }
+        for (let i = 0; i < ch.length; i++) {
+          if (Math.abs(ch[i]) >= 0.1) { if (this.quiet >= this.minQuiet) this.port.postMessage(currentFrame + i); this.quiet = 0; }
+          else this.quiet++;
+        }
+        return true;
+      }
+    }
+    registerProcessor("deckcast-onset", Onset);\`;
+  const ctx = node.context;
+  await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([worklet], { type: "text/javascript" })));
+  const detector = new AudioWorkletNode(ctx, "deckcast-onset", { numberOfOutputs: 0, processorOptions: { minQuiet: ctx.sampleRate * 0.3 } });
+  detector.port.onmessage = (e) => onOnset(e.data);
+  node.connect(detector);
+};`;
+
+interface Hooks {
+  __deckcast: {
+    session: { now(): number; view: { page: number; deck: { pages: number } | null } | null; on(e: "bundle", fn: (b: { events: { type: string; t: number; page?: number }[] }) => void): () => void };
+    audio: { mic: { source: MediaStreamAudioSourceNode | null; sessionTimeOf(at: number): number }; player: { output: GainNode } | null };
+  };
+  __beeps: PresenterBeep[];
+  __log: FollowerLog;
+  __onset(node: AudioNode, onOnset: (frame: number) => void): Promise<void>;
+}
+
+/** Presenter: log every beep the microphone hears and turn the page on it (next page; page 1 after the last). */
+export async function turnPagesOnBeeps(page: Page): Promise<void> {
+  await page.evaluate(DETECTOR);
+  await page.evaluate(async () => {
+    const w = window as unknown as Hooks;
+    w.__beeps = [];
+    const mic = w.__deckcast.audio.mic;
+    const source = mic.source;
+    if (!source) throw new Error("the microphone is not on");
+    const ctx = source.context as AudioContext;
+    await w.__onset(source, (frame) => {
+      const at = frame / ctx.sampleRate;
+      w.__beeps.push({ session: mic.sessionTimeOf(at), wall: performance.timeOrigin + performance.now() - (ctx.currentTime - at) * 1000 });
+      const v = w.__deckcast.session.view;
+      const last = v?.deck?.pages ?? 1;
+      window.dispatchEvent(new KeyboardEvent("keydown", { key: v && v.page < last ? "ArrowRight" : "Home", bubbles: true }));
+    });
+  });
+}
+
+/** Follower (already listening): log beeps as played, pages as painted and page events as received. */
+export async function logFollower(page: Page): Promise<void> {
+  await page.evaluate(DETECTOR);
+  await page.evaluate(async () => {
+    const w = window as unknown as Hooks;
+    w.__log = { heard: [], paints: [], turns: [] };
+    document.addEventListener("dc-page-painted", (e) => w.__log.paints.push((e as CustomEvent<{ page: number; at: number }>).detail));
+    w.__deckcast.session.on("bundle", (b) => {
+      for (const e of b.events) if (e.type === "page") w.__log.turns.push({ page: e.page!, t: e.t });
+    });
+    const player = w.__deckcast.audio.player;
+    if (!player) throw new Error("the follower is not listening");
+    const ctx = player.output.context as AudioContext;
+    await w.__onset(player.output, (frame) => {
+      const ts = ctx.getOutputTimestamp();
+      w.__log.heard.push(performance.timeOrigin + ts.performanceTime! + (frame / ctx.sampleRate - ts.contextTime!) * 1000);
+    });
+  });
+}
+
+export const presenterBeeps = (page: Page): Promise<PresenterBeep[]> => page.evaluate(() => (window as unknown as Hooks).__beeps);
+export const followerLog = (page: Page): Promise<FollowerLog> => page.evaluate(() => (window as unknown as Hooks).__log);
+
+export interface Matched {
+  beep: PresenterBeep;
+  /** When the follower heard it (wall), or null. */
+  heard: number | null;
+  /** Mouth to ear (ms). */
+  delay: number | null;
+  /** The page event the beep turned, and when the follower painted that page. */
+  turn: { page: number; t: number } | null;
+  painted: number | null;
+  /** (painted − heard) − (turn.t − beep.session): how far from the presenter's own timing the follower showed the page relative to the voice (ms). */
+  syncError: number | null;
+}
+
+/**
+ * Pairs each presenter beep with the follower's: heard = the first onset within `maxDelay`
+ * after it; its page turn = the first page event stamped at or after the beep (and before
+ * the next beep), painted = the first paint of that page after the beep was heard − 200 ms.
+ */
+export function match(beeps: PresenterBeep[], log: FollowerLog, maxDelay = 1500): Matched[] {
+  return beeps.map((beep, i) => {
+    const next = beeps[i + 1]?.session ?? Infinity;
+    const heard = log.heard.find((h) => h >= beep.wall && h <= beep.wall + maxDelay) ?? null;
+    const turn = log.turns.find((t) => t.t >= beep.session - 5 && t.t < next) ?? null;
+    const painted = turn && heard !== null ? (log.paints.find((p) => p.page === turn.page && p.at >= heard - 200)?.at ?? null) : null;
+    const syncError = turn && heard !== null && painted !== null ? painted - heard - (turn.t - beep.session) : null;
+    return { beep, heard, delay: heard === null ? null : heard - beep.wall, turn, painted, syncError };
+  });
+}
+
+export function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
+}

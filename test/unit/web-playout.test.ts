@@ -1,0 +1,95 @@
+/**
+ * Sync mode (web-client/src/app/playout.ts): a follower's view shows each event when its
+ * audio is heard, in order, and ends exactly at the Follower's state; without a clock (not
+ * listening, muted) it shows everything at once.
+ */
+import { describe, expect, it } from "vitest";
+import { applyBundle, initialState } from "../../protocol/reducer.ts";
+import type { DeckEvent, RoomState, StampedBundle } from "../../protocol/types.ts";
+import { Playout, VISUAL_LEAD_MS, type PlayoutTimers } from "../../web-client/src/app/playout.ts";
+
+function fakeTimers() {
+  let now = 0;
+  let timers: { at: number; fn: () => void; id: number }[] = [];
+  let n = 0;
+  const t: PlayoutTimers & { advance(ms: number): void } = {
+    now: () => now,
+    set: (fn, ms) => (timers.push({ at: now + ms, fn, id: ++n }), n),
+    clear: (h) => (timers = timers.filter((x) => x.id !== h)),
+    advance(ms) {
+      const until = now + ms;
+      for (;;) {
+        const next = timers.filter((x) => x.at <= until).sort((a, b) => a.at - b.at)[0];
+        if (!next) break;
+        timers = timers.filter((x) => x !== next);
+        now = next.at;
+        next.fn();
+      }
+      now = until;
+    },
+  };
+  return t;
+}
+
+const deck = { id: "a".repeat(64), pages: 9, title: "" };
+let seq = 1;
+function bundle(state: RoomState, events: DeckEvent[]): [StampedBundle, RoomState] {
+  const b: StampedBundle = { id: `b${seq}`, seq: ++seq, ts: 0, from: "alice", t: events[0]?.t ?? 0, events };
+  return [b, applyBundle(state, b)];
+}
+
+describe("playout", () => {
+  it("shows each page when its time is heard (the clock: session ms + 1000 on the wall clock)", () => {
+    const timers = fakeTimers();
+    const p = new Playout(timers);
+    let s: RoomState = { ...initialState("t"), deck, page: 1 };
+    p.reset(s);
+    p.setClock({ heardAt: (t) => t + 1000 });
+    const [b1, s1] = bundle(s, [{ type: "page", t: 100, page: 2 }, { type: "page", t: 150, page: 3 }]);
+    p.push(b1, (s = s1));
+    const [b2, s2] = bundle(s, [{ type: "page", t: 400, page: 4 }]);
+    p.push(b2, (s = s2));
+    expect(p.state!.page).toBe(1);
+    expect(p.held).toBe(3);
+    timers.advance(1100 - VISUAL_LEAD_MS);
+    expect(p.state!.page).toBe(2);
+    timers.advance(50);
+    expect(p.state).toEqual(s1);
+    timers.advance(249);
+    expect(p.state!.page).toBe(3);
+    timers.advance(1);
+    expect(p.state).toEqual(s2);
+    expect(p.held).toBe(0);
+  });
+
+  it("shows everything at once without a clock, and when the clock goes away (mute)", () => {
+    const timers = fakeTimers();
+    const p = new Playout(timers);
+    let s: RoomState = { ...initialState("t"), deck, page: 1 };
+    p.reset(s);
+    const [b1, s1] = bundle(s, [{ type: "page", t: 100, page: 2 }]);
+    p.push(b1, (s = s1));
+    expect(p.state).toEqual(s1);
+    p.setClock({ heardAt: (t) => t + 1000 });
+    const [b2, s2] = bundle(s, [{ type: "page", t: 300, page: 5 }]);
+    p.push(b2, (s = s2));
+    expect(p.state!.page).toBe(2);
+    p.setClock(null);
+    expect(p.state).toEqual(s2);
+  });
+
+  it("keeps order: an audio-only bundle behind a held event waits for it", () => {
+    const timers = fakeTimers();
+    const p = new Playout(timers);
+    let s: RoomState = { ...initialState("t"), deck, page: 1 };
+    p.reset(s);
+    p.setClock({ heardAt: (t) => t + 1000 });
+    const [b1, s1] = bundle(s, [{ type: "page", t: 500, page: 2 }]);
+    p.push(b1, (s = s1));
+    const [b2, s2] = bundle(s, []);
+    p.push(b2, (s = s2));
+    expect(p.state!.seq).toBeLessThan(b1.seq);
+    timers.advance(1500);
+    expect(p.state).toEqual(s2);
+  });
+});
