@@ -17,7 +17,7 @@ import pino from "pino";
 import { encodeBundle } from "../protocol/codec.ts";
 import { NS } from "../protocol/namespaces.ts";
 import type { AudioChunk, Bundle } from "../protocol/types.ts";
-import { packPages } from "../server/archive/ogg.ts";
+import { packPages } from "../protocol/ogg.ts";
 import { buildOpusHead, buildOpusTags } from "../server/archive/opus.ts";
 import { startProsody, type RunningProsody } from "../prosody/launcher.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";

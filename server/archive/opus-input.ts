@@ -8,7 +8,7 @@
  * that is refused (or whose archive write fails) changes nothing.
  */
 import type { Result } from "../../protocol/types.ts";
-import { pagePieces, parsePages } from "./ogg.ts";
+import { pagePieces, parsePages } from "../../protocol/ogg.ts";
 import { isOpusHead, isOpusTags, opusPacketSamples, parseOpusHead, type OpusHead } from "./opus.ts";
 
 /** What is remembered of one input recording between chunks. */

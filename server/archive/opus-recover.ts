@@ -7,7 +7,7 @@
  */
 import { open } from "node:fs/promises";
 import type { Result } from "../../protocol/types.ts";
-import { NO_GRANULE, pagePieces, parsePage, type OggPage } from "./ogg.ts";
+import { NO_GRANULE, pagePieces, parsePage, type OggPage } from "../../protocol/ogg.ts";
 import { isOpusHead, parseOpusHead } from "./opus.ts";
 import { concat, createOpusSessionStream, type OpusSessionStream, type OpusStreamOptions } from "./opus-stream.ts";
 

@@ -21,7 +21,7 @@
 import { randomBytes } from "node:crypto";
 import { LIMITS } from "../../protocol/namespaces.ts";
 import type { AudioChunk, Result } from "../../protocol/types.ts";
-import { packPages } from "./ogg.ts";
+import { packPages } from "../../protocol/ogg.ts";
 import { buildOpusHead, buildOpusTags, SAMPLES_PER_MS, silencePackets } from "./opus.ts";
 import { readChunk, type AudioPacket, type InputStream } from "./opus-input.ts";
 

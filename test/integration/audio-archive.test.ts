@@ -12,7 +12,7 @@ import { decodeAudioHeader } from "../../protocol/audio-header.ts";
 import { NS } from "../../protocol/namespaces.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import type { AudioChunk, RecordingEvent } from "../../protocol/types.ts";
-import { parsePages } from "../../server/archive/ogg.ts";
+import { parsePages } from "../../protocol/ogg.ts";
 import { encodeBase64 } from "../../protocol/base64.ts";
 import { Follower } from "../../web-client/src/session/follower.ts";
 import { PresenterSender } from "../../web-client/src/session/presenter.ts";

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { AudioChunk } from "../../protocol/types.ts";
-import { buildPage, packPages, parsePages } from "../../server/archive/ogg.ts";
+import { buildPage, packPages, parsePages } from "../../protocol/ogg.ts";
 import { buildOpusHead, buildOpusTags } from "../../server/archive/opus.ts";
 
 const run = promisify(execFile);

@@ -1,9 +1,9 @@
 /**
- * Ogg pages (server/archive/ogg.ts) against files real encoders made (ffmpeg's libopus,
+ * Ogg pages (protocol/ogg.ts) against files real encoders made (ffmpeg's libopus,
  * opusenc): parsing, CRCs, building back byte for byte, lacing, and precise refusals.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildPage, MAX_SEGMENTS, NO_GRANULE, oggCrc, packPages, pagePieces, parsePage, parsePages, type OggPage } from "../../server/archive/ogg.ts";
+import { buildPage, MAX_SEGMENTS, NO_GRANULE, oggCrc, packPages, pagePieces, parsePage, parsePages, type OggPage } from "../../protocol/ogg.ts";
 import { beepRecording, concat } from "../support/opus.ts";
 
 let files: Record<"ffmpeg" | "opusenc", Uint8Array>;

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AudioChunk } from "../../protocol/types.ts";
-import { packPages, pagePieces, parsePages } from "../../server/archive/ogg.ts";
+import { packPages, pagePieces, parsePages } from "../../protocol/ogg.ts";
 import { buildOpusHead, buildOpusTags, isOpusHead, isOpusTags, opusPacketSamples, silencePackets } from "../../server/archive/opus.ts";
 import { recoverOpusSessionStream } from "../../server/archive/opus-recover.ts";
 import { createOpusSessionStream, type OpusSessionStream } from "../../server/archive/opus-stream.ts";

@@ -1,11 +1,11 @@
 /**
  * The browser's side of the audio framing (web-client/src/audio/): reading the pages the
  * room relays into timed Opus packets, and turning opus-recorder's pages into chunks on the
- * session clock. Checked against the server's own Ogg code (server/archive/ogg.ts,
+ * session clock. Checked against the server's own Ogg code (protocol/ogg.ts,
  * opus-stream.ts) and files real encoders made.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { parsePages } from "../../server/archive/ogg.ts";
+import { parsePages } from "../../protocol/ogg.ts";
 import { parseOpusHead } from "../../server/archive/opus.ts";
 import { createOpusSessionStream } from "../../server/archive/opus-stream.ts";
 import { ChunkTimes } from "../../web-client/src/audio/chunk-times.ts";

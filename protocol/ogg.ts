@@ -8,9 +8,10 @@
  * zeroed), the number of segments and the segment table (lacing values), then the body.
  * A packet is the concatenation of segments up to one shorter than 255 bytes.
  *
- * Nothing here throws on bad input: parsing returns a Result.
+ * Nothing here throws on bad input: parsing returns a Result. Pure: the server (archive)
+ * and the browser (capture, playback) share it.
  */
-import type { Result } from "../../protocol/types.ts";
+import type { Result } from "./types.ts";
 
 /** Why bytes are not Ogg pages; `offset` is the byte where the bad page starts. */
 export interface OggError {
