@@ -24,18 +24,14 @@ import { beepWav, fakeMicFlags, followerLog, logFollower, match, presenterBeeps,
 import { createMeeting, join, login, waitForPage } from "../test/e2e/support/meeting-page.ts";
 import { PASSWORD, startWebStack, waitFor } from "../test/e2e/support/stack.ts";
 import { launchBrowser } from "../test/support/browser.ts";
+import { arg, NO_THROTTLE } from "./support/args.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";
 
 const DECK = path.resolve("../shared/fixtures/bench/deck5.pptx");
-const NO_THROTTLE = ["--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"];
 const EVERY_S = 1.037;
 /** Beeps at the start are not measured: the follower's buffer settles on its first seconds of audio. */
 const WARMUP = 4;
 
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-}
 
 export default async function run(args: string[]): Promise<void> {
   if (!existsSync(DECK)) {

@@ -20,6 +20,7 @@ import type { AudioChunk, Bundle } from "../protocol/types.ts";
 import { packPages } from "../protocol/ogg.ts";
 import { buildOpusHead, buildOpusTags } from "../server/archive/opus.ts";
 import { startProsody, type RunningProsody } from "../prosody/launcher.ts";
+import { arg } from "./support/args.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";
 import { joinRoom } from "./support/muc.ts";
 
@@ -27,10 +28,6 @@ const WARMUP = 10;
 
 interface Row { path: "deckcast" | "bare-muc"; followers: number; bytes: number; p50_ms: number; p99_ms: number; max_ms: number; lost: number }
 
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-}
 
 async function connect(p: RunningProsody, opts: { username?: string; password?: string }): Promise<Client> {
   const xmpp = client({

@@ -23,6 +23,7 @@ import { NS } from "../protocol/namespaces.ts";
 import { createMeeting, join, login, waitForPage } from "../test/e2e/support/meeting-page.ts";
 import { PASSWORD, startWebStack, type WebStack } from "../test/e2e/support/stack.ts";
 import { launchBrowser, type Person } from "../test/support/browser.ts";
+import { arg, NO_THROTTLE } from "./support/args.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";
 import { joinRoom } from "./support/muc.ts";
 
@@ -34,13 +35,7 @@ interface Row {
 }
 
 const DECK = path.resolve("../shared/fixtures/bench/deck30.pptx");
-/** Keep every page open in the background at full speed: followers are all "on screen". */
-const NO_THROTTLE = ["--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"];
 
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1]! : fallback;
-}
 
 export default async function run(args: string[]): Promise<void> {
   if (!existsSync(DECK)) {
