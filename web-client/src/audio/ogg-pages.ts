@@ -8,16 +8,10 @@
  * builds a page around one packet (for opus-recorder's decoder, which takes pages).
  */
 
-import { oggCrc, packPages, pagePieces, parsePage } from "../../../protocol/ogg.ts";
+import { oggCrc, packPages, pagePieces, parsePage, type OggPage } from "../../../protocol/ogg.ts";
 
-export interface OggPageView {
-  continued: boolean;
-  bos: boolean;
-  eos: boolean;
-  /** Granule position after the last packet that ends on this page; -1 when none ends here. */
-  granule: number;
-  serial: number;
-  sequence: number;
+/** A page's header fields (see OggPage) with its body cut into packet pieces. */
+export interface OggPageView extends Pick<OggPage, "continued" | "bos" | "eos" | "granule" | "serial" | "sequence"> {
   /** The page's packets cut at their lacing boundaries; the last one goes on on the next page when `open`. */
   pieces: Uint8Array[];
   open: boolean;
