@@ -101,6 +101,8 @@ export default async function run(): Promise<void> {
   await mkdir(path.join(here, "results"), { recursive: true });
   await writeFile(path.join(here, "results", "convert.json"), JSON.stringify(rows, null, 2) + "\n");
   printTable(rows, runs);
+  const ratio = median(runs.warm) / median(runs.cold);
+  process.stdout.write(`warm / cold = ${ratio.toFixed(2)} (target ≤ 0.33: ${ratio <= 1 / 3 ? "ok" : "MISSED"})\n`);
   process.stdout.write(`${"(warm LibreOffice step only)".padEnd(28)} ${round(median(officeOnly))} ms; runs ${officeOnly.map((x) => Math.round(x)).join(", ")}\n`);
 }
 
