@@ -10,7 +10,7 @@ import { startProsody } from "../prosody/launcher.ts";
 import { readConfig } from "./config.ts";
 import { startComponent } from "./component/setup.ts";
 import { createHttpServer } from "./http/app.ts";
-import { mountStatusPage } from "./http/status-page.ts";
+import { mountMeetingsApi } from "./http/meetings-api.ts";
 import { mountWebClient } from "./http/web-client.ts";
 import { setupWsProxy } from "./http/ws-proxy.ts";
 import { setupDecks, type Decks } from "./decks/setup.ts";
@@ -66,10 +66,10 @@ decks = setupDecks(component.link, {
 });
 http.mount("/upload", decks.uploadRouter);
 http.mount("/decks", decks.deckRouter);
-// The web client answers "/" and /m/<code>: mount it before the status page's "/".
+// The web client answers "/" and /m/<code>; /api/* is left to the routes below.
 mountWebClient(http, { domains: prosody.domains, publicUrl: process.env.DECKCAST_PUBLIC_URL });
 const wsProxy = setupWsProxy(http, { prosodyHttpPort: prosody.ports.http, log: log.child({ part: "http" }) });
-mountStatusPage(http, { meetings: component.meetings, domains: prosody.domains, websocketUrl: prosody.websocketUrl });
+mountMeetingsApi(http, { meetings: component.meetings });
 const port = await http.listen(config.httpPort, config.httpHost);
 const account = await firstAccount((u, p) => prosody.register(u, p));
 
