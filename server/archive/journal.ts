@@ -113,7 +113,11 @@ function makeJournal(events: FileHandle, audio: FileHandle, initial: JournalLine
   /** The latest flush: it covers every earlier write. */
   let flushing: Promise<void> = Promise.resolve();
 
+  /** Set when a failed write could not be undone: appending after a half line would corrupt the journal. */
+  let broken: Error | null = null;
+
   async function appendNow(b: StampedBundle): Promise<Written> {
+    if (broken) throw broken;
     if (b.seq !== lastSeq + 1) throw new Error(`journal: seq ${b.seq} after ${lastSeq}`);
     const line: JournalLine = { seq: b.seq, ts: b.ts, from: b.from, id: b.id, t: b.t, events: b.events };
     const buf = Buffer.from(JSON.stringify(b.audio ? { ...line, audio: { t: b.audio.t, offset: audioBytes, length: b.audio.data.length } } : line) + "\n", "utf8");
@@ -121,9 +125,14 @@ function makeJournal(events: FileHandle, audio: FileHandle, initial: JournalLine
       if (b.audio) await audio.write(b.audio.data, 0, b.audio.data.length, null);
       await events.write(buf, 0, buf.length, null);
     } catch (err) {
-      // Leave no half line behind (a full disk may have taken part of it).
-      await events.truncate(pos).catch(() => undefined);
-      if (b.audio) await audio.truncate(audioBytes).catch(() => undefined);
+      // Leave no half line behind (a full disk may have taken part of it). If even that
+      // fails, refuse every later append: reopening (a restart) repairs the tail.
+      try {
+        await events.truncate(pos);
+        if (b.audio) await audio.truncate(audioBytes);
+      } catch (undo) {
+        broken = new Error(`journal: a failed write could not be undone (${(undo as Error).message}); restart to repair`);
+      }
       throw err;
     }
     offsets.push(pos);
