@@ -30,7 +30,7 @@ export function setupControl({ link, meetings, lifecycle, log }: { link: Compone
       await meetings.commit(m, { id: `srv-presenter-${m.archive.journal.lastSeq + 1}`, t, events: [{ type: "presenter", t, nick }] }, meetings.nickOf(m, req.from) ?? nick);
     } catch (err) {
       m.presenter = previous;
-      await m.archive.update({ presenter: previous }).catch(() => undefined);
+      await m.archive.update({ presenter: previous }).catch((e: Error) => log.error({ room: m.code, err: e.message }, "could not restore the presenter in the manifest"));
       log.error({ room: m.code, err: (err as Error).message }, "hand-over failed");
       return encodeError("archive-failed");
     }
