@@ -22,7 +22,7 @@ import { buildOpusHead, buildOpusTags } from "../server/archive/opus.ts";
 import { startProsody, type RunningProsody } from "../prosody/launcher.ts";
 import { arg } from "./support/args.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";
-import { joinRoom } from "./support/muc.ts";
+import { joinRoom } from "../web-client/src/session/join-room.ts";
 
 const WARMUP = 10;
 

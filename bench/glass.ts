@@ -25,7 +25,7 @@ import { PASSWORD, startWebStack, type WebStack } from "../test/e2e/support/stac
 import { launchBrowser, type Person } from "../test/support/browser.ts";
 import { arg, NO_THROTTLE } from "./support/args.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";
-import { joinRoom } from "./support/muc.ts";
+import { joinRoom } from "../web-client/src/session/join-room.ts";
 
 interface Row {
   followers: number;

@@ -12,6 +12,7 @@ import { NS } from "../../../protocol/namespaces.ts";
 import { applyBundle } from "../../../protocol/reducer.ts";
 import type { RoomState, StampedBundle } from "../../../protocol/types.ts";
 import { Emitter, type XmppLike } from "./xmpp-like.ts";
+import { joinRoom } from "./join-room.ts";
 
 export interface FollowerEvents extends Record<string, unknown[]> {
   /** A bundle was applied; `state` is the room after it. */
@@ -73,26 +74,7 @@ export class Follower extends Emitter<FollowerEvents> {
   }
 
   #joinRoom(): Promise<void> {
-    const { room, nick } = this.#opts;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`no answer joining ${room}`)), 15_000);
-      const onJoined = (p: Element) => {
-        if (p.name !== "presence" || p.attrs.from !== `${room}/${nick}`) return;
-        if (p.attrs.type === "error") return finish(new Error(`could not join ${room}: ${p.getChild("error")?.getChildElements()[0]?.name ?? "error"}`));
-        const codes = p.getChild("x", NS.mucUser)?.getChildren("status").map((s) => s.attrs.code) ?? [];
-        if (codes.includes("110")) finish(null);
-      };
-      const finish = (err: Error | null) => {
-        clearTimeout(timer);
-        this.#xmpp.off("stanza", onJoined);
-        if (err) reject(err);
-        else resolve();
-      };
-      this.#xmpp.on("stanza", onJoined);
-      this.#xmpp
-        .send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS.muc }, xml("history", { maxstanzas: "0" }))))
-        .catch(finish);
-    });
+    return joinRoom(this.#xmpp, this.#opts.room, this.#opts.nick);
   }
 
   async #loadState(): Promise<RoomState> {
