@@ -64,11 +64,15 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
       archive,
       audio,
       state: initialState(archive.manifest.title),
-      owner: archive.manifest.owner,
-      presenter: archive.manifest.presenter,
+      // Who owns and who presents live in the manifest (it survives restarts): read them there.
+      get owner() {
+        return archive.manifest.owner;
+      },
+      get presenter() {
+        return archive.manifest.presenter;
+      },
       occupants: new Map(),
       recent: new Map(),
-      joined: false,
       tail: Promise.resolve(),
     };
   }
@@ -77,7 +81,6 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
     const res = await joinRoom(link, { room: m.room, from: m.occupantJid, nick: OUR_NICK });
     m.nick = res.nick;
     if (res.created) await configureRoom(link, { room: m.room, from: m.occupantJid, settings: roomSettings(m.archive.manifest.title) });
-    m.joined = true;
   }
 
   function newCode(): string {
@@ -95,7 +98,6 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
   };
   const onOffline = () => {
     for (const m of meetings.all()) {
-      m.joined = false;
       m.occupants.clear();
     }
   };

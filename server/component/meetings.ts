@@ -35,14 +35,13 @@ export interface Meeting {
   /** The session's audio stream (audio.opus), continued from the file after a restart; an error when it could not be. */
   audio: Result<OpusSessionStream, string>;
   state: RoomState;
-  /** Bare JID of the account that created it; it can always take the presenter role back. */
-  owner: string;
-  /** Bare JID of the current presenter. */
-  presenter: string;
+  /** Bare JID of the account that created it; it can always take the presenter role back (from the manifest). */
+  readonly owner: string;
+  /** Bare JID of the current presenter (from the manifest; change it with archive.update). */
+  readonly presenter: string;
   occupants: Map<string, Occupant>;
   /** Recently accepted bundle ids → seq, so a resent bundle is acknowledged, not applied twice. */
   recent: Map<string, Ack>;
-  joined: boolean;
   /** Serialises commits. */
   tail: Promise<unknown>;
 }

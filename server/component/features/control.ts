@@ -23,13 +23,11 @@ export function setupControl({ link, meetings, lifecycle, log }: { link: Compone
     const target = m.occupants.get(nick);
     if (!target?.jid) return encodeError("unknown-occupant", `Nobody called “${nick}” is in the meeting.`);
     const previous = m.presenter;
-    m.presenter = bareJid(target.jid);
     try {
-      await m.archive.update({ presenter: m.presenter });
+      await m.archive.update({ presenter: bareJid(target.jid) });
       const t = lifecycle.clock(m);
       await meetings.commit(m, { id: `srv-presenter-${m.archive.journal.lastSeq + 1}`, t, events: [{ type: "presenter", t, nick }] }, meetings.nickOf(m, req.from) ?? nick);
     } catch (err) {
-      m.presenter = previous;
       await m.archive.update({ presenter: previous }).catch((e: Error) => log.error({ room: m.code, err: e.message }, "could not restore the presenter in the manifest"));
       log.error({ room: m.code, err: (err as Error).message }, "hand-over failed");
       return encodeError("archive-failed");
