@@ -12,7 +12,8 @@ import type { ComponentLink } from "../component/link.ts";
 import { createDeckRouter } from "../http/deck-routes.ts";
 import { createUploadRouter } from "../http/upload-routes.ts";
 import { DeckService } from "./service.ts";
-import { createSlotIqHandler, NS_UPLOAD } from "./upload/slot-iq.ts";
+import { createSlotIqHandler } from "./upload/slot-iq.ts";
+import { NS } from "../../protocol/namespaces.ts";
 import { SlotIssuer } from "./upload/slots.ts";
 import { deckStatusMessage, UploadTracker } from "./upload/status.ts";
 
@@ -64,7 +65,7 @@ export function setupDecks(link: Pick<ComponentLink, "domain" | "send" | "onIq">
     });
   });
 
-  link.onIq("get", NS_UPLOAD, "request", createSlotIqHandler({
+  link.onIq("get", NS.upload, "request", createSlotIqHandler({
     issueSlot: (req) => slots.issueSlot(req),
     accountDomain: opts.accountDomain,
     maxUploadBytes,

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { IqHandler } from "../../server/component/link.ts";
 import { DeckService } from "../../server/decks/service.ts";
 import { setupDecks, type Decks } from "../../server/decks/setup.ts";
-import { NS_UPLOAD } from "../../server/decks/upload/slot-iq.ts";
+import { NS } from "../../protocol/namespaces.ts";
 import { SlotIssuer } from "../../server/decks/upload/slots.ts";
 import { parseDeckStatus, UploadTracker, type UploadStatus } from "../../server/decks/upload/status.ts";
 import { createHttpServer, type HttpServer } from "../../server/http/app.ts";
@@ -241,7 +241,7 @@ describe("setupDecks wires the slot IQ and the status messages to the component 
         sent.push(el);
       },
       onIq(type: "get" | "set", ns: string, name: string, handler: IqHandler) {
-        if (type === "get" && ns === NS_UPLOAD && name === "request") iq = handler;
+        if (type === "get" && ns === NS.upload && name === "request") iq = handler;
       },
     };
     decks = setupDecks(link, { dataDir: wiredDir, publicUrl: wiredBase, accountDomain: "localhost", secret: "s", workers: 1, log });
@@ -257,7 +257,7 @@ describe("setupDecks wires the slot IQ and the status messages to the component 
 
   it("Alice asks the component for a slot, uploads, and hears 'ready' over XMPP", async () => {
     const pdf = makePdf(["Wired deck"]);
-    const element = xml("request", { xmlns: NS_UPLOAD, filename: "wired.pdf", size: String(pdf.length) });
+    const element = xml("request", { xmlns: NS.upload, filename: "wired.pdf", size: String(pdf.length) });
     const slot = (await iq!({ from: ALICE, to: "deckcast.localhost", local: "", element, stanza: xml("iq", { type: "get" }, element) }))!;
     const putUrl = slot.getChild("put")!.attrs.url as string;
     expect(putUrl.startsWith(`${wiredBase}/upload/`)).toBe(true);

@@ -4,9 +4,10 @@ import { describe, expect, it } from "vitest";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import { chooseTitle } from "../../server/decks/pipeline.ts";
 import { snapWidth } from "../../server/decks/service.ts";
-import { createSlotIqHandler, NS_UPLOAD } from "../../server/decks/upload/slot-iq.ts";
+import { createSlotIqHandler } from "../../server/decks/upload/slot-iq.ts";
+import { NS } from "../../protocol/namespaces.ts";
 import { SlotIssuer } from "../../server/decks/upload/slots.ts";
-import { deckStatusMessage, NS_DECKCAST, parseDeckStatus } from "../../server/decks/upload/status.ts";
+import { deckStatusMessage, parseDeckStatus } from "../../server/decks/upload/status.ts";
 
 function issuer(clock = { now: 1_000_000 }) {
   return { clock, slots: new SlotIssuer({ secret: "s3cret", publicUrl: "http://127.0.0.1:8080/", ttlMs: 60_000, now: () => clock.now }) };
@@ -51,14 +52,14 @@ describe("the slot request, as a conversation", () => {
   const { slots } = issuer();
   const handle = createSlotIqHandler({ issueSlot: (r) => slots.issueSlot(r), accountDomain: "localhost", maxUploadBytes: 1000 });
   const ask = (from: string, attrs: Record<string, string>) => {
-    const element = xml("request", { xmlns: NS_UPLOAD, ...attrs });
+    const element = xml("request", { xmlns: NS.upload, ...attrs });
     return handle({ from, to: "deckcast.localhost", local: "", element, stanza: xml("iq", { type: "get", from, to: "deckcast.localhost" }, element) });
   };
 
   it("Alice asks for a slot for q3.pptx and receives PUT and GET URLs", () => {
     const reply = ask("alice@localhost/web", { filename: "q3.pptx", size: "900", "content-type": "application/vnd.openxmlformats-officedocument.presentationml.presentation" });
     expect(reply.name).toBe("slot");
-    expect(reply.attrs.xmlns).toBe(NS_UPLOAD);
+    expect(reply.attrs.xmlns).toBe(NS.upload);
     const put = reply.getChild("put")!.attrs.url as string;
     const id = new URL(put).pathname.split("/").pop()!;
     expect(slots.get(id)).toMatchObject({ jid: "alice@localhost/web", filename: "q3.pptx", size: 900 });
@@ -73,7 +74,7 @@ describe("the slot request, as a conversation", () => {
   it("Alice asks for 2000 bytes and is told the limit", () => {
     const reply = ask("alice@localhost/web", { filename: "big.pptx", size: "2000" });
     expect(decodeError(reply)).toMatchObject({ code: "upload-too-large", condition: "not-acceptable" });
-    expect(reply.getChild("file-too-large", NS_UPLOAD)?.getChildText("max-file-size")).toBe("1000");
+    expect(reply.getChild("file-too-large", NS.upload)?.getChildText("max-file-size")).toBe("1000");
   });
 
   it.each([
@@ -94,7 +95,7 @@ describe("deck-status messages", () => {
     const status = { slot: "abc", state: "ready" as const, deck: "a".repeat(64), pages: 12, title: "Q3 <review>", message: "Q3 is ready: 12 pages." };
     const msg = deckStatusMessage("deckcast.localhost", "alice@localhost/web", status);
     expect(msg.attrs).toMatchObject({ to: "alice@localhost/web", from: "deckcast.localhost", type: "normal" });
-    expect(msg.getChild("deck-status", NS_DECKCAST)?.attrs).toMatchObject({ state: "ready", pages: "12", deck: "a".repeat(64) });
+    expect(msg.getChild("deck-status", NS.deckcast)?.attrs).toMatchObject({ state: "ready", pages: "12", deck: "a".repeat(64) });
     expect(parseDeckStatus(msg)).toEqual(status);
   });
 

@@ -9,12 +9,12 @@
  * Only accounts of the account domain may upload (guests may not). A pure function of the
  * request, so it is tested without an XMPP server.
  */
+import { NS } from "../../../protocol/namespaces.ts";
 import xml, { type Element } from "@xmpp/xml";
 import { encodeError } from "../../../protocol/stanza-error.ts";
 import type { IqRequest } from "../../component/link.ts";
 import type { Slot, SlotRequest } from "./slots.ts";
 
-export const NS_UPLOAD = "urn:xmpp:http:upload:0";
 const MAX_FILENAME = 255;
 
 export interface SlotIqDeps {
@@ -42,11 +42,11 @@ export function createSlotIqHandler(deps: SlotIqDeps): (req: IqRequest) => Eleme
     if (size === 0) return encodeError("bad-request", "The file is empty.");
     if (size > deps.maxUploadBytes) {
       const err = encodeError("upload-too-large", `The file is ${mb(size)} MB; the limit is ${mb(deps.maxUploadBytes)} MB.`);
-      err.append(xml("file-too-large", { xmlns: NS_UPLOAD }, xml("max-file-size", {}, String(deps.maxUploadBytes))));
+      err.append(xml("file-too-large", { xmlns: NS.upload }, xml("max-file-size", {}, String(deps.maxUploadBytes))));
       return err;
     }
     const slot = deps.issueSlot({ jid: from, filename, size, contentType });
-    return xml("slot", { xmlns: NS_UPLOAD }, xml("put", { url: slot.putUrl }), xml("get", { url: slot.getUrl }));
+    return xml("slot", { xmlns: NS.upload }, xml("put", { url: slot.putUrl }), xml("get", { url: slot.getUrl }));
   };
 }
 

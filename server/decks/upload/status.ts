@@ -8,10 +8,10 @@
  *                  title="Q3 review">Q3 review is ready: 12 pages.</deck-status>
  *   </message>
  */
+import { NS } from "../../../protocol/namespaces.ts";
 import xml, { type Element } from "@xmpp/xml";
 import type { DeckErrorCode } from "../errors.ts";
 
-export const NS_DECKCAST = "urn:deckcast:0";
 
 export type UploadState = "uploaded" | "converting" | "ready" | "failed";
 
@@ -57,7 +57,7 @@ export class UploadTracker {
 
 /** The deck-status message for one status change. */
 export function deckStatusMessage(from: string, to: string, s: UploadStatus): Element {
-  const attrs: Record<string, string> = { xmlns: NS_DECKCAST, slot: s.slot, state: s.state };
+  const attrs: Record<string, string> = { xmlns: NS.deckcast, slot: s.slot, state: s.state };
   if (s.deck) attrs.deck = s.deck;
   if (s.pages !== undefined) attrs.pages = String(s.pages);
   if (s.title !== undefined) attrs.title = s.title;
@@ -68,8 +68,8 @@ export function deckStatusMessage(from: string, to: string, s: UploadStatus): El
 
 /** Reads a deck-status element back (for clients and tests); null when it is not one. */
 export function parseDeckStatus(el: Element): UploadStatus | null {
-  const ds = el.name === "deck-status" ? el : el.getChild("deck-status", NS_DECKCAST);
-  if (!ds || ds.attrs.xmlns !== NS_DECKCAST) return null;
+  const ds = el.name === "deck-status" ? el : el.getChild("deck-status", NS.deckcast);
+  if (!ds || ds.attrs.xmlns !== NS.deckcast) return null;
   const a = ds.attrs as Record<string, string | undefined>;
   const state = a.state as UploadState;
   if (!a.slot || !["uploaded", "converting", "ready", "failed"].includes(state)) return null;
