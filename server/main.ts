@@ -46,6 +46,8 @@ async function firstAccount(register: (u: string, p: string) => Promise<void>): 
 const prosody = await startProsody({ dataDir: config.dataDir, host: config.xmppHost, log: log.child({ part: "prosody" }) });
 const http = createHttpServer({ log: log.child({ part: "http" }) });
 let decks: Decks | null = null;
+/** Longest wait for the deck converters to warm up before the URL is printed. */
+const WARM_UP_WAIT_MS = 20_000;
 const component = await startComponent({
   service: `xmpp://127.0.0.1:${prosody.ports.component}`,
   secret: prosody.componentSecret,
@@ -72,6 +74,9 @@ const wsProxy = setupWsProxy(http, { prosodyHttpPort: prosody.ports.http, log: l
 mountMeetingsApi(http, { meetings: component.meetings });
 const port = await http.listen(config.httpPort, config.httpHost);
 const account = await firstAccount((u, p) => prosody.register(u, p));
+// The first upload should be as quick as the hundredth: give LibreOffice and pdf.js a few
+// seconds to warm up (they start with the server) before saying it is ready.
+await Promise.race([decks.service.started(), new Promise((r) => setTimeout(r, WARM_UP_WAIT_MS).unref())]);
 
 const out = process.stdout;
 out.write(`\ndeckcast is running.\n\n`);

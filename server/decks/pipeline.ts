@@ -1,12 +1,14 @@
 /**
  * One deck from source to record, inside a staging folder: the source's PDF (LibreOffice
- * for office formats, as is for PDFs, drawn for images), then validation and facts with
- * pdf.js, then the title. Pure steps over files; the service decides caching and cleanup.
+ * for office formats, split over the idle workers for big PowerPoint decks; as is for
+ * PDFs; drawn for images), then validation and facts with pdf.js, then the title. Pure steps over files; the service decides caching and cleanup.
  */
-import { copyFile, stat } from "node:fs/promises";
+import { copyFile, rm, stat } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
+import type { Logger } from "pino";
 import { fail, ok, type DeckResult } from "./errors.ts";
 import { OFFICE_FILTERS } from "./convert/filters.ts";
+import { convertInParts, unitePdfs } from "./convert/in-parts.ts";
 import { imageToPdf } from "./convert/image-pdf.ts";
 import type { ConverterPool } from "./convert/pool.ts";
 import type { PdfInspector } from "./pdf/inspector.ts";
@@ -17,6 +19,9 @@ export interface PipelineDeps {
   pool: ConverterPool;
   inspector: PdfInspector;
   maxPages: number;
+  /** PowerPoint decks with at least this many visible slides convert on all idle workers at once. */
+  splitFromSlides: number;
+  log: Logger;
 }
 
 export interface BuildInput {
@@ -33,16 +38,8 @@ export interface BuildInput {
 
 /** Makes `<stageDir>/deck.pdf` and returns the deck's record (not yet committed). */
 export async function buildDeck(deps: PipelineDeps, input: BuildInput): Promise<DeckResult<DeckRecord>> {
-  const pdf = join(input.stageDir, "deck.pdf");
-  const made = await makePdf(deps, input, pdf);
-  if (!made.ok) return made;
-  input.onProgress?.(70);
-  const facts = await deps.inspector.inspect(pdf, deps.maxPages);
-  if (!facts.ok) {
-    // A PDF LibreOffice just wrote should always read; if not, the conversion failed.
-    if (input.sniffed.type === "pdf" || facts.error.code !== "corrupt-file") return facts;
-    return fail("conversion-failed", `LibreOffice produced an unreadable PDF (${facts.error.message}).`);
-  }
+  const facts = await pdfWithFacts(deps, input, join(input.stageDir, "deck.pdf"));
+  if (!facts.ok) return facts;
   return ok({
     id: input.id,
     sourceType: input.sniffed.type,
@@ -52,6 +49,64 @@ export async function buildDeck(deps: PipelineDeps, input: BuildInput): Promise<
     text: facts.value.text,
     createdAt: new Date().toISOString(),
   });
+}
+
+/** Writes the deck's PDF to `pdf` and reads its facts with pdf.js. */
+async function pdfWithFacts(deps: PipelineDeps, input: BuildInput, pdf: string): Promise<DeckResult<PdfFacts>> {
+  const inParts = await inPartsWithFacts(deps, input, pdf);
+  if (inParts) return inParts;
+  const made = await makePdf(deps, input, pdf);
+  if (!made.ok) return made;
+  input.onProgress?.(70);
+  const facts = await deps.inspector.inspect(pdf, deps.maxPages);
+  if (facts.ok || input.sniffed.type === "pdf" || facts.error.code !== "corrupt-file") return facts;
+  // A PDF LibreOffice just wrote should always read; if not, the conversion failed.
+  return fail("conversion-failed", `LibreOffice produced an unreadable PDF (${facts.error.message}).`);
+}
+
+/**
+ * A PowerPoint deck on every idle LibreOffice worker at once (convert/in-parts.ts): each
+ * part is read with pdf.js as soon as it is converted, and pdfunite joins them meanwhile.
+ * Null: convert it whole instead.
+ */
+async function inPartsWithFacts(deps: PipelineDeps, input: BuildInput, pdf: string): Promise<DeckResult<PdfFacts> | null> {
+  const { type } = input.sniffed;
+  if (type !== "pptx" && type !== "pptm") return null;
+  input.onProgress?.(10);
+  const job = { src: input.source, out: pdf, ...OFFICE_FILTERS[type]! };
+  const out = await convertInParts(deps.pool, {
+    job,
+    read: (part) => deps.inspector.inspect(part, deps.maxPages),
+    workDir: input.stageDir,
+    minSlides: deps.splitFromSlides,
+    timeoutMs: input.timeoutMs,
+    log: deps.log.child({ deck: input.id }),
+  });
+  if (!out) return null;
+  if (!out.ok) return fail(out.code, out.message);
+  input.onProgress?.(70);
+  try {
+    const [read] = await Promise.all([Promise.all(out.parts.map((p) => p.read)), unitePdfs(out.parts.map((p) => p.pdf), pdf)]);
+    const facts: PdfFacts = { pages: 0, pageSizes: [], text: [], metaTitle: "" };
+    for (const [k, r] of read.entries()) {
+      if (!r.ok || r.value.pages !== out.parts[k]!.pages) {
+        // Never serve a deck whose parts do not add up (a hidden stub exported after all?).
+        deps.log.error({ deck: input.id, part: k, expected: out.parts[k]!.pages, got: r.ok ? r.value.pages : r.error.message }, "a part of the deck is not what was asked for; converting it whole");
+        return null;
+      }
+      facts.pages += r.value.pages;
+      facts.pageSizes.push(...r.value.pageSizes);
+      facts.text.push(...r.value.text);
+      facts.metaTitle ||= r.value.metaTitle;
+    }
+    if (facts.pages > deps.maxPages) return fail("too-many-pages", `The document has ${facts.pages} pages; at most ${deps.maxPages} are allowed.`);
+    return ok(facts);
+  } catch (err) {
+    deps.log.warn({ deck: input.id, err: (err as Error).message }, "joining the parts failed; converting the deck whole");
+    return null;
+  } finally {
+    await rm(out.dir, { recursive: true, force: true });
+  }
 }
 
 async function makePdf(deps: PipelineDeps, input: BuildInput, pdf: string): Promise<DeckResult<void>> {

@@ -29,6 +29,8 @@ export interface DeckServiceOptions {
   /** LibreOffice workers (parallel conversions). Default 2. */
   workers?: number;
   zipLimits?: ZipLimits;
+  /** PowerPoint decks with at least this many visible slides convert on all idle workers at once. Default 8. */
+  splitFromSlides?: number;
   /** Start LibreOffice only when a file needs it (the CLI). Default false: the server keeps it warm. */
   lazyOffice?: boolean;
   log: Logger;
@@ -65,24 +67,37 @@ export class DeckService {
   private readonly renders = new Map<string, Promise<void>>();
   private readonly log: Logger;
   private readonly ready: Promise<void>;
+  private warmed: Promise<void> | null = null;
   private readonly zipLimits: ZipLimits | undefined;
+  private readonly splitFromSlides: number;
 
   constructor(opts: DeckServiceOptions) {
     this.log = opts.log.child({ part: "decks" });
     this.maxUploadBytes = opts.maxUploadBytes ?? 100 * 1024 * 1024;
     this.maxPages = opts.maxPages ?? 500;
     this.zipLimits = opts.zipLimits;
+    this.splitFromSlides = opts.splitFromSlides ?? 8;
     this.store = new DeckStore(opts.dataDir);
     this.ready = this.store.init();
     this.pool = new ConverterPool({ workers: opts.workers ?? 2, timeoutMs: opts.convertTimeoutMs ?? 120_000, lazy: opts.lazyOffice, log: opts.log });
-    this.inspector = new PdfInspector({ log: this.log });
-    this.inspector.warm().catch((err: Error) => this.log.warn({ err: err.message }, "pdf worker did not start; will retry on first use"));
+    // One pdf.js thread per LibreOffice worker: a deck converted in parts is read part by part side by side.
+    this.inspector = new PdfInspector({ threads: opts.workers ?? 2, log: this.log });
+    // A server warms everything up at once; the CLI (lazy) only starts the PDF reader.
+    const warming = opts.lazyOffice ? this.inspector.warm() : this.started();
+    warming.catch((err: Error) => this.log.warn({ err: err.message }, "warm-up failed; the first deck will be slower"));
   }
 
-  /** Resolves once the store exists and LibreOffice is warm. Ingesting does not need to wait for it. */
-  async started(): Promise<void> {
-    await this.ready;
-    await this.pool.ready();
+  /**
+   * Resolves once the store exists, LibreOffice is warm and pdf.js has read a deck LibreOffice
+   * made, so the first upload is as fast as the hundredth. Ingesting does not need to wait for it.
+   */
+  started(): Promise<void> {
+    this.warmed ??= (async () => {
+      await this.ready;
+      await this.pool.ready();
+      await this.inspector.warm(this.pool.samplePdf());
+    })();
+    return this.warmed;
   }
 
   /** Type check, conversion, validation and storage of one file; errors are values. */
@@ -166,7 +181,7 @@ export class DeckService {
       const source = join(stageDir, `source.${SOURCE_EXT[sniffed.value.type]}`);
       await (opts.move ? moveFile(filePath, source) : copyFile(filePath, source));
       const built = await buildDeck(
-        { pool: this.pool, inspector: this.inspector, maxPages: this.maxPages },
+        { pool: this.pool, inspector: this.inspector, maxPages: this.maxPages, splitFromSlides: this.splitFromSlides, log: this.log },
         { id, source, sniffed: sniffed.value, stageDir, name: opts.name, timeoutMs: opts.timeoutMs, onProgress: opts.onProgress },
       );
       if (!built.ok) return built;

@@ -53,6 +53,25 @@ export function makeOdp(titles: string[]): Buffer {
   return odf("application/vnd.oasis.opendocument.presentation", `<office:presentation>${pages}</office:presentation>`);
 }
 
+/**
+ * An OpenDocument presentation of `pages` pages, each showing "Page <title n>" and a slide
+ * number field; pages in `hidden` (1-based) are hidden slides. LibreOffice saves it as a
+ * PPTX with real slide-number fields and show="0" slides.
+ */
+export function makeNumberedOdp(pages: number, hidden: number[] = []): Buffer {
+  const ns = `${ODF_NS} xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:presentation="urn:oasis:names:tc:opendocument:xmlns:presentation:1.0"`;
+  const styles = `<office:automatic-styles><style:style style:name="shown" style:family="drawing-page"><style:drawing-page-properties presentation:visibility="visible"/></style:style><style:style style:name="hidden" style:family="drawing-page"><style:drawing-page-properties presentation:visibility="hidden"/></style:style></office:automatic-styles>`;
+  const body = Array.from({ length: pages }, (_, i) => {
+    const style = hidden.includes(i + 1) ? "hidden" : "shown";
+    return `<draw:page draw:name="p${i + 1}" draw:style-name="${style}"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="20cm" svg:height="3cm"><draw:text-box><text:p>Title ${i + 1} of the numbered deck</text:p><text:p>Slide number <text:page-number>${i + 1}</text:page-number> here</text:p></draw:text-box></draw:frame></draw:page>`;
+  }).join("");
+  return makeZip([
+    { name: "mimetype", data: "application/vnd.oasis.opendocument.presentation", method: "store" },
+    { name: "content.xml", data: `<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content ${ns}>${styles}<office:body><office:presentation>${body}</office:presentation></office:body></office:document-content>` },
+    { name: "META-INF/manifest.xml", data: ODF_MANIFEST("application/vnd.oasis.opendocument.presentation") },
+  ]);
+}
+
 /** An OpenDocument text with these paragraphs. */
 export function makeOdt(paragraphs: string[]): Buffer {
   return odf("application/vnd.oasis.opendocument.text", `<office:text>${paragraphs.map((p) => `<text:p>${xmlEscape(p)}</text:p>`).join("")}</office:text>`);

@@ -30,11 +30,13 @@ export type OfficeOutcome =
   | { ok: true; ms: number }
   | { ok: false; code: "password-protected" | "conversion-failed" | "conversion-timeout"; message: string };
 
-interface Reply { id?: number; ok?: boolean; ready?: boolean; code?: string; message?: string; ms?: number }
+interface Reply { id?: number; ok?: boolean; ready?: boolean; code?: string; message?: string; ms?: number; samplePdf?: string | null }
 
 export class OfficeWorker {
   /** Jobs run since start; the pool recycles a worker after enough of them. */
   jobs = 0;
+  /** A one-slide PDF this worker converted while warming up (in its profile; gone with it). */
+  samplePdf: string | null = null;
   private proc: ChildProcess | null = null;
   private pending: { id: number; resolve: (r: Reply) => void } | null = null;
   private nextId = 1;
@@ -82,7 +84,7 @@ export class OfficeWorker {
       });
     });
     try {
-      await ready;
+      this.samplePdf = (await ready).samplePdf ?? null;
     } catch (err) {
       this.kill();
       throw err;

@@ -17,7 +17,7 @@ export interface PoolOptions {
   timeoutMs?: number;
   /** Recycle a worker after this many jobs. Default 50. */
   maxJobsPerWorker?: number;
-  /** Recycle a worker whose process group uses more resident memory. Default 1 GiB. */
+  /** Recycle a worker whose process group uses more resident memory (read every 5 jobs). Default 1 GiB. */
   maxRssBytes?: number;
   /** Start LibreOffice on the first conversion instead of at once (the CLI: a refused file never needs it). */
   lazy?: boolean;
@@ -27,6 +27,11 @@ export interface PoolOptions {
 interface Queued { job: OfficeJob; timeoutMs: number; resolve: (o: OfficeOutcome) => void }
 interface Slot { index: number; worker: OfficeWorker | null; starting: OfficeWorker | null; busy: boolean; starts: number; failures: number }
 
+/**
+ * Memory is read (all of /proc, ~8 ms) after every this many jobs, not after each: a warm
+ * soffice grows ~20 MB a deck (FACTS), so the ceiling is overshot by ~100 MB at most.
+ */
+const RSS_CHECK_EVERY = 5;
 /** After this many failed starts in a row on every slot, queued jobs fail instead of waiting. */
 const MAX_START_FAILURES = 3;
 
@@ -40,6 +45,8 @@ export class ConverterPool {
   private readonly profileRoot: Promise<string>;
   private stopped = false;
   private launched = false;
+  /** Idle workers promised to jobs not yet submitted (see reserveIdle). */
+  private reserved = 0;
   /** Workers being retired (recycled or killed): stop() waits for them too. */
   private readonly retiring = new Set<Promise<void>>();
   /** Last-resort cleanup if Node exits without stop(): no soffice may outlive the server. */
@@ -75,6 +82,35 @@ export class ConverterPool {
       this.queue.push({ job, timeoutMs: opts.timeoutMs ?? this.timeoutMs, resolve });
       this.dispatch();
     });
+  }
+
+  /** Workers that would start a job at once: started, not busy, not reserved, nothing queued ahead. */
+  idleWorkers(): number {
+    if (this.stopped || this.queue.length > 0) return 0;
+    return Math.max(0, this.slots.filter((s) => s.worker && !s.busy).length - this.reserved);
+  }
+
+  /**
+   * Reserves the idle workers for jobs about to be submitted (a deck being split into one
+   * part per worker), so a second deck arriving meanwhile does not plan on them too.
+   * `release()` once the jobs are submitted (or given up); it is idempotent.
+   */
+  reserveIdle(): { count: number; release: () => void } {
+    const count = this.idleWorkers();
+    this.reserved += count;
+    let held = true;
+    return {
+      count,
+      release: () => {
+        if (held) this.reserved -= count;
+        held = false;
+      },
+    };
+  }
+
+  /** A PDF a running worker made while warming up, for warming up the PDF reader; null if none. */
+  samplePdf(): string | null {
+    return this.slots.find((s) => s.worker?.samplePdf)?.worker?.samplePdf ?? null;
   }
 
   /** Resolves once every worker has started (or failed to); conversions do not need to wait for it. */
@@ -153,19 +189,19 @@ export class ConverterPool {
       q.resolve(outcome);
       return;
     }
-    q.resolve(outcome);
     let reason: string | null = null;
     if (worker.jobs >= this.maxJobs) reason = `after ${worker.jobs} jobs`;
-    else {
+    else if (worker.jobs % RSS_CHECK_EVERY === 0) {
       const rss = await worker.rssBytes();
       if (rss > this.maxRss) reason = `memory ${Math.round(rss / 1024 ** 2)} MiB`;
     }
-    if (reason) {
-      this.replace(slot, worker, reason);
-      return;
+    if (reason) this.replace(slot, worker, reason);
+    else {
+      slot.busy = false;
+      this.dispatch();
     }
-    slot.busy = false;
-    this.dispatch();
+    // Heard only now, so whoever hears it finds the worker free again (or being replaced).
+    q.resolve(outcome);
   }
 
   /** Retires a worker (gracefully if it still runs) and starts a fresh one in its slot. */

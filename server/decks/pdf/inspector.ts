@@ -1,8 +1,10 @@
 /**
- * Reads PDFs with pdf.js in a worker thread: validation (a PDF pdf.js cannot open is
- * refused), page count and sizes, per-page text and the metadata title. One request at a
- * time; a request over its time limit, or a worker that dies (out of memory on a hostile
- * PDF), costs only that worker, which is replaced on the next request.
+ * Reads PDFs with pdf.js in worker threads: validation (a PDF pdf.js cannot open is
+ * refused), page count and sizes, per-page text and the metadata title. Each thread reads
+ * one PDF at a time and a request goes to the thread with the shortest queue, so the parts
+ * of a deck converted in parts are read side by side. A request over its time limit, or a
+ * thread that dies (out of memory on a hostile PDF), costs only that thread, which is
+ * replaced on its next request.
  */
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -15,6 +17,8 @@ const BOOT = fileURLToPath(new URL("./worker-boot.mjs", import.meta.url));
 const ENTRY = new URL("./pdf-worker.ts", import.meta.url).href;
 
 export interface InspectorOptions {
+  /** Worker threads. Default 2. */
+  threads?: number;
   /** Time limit for reading one PDF. Default 60 s. */
   timeoutMs?: number;
   /** Heap limit of the worker thread. Default 1024 MB. */
@@ -23,6 +27,39 @@ export interface InspectorOptions {
 }
 
 export class PdfInspector {
+  private readonly lanes: InspectorThread[];
+
+  constructor(opts: InspectorOptions) {
+    this.lanes = Array.from({ length: Math.max(1, opts.threads ?? 2) }, () => new InspectorThread(opts));
+  }
+
+  /** Inspects the PDF at `path`, refusing it with too-many-pages above `maxPages`. */
+  inspect(path: string, maxPages: number): Promise<DeckResult<PdfFacts>> {
+    const lane = this.lanes.reduce((a, b) => (b.queued < a.queued ? b : a));
+    return lane.inspect(path, maxPages);
+  }
+
+  /**
+   * Starts the threads ahead of the first request (pdf.js takes a second or two to load);
+   * with a `sample` PDF, each thread also reads it `rounds` times, so the first decks do not
+   * run pdf.js's font and text code cold (the first reads take 10-20× longer).
+   */
+  async warm(sample?: string | null, rounds = 6): Promise<void> {
+    await Promise.all(this.lanes.map(async (lane) => {
+      await lane.warm();
+      for (let i = 0; sample && i < rounds; i++) await lane.inspect(sample, Number.MAX_SAFE_INTEGER);
+    }));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.lanes.map((l) => l.stop()));
+  }
+}
+
+/** One worker thread reading one PDF at a time. */
+class InspectorThread {
+  /** Requests waiting or running on this thread. */
+  queued = 0;
   private worker: Worker | null = null;
   private ready: Promise<void> | null = null;
   private chain: Promise<unknown> = Promise.resolve();
@@ -36,14 +73,13 @@ export class PdfInspector {
     this.maxHeapMb = opts.maxHeapMb ?? 1024;
   }
 
-  /** Inspects the PDF at `path`, refusing it with too-many-pages above `maxPages`. */
   inspect(path: string, maxPages: number): Promise<DeckResult<PdfFacts>> {
-    const run = this.chain.then(() => this.request(path, maxPages));
+    this.queued++;
+    const run = this.chain.then(() => this.request(path, maxPages)).finally(() => this.queued--);
     this.chain = run.catch(() => undefined);
     return run;
   }
 
-  /** Starts the worker ahead of the first request (pdf.js takes a second or two to load). */
   async warm(): Promise<void> {
     await this.ensureWorker();
   }
