@@ -71,6 +71,8 @@ export async function startWebStack({ accounts = ["alice", "bob"] } = {}): Promi
     http.mount("/upload", decks.uploadRouter);
     http.mount("/decks", decks.deckRouter);
     await waitFor(() => component.link.online, 15_000, "the component to connect");
+    // Tests start on a quiet machine: LibreOffice and pdf.js finish warming up first.
+    await decks.service.started();
 
     return { url, prosody, component, decks, http, wsProxy, dataDir, stop: stopAll };
   } catch (err) {
