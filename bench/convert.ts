@@ -3,7 +3,10 @@
  * (../shared/fixtures/bench/deck30.pptx, text + images + a chart), medians of 5:
  *
  *   cold             `soffice --convert-to pdf` with a fresh profile (what a naive server does)
- *   warm             DeckService.ingest of a new deck: sniff + warm LibreOffice + pdf.js + store
+ *   warm             DeckService.ingest of a new deck on a started server: sniff + warm
+ *                    LibreOffice (both workers on one deck, see convert/in-parts.ts) + pdf.js + store
+ *
+ * Cold and warm runs alternate (cold 1, warm 1, cold 2, ...).
  *   cache            a repeat upload of a stored deck: HTTP PUT until the "ready" status
  *   upload-to-ready  a new deck: HTTP PUT until the "ready" status
  *
@@ -55,12 +58,13 @@ export default async function run(): Promise<void> {
   };
 
   try {
-    for (let i = 0; i < RUNS; i++) runs.cold.push(await coldConvert(DECK, path.join(work, `cold${i}`)));
-
-    await service.started();
-    const warmUp = await service.ingest(await fresh()); // first document per worker loads more code
+    await service.started(); // what a running server has done: LibreOffice and pdf.js warmed up
+    const warmUp = await service.ingest(await fresh());
     if (!warmUp.ok) throw new Error(`warm-up failed: ${warmUp.error.message}`);
+    // Cold and warm runs alternate, so a change in the machine's speed during the run
+    // (this is often a shared VM) weighs on both sides of the ratio alike.
     for (let i = 0; i < RUNS; i++) {
+      runs.cold.push(await coldConvert(DECK, path.join(work, `cold${i}`)));
       const p = await fresh();
       const t0 = performance.now();
       const r = await service.ingest(p);
