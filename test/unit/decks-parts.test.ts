@@ -68,7 +68,7 @@ function makeDeck(slides: SlideSpec[], opts: { prefix?: string } = {}): Buffer {
       name: `ppt/slides/slide${i + 1}.xml`,
       data: `<?xml version="1.0" encoding="UTF-8"?><${p}:sld xmlns:a="x" xmlns:r="${REL}" xmlns:${p}="http://schemas.openxmlformats.org/presentationml/2006/main"${s.hidden ? ' show="0"' : ""}><${p}:cSld><${p}:spTree><a:t>${s.text}</a:t>${link}</${p}:spTree></${p}:cSld></${p}:sld>`,
     });
-    const rels = [`<Relationship Id="rId1" Type="${REL}/slideLayout" Target="../slideLayouts/slideLayout1.xml"/>`];
+    const rels = [`<Relationship Id="rId1" Type="${REL}/slideLayout" Target="../slideLayouts/slideLayout${(i % 3) + 1}.xml"/>`];
     if (s.notes) rels.push(`<Relationship Id="rId2" Type="${REL}/notesSlide" Target="../notesSlides/notesSlide${i + 1}.xml"/>`);
     if (s.jump === "rel") rels.push(`<Relationship Id="rId3" Type="${REL}/slide" Target="slide1.xml"/>`);
     rels.push(`<Relationship Id="rId4" Type="${REL}/hyperlink" Target="https://example.org/" TargetMode="External"/>`);
@@ -139,11 +139,14 @@ describe("splitPptx", () => {
     expect(slide(first!, 5)).not.toContain("Slide 5");
     expect(slide(second!, 5)).toContain("Slide 5");
     expect(slide(second!, 1)).toContain('show="0"');
-    // Stubs keep only their layout; kept slides lose their notes but keep other links.
-    expect(rels(first!, 9)).toContain("slideLayout1.xml");
-    expect(rels(first!, 9)).not.toMatch(/notesSlide|hyperlink/);
+    // Stubs link only to the layout of their part's first slide (no other layout to import);
+    // kept slides lose their notes but keep their own layout and other links.
+    expect(rels(first!, 9)).toMatch(/^[^]*slideLayout1\.xml[^]*$/);
+    expect(rels(first!, 9)).not.toMatch(/slideLayout[23]|notesSlide|hyperlink/);
+    expect(rels(second!, 1)).toContain("slideLayout2.xml"); // slide 5's layout
+    expect(rels(second!, 1)).not.toMatch(/slideLayout[13]/);
     expect(rels(first!, 2)).not.toContain("notesSlide");
-    expect(rels(first!, 2)).toMatch(/slideLayout1\.xml.*example\.org/);
+    expect(rels(first!, 2)).toMatch(/slideLayout2\.xml.*example\.org/);
   });
 
   it("counts only visible slides: a hidden slide is in no part's page count", async () => {

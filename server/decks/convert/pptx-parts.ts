@@ -66,13 +66,16 @@ export async function splitPptx(source: Buffer, count: number, minSlides: number
   for (let k = 0; k < n; k++) {
     const mine = new Set(visible.slice(Math.floor((k * visible.length) / n), Math.floor(((k + 1) * visible.length) / n)));
     const replace = new Map<string, string>();
+    // Stubs borrow the layout of this part's first slide: a layout only stubs used would
+    // still be imported (LibreOffice imports each slide's layout and master).
+    const stubRels = [...mine][0]!.layoutRels;
     for (const s of slides) {
       if (mine.has(s)) {
         if (s.relsWithoutNotes !== null) replace.set(s.rels, s.relsWithoutNotes);
         continue;
       }
       replace.set(s.part, HIDDEN_STUB);
-      if (zip.has(s.rels)) replace.set(s.rels, s.layoutRels);
+      replace.set(s.rels, stubRels);
     }
     parts.push(zip.with(replace));
     pages.push(mine.size);

@@ -60,10 +60,6 @@ export class ZipParts {
     return new ZipParts(parts);
   }
 
-  has(name: string): boolean {
-    return this.parts.has(name);
-  }
-
   /** A part's content as UTF-8 text; null when absent or compressed with an unknown method. */
   text(name: string): string | null {
     const p = this.parts.get(name);
