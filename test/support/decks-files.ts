@@ -39,10 +39,10 @@ const ODF_MANIFEST = (mime: string) => `<?xml version="1.0" encoding="UTF-8"?>
 
 const ODF_NS = `xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0" office:version="1.2"`;
 
-function odf(mime: string, body: string): Buffer {
+function odf(mime: string, body: string, moreNs = ""): Buffer {
   return makeZip([
     { name: "mimetype", data: mime, method: "store" },
-    { name: "content.xml", data: `<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content ${ODF_NS}><office:body>${body}</office:body></office:document-content>` },
+    { name: "content.xml", data: `<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content ${ODF_NS} ${moreNs}><office:body>${body}</office:body></office:document-content>` },
     { name: "META-INF/manifest.xml", data: ODF_MANIFEST(mime) },
   ]);
 }
@@ -70,6 +70,13 @@ export function makeNumberedOdp(pages: number, hidden: number[] = []): Buffer {
     { name: "content.xml", data: `<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content ${ns}>${styles}<office:body><office:presentation>${body}</office:presentation></office:body></office:document-content>` },
     { name: "META-INF/manifest.xml", data: ODF_MANIFEST("application/vnd.oasis.opendocument.presentation") },
   ]);
+}
+
+/** An OpenDocument presentation whose only slide links (does not embed) a picture at each of `hrefs`. */
+export function makeOdpWithLinkedPictures(hrefs: string[]): Buffer {
+  const frames = hrefs.map((href, i) => `<draw:frame svg:x="${2 + i * 9}cm" svg:y="6cm" svg:width="8cm" svg:height="6cm"><draw:image xlink:href="${xmlEscape(href)}" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/></draw:frame>`).join("");
+  const page = `<draw:page draw:name="p1"><draw:frame svg:x="2cm" svg:y="2cm" svg:width="20cm" svg:height="3cm"><draw:text-box><text:p>Linked pictures</text:p></draw:text-box></draw:frame>${frames}</draw:page>`;
+  return odf("application/vnd.oasis.opendocument.presentation", `<office:presentation>${page}</office:presentation>`, 'xmlns:xlink="http://www.w3.org/1999/xlink"');
 }
 
 /** An OpenDocument text with these paragraphs. */

@@ -20,7 +20,8 @@ and answers one JSON line per job:
     {"id": 1, "ok": false, "code": "password-protected" | "conversion-failed", "message": "..."}
 
 Loading is locked down: hidden, read-only, macros never run (MacroExecutionMode NEVER),
-links never updated, and an interaction handler that aborts every request, so a password
+links never updated, linked pictures never fetched from the network or the server's disk
+(see lock_down), and an interaction handler that aborts every request, so a password
 prompt or any other dialog fails the job at once instead of hanging. `password` (optional)
 encrypts the stored output; deckcast only uses it to generate test documents.
 stdin EOF ends the process (and soffice with it).
@@ -43,6 +44,9 @@ NEVER_EXECUTE = 0  # com.sun.star.document.MacroExecMode.NEVER_EXECUTE
 NO_UPDATE = 0  # com.sun.star.document.UpdateDocMode.NO_UPDATE
 ABORT_TYPE = uno.getTypeByName("com.sun.star.task.XInteractionAbort")
 PASSWORD_TYPE = uno.getTypeByName("com.sun.star.task.XInteractionPassword")
+# Where LibreOffice is told its proxy is: nothing listens on the discard port of loopback.
+DEAD_PROXY = "127.0.0.1"
+DEAD_PORT = 9
 
 
 def prop(name, value):
@@ -88,6 +92,7 @@ def start_office(profile, pipe):
 
 
 def connect(pipe, office, deadline_s=60.0):
+    """Waits for soffice to accept UNO connections; returns its component context and desktop."""
     local = uno.getComponentContext()
     resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
     url = "uno:pipe,name=%s;urp;StarOffice.ComponentContext" % pipe
@@ -95,13 +100,36 @@ def connect(pipe, office, deadline_s=60.0):
     while True:
         try:
             ctx = resolver.resolve(url)
-            return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+            return ctx, ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         except Exception:
             if office.poll() is not None:
                 raise RuntimeError("soffice exited with status %s during start" % office.returncode)
             if time.monotonic() > end:
                 raise RuntimeError("soffice did not accept connections in %ss" % deadline_s)
             time.sleep(0.05)
+
+
+def lock_down(ctx):
+    """Keeps an uploaded document from reaching outside itself while it converts.
+
+    A deck can link (not embed) pictures by URL: LibreOffice would fetch http(s) links from
+    the server's network and draw file:// links from the server's disk into the PDF.
+    BlockUntrustedRefererLinks stops both; a dead proxy stops any other fetch over http(s)
+    or ftp. Set in this worker's own profile, before any document is loaded.
+    """
+    provider = ctx.ServiceManager.createInstanceWithContext("com.sun.star.configuration.ConfigurationProvider", ctx)
+
+    def update(path, **values):
+        node = provider.createInstanceWithArguments("com.sun.star.configuration.ConfigurationUpdateAccess", (prop("nodepath", path),))
+        for key, value in values.items():
+            node.setPropertyValue(key, value)
+        node.commitChanges()
+
+    update("/org.openoffice.Office.Common/Security/Scripting", BlockUntrustedRefererLinks=True)
+    update("/org.openoffice.Inet/Settings", ooInetProxyType=1, ooInetNoProxy="",
+           ooInetHTTPProxyName=DEAD_PROXY, ooInetHTTPProxyPort=DEAD_PORT,
+           ooInetHTTPSProxyName=DEAD_PROXY, ooInetHTTPSProxyPort=DEAD_PORT,
+           ooInetFTPProxyName=DEAD_PROXY, ooInetFTPProxyPort=DEAD_PORT)
 
 
 def convert(desktop, job):
@@ -202,7 +230,8 @@ def main():
     office = start_office(profile, pipe)
     clean = False
     try:
-        desktop = connect(pipe, office)
+        ctx, desktop = connect(pipe, office)
+        lock_down(ctx)
         sample = warm_up(desktop, profile)
         emit({"ready": True, "pid": office.pid, "samplePdf": sample})
         while True:
