@@ -3,13 +3,14 @@
  * for office formats, split over the idle workers for big PowerPoint decks; as is for
  * PDFs; drawn for images), then validation and facts with pdf.js, then the title. Pure steps over files; the service decides caching and cleanup.
  */
-import { copyFile, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import type { Logger } from "pino";
 import { fail, ok, type DeckResult } from "./errors.ts";
 import { OFFICE_FILTERS } from "./convert/filters.ts";
 import { convertInParts, unitePdfs } from "./convert/in-parts.ts";
 import { imageToPdf } from "./convert/image-pdf.ts";
+import { unlinkOdf } from "./convert/odf-links.ts";
 import type { ConverterPool } from "./convert/pool.ts";
 import type { PdfInspector } from "./pdf/inspector.ts";
 import type { Sniffed } from "./sniff/sniff.ts";
@@ -119,12 +120,26 @@ async function makePdf(deps: PipelineDeps, input: BuildInput, pdf: string): Prom
   const filters = OFFICE_FILTERS[type];
   if (!filters) return fail("unknown-type");
   input.onProgress?.(10);
-  const out = await deps.pool.convert({ src: input.source, out: pdf, ...filters }, { timeoutMs: input.timeoutMs });
+  const unlinked = type === "odp" || type === "odt" ? await withoutOutsideLinks(deps, input) : null;
+  const out = await deps.pool.convert({ src: unlinked?.file ?? input.source, out: pdf, ...filters }, { timeoutMs: input.timeoutMs })
+    .finally(() => unlinked && rm(unlinked.dir, { recursive: true, force: true }));
   if (!out.ok) return fail(out.code, out.code === "password-protected" ? undefined : out.message);
   // LibreOffice can report success without writing anything: check.
   const written = await stat(pdf).then((s) => s.size, () => 0);
   if (written === 0) return fail("conversion-failed", "LibreOffice did not produce a PDF for this file.");
   return ok(undefined);
+}
+
+/** An OpenDocument source with its outside links emptied (convert/odf-links.ts), or null if it has none. */
+async function withoutOutsideLinks(deps: PipelineDeps, input: BuildInput): Promise<{ file: string; dir: string } | null> {
+  const unlinked = await unlinkOdf(await readFile(input.source));
+  if (!unlinked) return null;
+  const dir = join(input.stageDir, "unlinked");
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, basename(input.source));
+  await writeFile(file, unlinked.bytes);
+  deps.log.info({ deck: input.id, links: unlinked.unlinked }, "links to outside the file emptied before conversion");
+  return { file, dir };
 }
 
 /** Placeholder titles office suites write by default: not worth showing. */

@@ -90,8 +90,8 @@ describe("pictures a deck links by URL", () => {
     expect(picturesIn(service.pdfPath(deck.id))).toEqual([]);
   });
 
-  it("an ODP: the http:// picture is not fetched", async () => {
-    const deck = await convert("linked.odp", makeOdpWithLinkedPictures([internalUrl]));
+  it("an ODP: neither the http:// picture is fetched nor the file:// one drawn", async () => {
+    const deck = await convert("linked.odp", makeOdpWithLinkedPictures([internalUrl, pathToFileURL(secretOnDisk).href, "../../secret.png"]));
     expect(deck.text[0]).toContain("Linked pictures");
     expect(requests).toEqual([]);
     expect(picturesIn(service.pdfPath(deck.id))).toEqual([]);

@@ -1,12 +1,14 @@
 /**
- * Splitting a PowerPoint deck into parts for parallel conversion, without LibreOffice:
- * the ZIP rewriter keeps every other entry byte for byte and writes valid CRCs and sizes,
- * and the splitter stubs out the other parts' slides, keeps slide order and layouts, drops
- * notes, counts only visible slides, and refuses decks it must not split.
+ * Rewriting decks before LibreOffice sees them, without LibreOffice: the ZIP rewriter keeps
+ * every other entry byte for byte and writes valid CRCs and sizes; the PowerPoint splitter
+ * stubs out the other parts' slides, keeps slide order and layouts, drops notes, counts
+ * only visible slides, and refuses decks it must not split; the OpenDocument unlinker
+ * empties references to outside the package and keeps hyperlinks.
  */
 import { crc32 } from "node:zlib";
 import yauzl from "yauzl";
 import { describe, expect, it } from "vitest";
+import { unlinkOdf } from "../../server/decks/convert/odf-links.ts";
 import { splitPptx } from "../../server/decks/convert/pptx-parts.ts";
 import { ZipParts } from "../../server/decks/convert/zip-parts.ts";
 import { makeZip, withZipComment, type ZipEntryInput } from "../support/decks-zip.ts";
@@ -186,5 +188,47 @@ describe("splitPptx", () => {
     // The splitter runs after the sniffer's zip-bomb guard; ZipParts still never inflates past the declared size.
     const bomb = makeZip([{ name: "a.xml", data: "x".repeat(10_000), declaredSize: 10 }]);
     return ZipParts.open(bomb).then((zip) => expect(() => zip!.text("a.xml")).toThrow());
+  });
+});
+
+describe("unlinkOdf", () => {
+  const content = (body: string) => makeZip([
+    { name: "mimetype", data: "application/vnd.oasis.opendocument.presentation", method: "store" },
+    { name: "content.xml", data: `<office:document-content xmlns:xlink="http://www.w3.org/1999/xlink">${body}</office:document-content>` },
+    { name: "Pictures/in.png", data: "png", method: "store" },
+  ]);
+
+  it("empties links to outside the package and keeps inside references and hyperlinks", async () => {
+    const body = [
+      `<draw:image xlink:href="Pictures/in.png"/>`,
+      `<draw:image xlink:href="./Pictures/in.png"/>`,
+      `<draw:image xlink:href="file:///etc/secret.png"/>`,
+      `<draw:image xlink:href='http://10.0.0.1/x.png'/>`,
+      `<draw:fill-image xlink:href="/var/lib/x.png"/>`,
+      `<draw:object xlink:href="../other.odt"/>`,
+      `<text:section-source xlink:href="Pictures/../../up.odt"/>`,
+      `<text:a xlink:href="https://example.org/">a hyperlink stays</text:a>`,
+      `<draw:a xlink:href="#Slide 2">so does a jump</draw:a>`,
+    ].join("");
+    const out = await unlinkOdf(content(body));
+    if (!out) throw new Error("nothing unlinked");
+    expect(out.unlinked).toBe(5);
+    const zip = (await ZipParts.open(out.bytes))!;
+    const xml = zip.text("content.xml")!;
+    expect(xml).toContain(`<draw:image xlink:href="Pictures/in.png"/>`);
+    expect(xml).toContain(`<draw:image xlink:href="./Pictures/in.png"/>`);
+    expect(xml).toContain(`<draw:image xlink:href=""/>`);
+    expect(xml).toContain(`<draw:image xlink:href=''/>`);
+    expect(xml).toContain(`<draw:fill-image xlink:href=""/>`);
+    expect(xml).toContain(`<draw:object xlink:href=""/>`);
+    expect(xml).toContain(`<text:section-source xlink:href=""/>`);
+    expect(xml).toContain(`<text:a xlink:href="https://example.org/">`);
+    expect(xml).toContain(`<draw:a xlink:href="#Slide 2">`);
+    expect(zip.text("mimetype")).toBe("application/vnd.oasis.opendocument.presentation");
+  });
+
+  it("leaves a file with no outside links alone", async () => {
+    expect(await unlinkOdf(content(`<draw:image xlink:href="Pictures/in.png"/>`))).toBeNull();
+    expect(await unlinkOdf(Buffer.from("not a zip"))).toBeNull();
   });
 });
