@@ -6,7 +6,8 @@
  *   warm             DeckService.ingest of a new deck on a started server: sniff + warm
  *                    LibreOffice (both workers on one deck, see convert/in-parts.ts) + pdf.js + store
  *
- * Cold and warm runs alternate (cold 1, warm 1, cold 2, ...).
+ * Cold and warm runs alternate (cold 1, warm 1, cold 2, ...), each after a `sync` and a
+ * 400 ms pause, so neither pays for what the other left running.
  *   cache            a repeat upload of a stored deck: HTTP PUT until the "ready" status
  *   upload-to-ready  a new deck: HTTP PUT until the "ready" status
  *
@@ -64,8 +65,10 @@ export default async function run(): Promise<void> {
     // Cold and warm runs alternate, so a change in the machine's speed during the run
     // (this is often a shared VM) weighs on both sides of the ratio alike.
     for (let i = 0; i < RUNS; i++) {
+      await settle();
       runs.cold.push(await coldConvert(DECK, path.join(work, `cold${i}`)));
       const p = await fresh();
+      await settle();
       const t0 = performance.now();
       const r = await service.ingest(p);
       runs.warm.push(performance.now() - t0);
@@ -108,6 +111,15 @@ export default async function run(): Promise<void> {
   const ratio = median(runs.warm) / median(runs.cold);
   process.stdout.write(`warm / cold = ${ratio.toFixed(2)} (target ≤ 0.33: ${ratio <= 1 / 3 ? "ok" : "MISSED"})\n`);
   process.stdout.write(`${"(warm LibreOffice step only)".padEnd(28)} ${round(median(officeOnly))} ms; runs ${officeOnly.map((x) => Math.round(x)).join(", ")}\n`);
+}
+
+/**
+ * Lets the previous run's leftovers finish before the next is timed: the kernel writing
+ * back the cold run's fresh profile (~10 MB), the workers closing the last warm deck.
+ */
+async function settle(): Promise<void> {
+  await new Promise<void>((resolve, reject) => spawn("sync").once("close", () => resolve()).once("error", reject));
+  await new Promise((r) => setTimeout(r, 400));
 }
 
 /** One cold LibreOffice conversion with a fresh profile, in its own process group. */
