@@ -54,6 +54,7 @@ export async function buildDeck(deps: PipelineDeps, input: BuildInput): Promise<
 
 /** Writes the deck's PDF to `pdf` and reads its facts with pdf.js. */
 async function pdfWithFacts(deps: PipelineDeps, input: BuildInput, pdf: string): Promise<DeckResult<PdfFacts>> {
+  if (OFFICE_FILTERS[input.sniffed.type]) input.onProgress?.(10); // LibreOffice starts
   const inParts = await inPartsWithFacts(deps, input, pdf);
   if (inParts) return inParts;
   const made = await makePdf(deps, input, pdf);
@@ -73,7 +74,6 @@ async function pdfWithFacts(deps: PipelineDeps, input: BuildInput, pdf: string):
 async function inPartsWithFacts(deps: PipelineDeps, input: BuildInput, pdf: string): Promise<DeckResult<PdfFacts> | null> {
   const { type } = input.sniffed;
   if (type !== "pptx" && type !== "pptm") return null;
-  input.onProgress?.(10);
   const job = { src: input.source, out: pdf, ...OFFICE_FILTERS[type]! };
   const out = await convertInParts(deps.pool, {
     job,
@@ -119,7 +119,6 @@ async function makePdf(deps: PipelineDeps, input: BuildInput, pdf: string): Prom
   if (type === "png" || type === "jpeg") return imageToPdf(input.source, type, pdf);
   const filters = OFFICE_FILTERS[type];
   if (!filters) return fail("unknown-type");
-  input.onProgress?.(10);
   const unlinked = type === "odp" || type === "odt" ? await withoutOutsideLinks(deps, input) : null;
   const out = await deps.pool.convert({ src: unlinked?.file ?? input.source, out: pdf, ...filters }, { timeoutMs: input.timeoutMs })
     .finally(() => unlinked && rm(unlinked.dir, { recursive: true, force: true }));

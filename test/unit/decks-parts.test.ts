@@ -181,6 +181,9 @@ describe("splitPptx", () => {
     const zip = (await ZipParts.open(deck))!;
     const broken = zip.with(new Map([["ppt/_rels/presentation.xml.rels", `<Relationships xmlns="${RELS_NS}"><Relationship Id="rId10" Type="${REL}/slide" Target="slides/gone.xml"/></Relationships>`]]));
     expect(await splitPptx(broken, 2, 2)).toMatchObject({ ok: false });
+    const rels = zip.text("ppt/_rels/presentation.xml.rels")!.replace("/ppt/slides/slide2.xml", "slides/slide1.xml");
+    const twice = zip.with(new Map([["ppt/_rels/presentation.xml.rels", rels]]));
+    expect(await splitPptx(twice, 2, 2)).toEqual({ ok: false, reason: "the slide part ppt/slides/slide1.xml is listed twice" });
     expect(await splitPptx(Buffer.from("nope"), 2, 2)).toMatchObject({ ok: false });
   });
 

@@ -29,7 +29,7 @@ export interface InPartsInput<R> {
   read: (pdf: string) => Promise<R>;
   /** Folder for the parts and their PDFs; removed again before this returns. */
   workDir: string;
-  /** Decks with fewer visible slides convert whole (the split costs a fixed ~50 ms per part). */
+  /** Decks with fewer visible slides convert whole (each part costs LibreOffice a fixed ~80 ms). */
   minSlides: number;
   timeoutMs?: number;
   log: Logger;

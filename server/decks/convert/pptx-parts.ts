@@ -96,6 +96,7 @@ function listSlides(zip: ZipParts, presentation: string): Slide[] | string {
     const rid = /\s[\w.-]+:id\s*=\s*"([^"]*)"/.exec(m[0])?.[1];
     const part = rid ? targets.get(rid)?.target : undefined;
     if (!part) return "a slide in the slide list has no part";
+    if (slides.some((s) => s.part === part)) return `the slide part ${part} is listed twice`;
     const slideXml = zip.text(part);
     if (slideXml === null) return `the slide part ${part} is missing`;
     const relsPart = relsOf(part);
