@@ -5,14 +5,14 @@
  *   cold             `soffice --convert-to pdf` with a fresh profile (what a naive server does)
  *   warm             DeckService.ingest of a new deck on a started server: sniff + warm
  *                    LibreOffice (both workers on one deck, see convert/in-parts.ts) + pdf.js + store
- *
- * Cold and warm runs alternate (cold 1, warm 1, cold 2, ...), each after a `sync` and a
- * 400 ms pause, so neither pays for what the other left running.
  *   cache            a repeat upload of a stored deck: HTTP PUT until the "ready" status
  *   upload-to-ready  a new deck: HTTP PUT until the "ready" status
  *
- * Printed too, not written: the LibreOffice step alone on a warm worker (ConverterPool), to
- * show how much of "warm" is LibreOffice and how much is deckcast's own checks and pdf.js.
+ * Cold and warm runs alternate (cold 1, warm 1, cold 2, ...), each after a `sync` and a
+ * 400 ms pause, so neither pays for what the other left running.
+ *
+ * Printed too, not written: the whole deck on one warm worker, LibreOffice step alone
+ * (ConverterPool), to show what converting in parts saves.
  *
  * Targets: warm ≤ cold / 3, cache < 50 ms, upload-to-ready < 3 s.
  * Writes bench/results/convert.json: [{method, deck, median_ms}].
@@ -110,7 +110,7 @@ export default async function run(): Promise<void> {
   printTable(rows, runs);
   const ratio = median(runs.warm) / median(runs.cold);
   process.stdout.write(`warm / cold = ${ratio.toFixed(2)} (target ≤ 0.33: ${ratio <= 1 / 3 ? "ok" : "MISSED"})\n`);
-  process.stdout.write(`${"(warm LibreOffice step only)".padEnd(28)} ${round(median(officeOnly))} ms; runs ${officeOnly.map((x) => Math.round(x)).join(", ")}\n`);
+  process.stdout.write(`${"(whole deck on one warm worker, LibreOffice step only)".padEnd(28)} ${round(median(officeOnly))} ms; runs ${officeOnly.map((x) => Math.round(x)).join(", ")}\n`);
 }
 
 /**
