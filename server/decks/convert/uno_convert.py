@@ -6,7 +6,7 @@ Run with Debian's python3 (/usr/bin/python3, which has the `uno` module):
 
 It starts soffice in this process's own process group (the Node side started us with
 `detached`, so killing the group kills soffice.bin too), waits until it accepts UNO
-connections, converts a generated one-slide deck to warm up, prints
+connections, converts a generated one-slide deck (text, picture) to warm up, prints
 {"ready": true, "pid": N, "samplePdf": "/profile/warm-up.pdf"}, and then reads one JSON
 job a line:
 
@@ -31,9 +31,11 @@ import json
 import os
 import select
 import signal
+import struct
 import subprocess
 import sys
 import time
+import zlib
 
 import uno
 import unohelper
@@ -50,6 +52,7 @@ PASSWORD_TYPE = uno.getTypeByName("com.sun.star.task.XInteractionPassword")
 # Where LibreOffice is told its proxy is: nothing listens on the discard port of loopback.
 DEAD_PROXY = "127.0.0.1"
 DEAD_PORT = 9
+
 
 
 def prop(name, value):
@@ -163,18 +166,26 @@ def convert(desktop, job):
 
 
 def close(doc):
+    """Closes a document; never raises (the answer for it is already out)."""
     try:
         doc.close(True)
-    except Exception:
-        doc.dispose()  # close vetoed (e.g. still busy): dispose frees it regardless
+        return
+    except Exception as e:  # vetoed (still busy) or, now and then with charts, "illegal object given"
+        first = e
+    try:
+        doc.dispose()  # frees it regardless
+    except Exception as e:
+        sys.stderr.write("uno_convert: a document did not close: %s; %s\n" % (first, e))
 
 
-def warm_up(desktop, profile):
+def warm_up(ctx, desktop, profile):
     """Runs one real conversion so the first deck does not pay for loading code.
 
-    Loads Writer once, then makes a one-slide PPTX with text, converts it to PDF the way
-    decks are converted, and returns that PDF's path (the server reads it with pdf.js to
-    warm that up too). Without this the first deck on a worker takes ~1 s longer.
+    Loads Writer once, then makes a one-slide PPTX with text and a picture, converts it to
+    PDF the way decks are converted, and returns that PDF's path (the server reads it with
+    pdf.js to warm that up too). Without this the first deck on a worker takes ~1 s longer.
+    (Tables and charts made here over UNO crashed soffice now and then on a loaded machine,
+    so the first deck with those still loads their code, ~200-300 ms.)
     """
     doc = desktop.loadComponentFromURL("private:factory/swriter", "_blank", 0, (prop("Hidden", True),))
     if doc is not None:
@@ -184,11 +195,19 @@ def warm_up(desktop, profile):
     doc = desktop.loadComponentFromURL("private:factory/simpress", "_blank", 0, (prop("Hidden", True),))
     try:
         page = doc.DrawPages.getByIndex(0)
-        shape = doc.createInstance("com.sun.star.drawing.TextShape")
-        page.add(shape)
-        shape.setPosition(uno.createUnoStruct("com.sun.star.awt.Point", 1000, 1000))
-        shape.setSize(uno.createUnoStruct("com.sun.star.awt.Size", 20000, 3000))
-        shape.setString("deckcast warm-up: Übersicht & naïve café 123")
+
+        def add(kind, x, y, w, h):
+            shape = doc.createInstance(kind)
+            page.add(shape)
+            shape.setPosition(uno.createUnoStruct("com.sun.star.awt.Point", x, y))
+            shape.setSize(uno.createUnoStruct("com.sun.star.awt.Size", w, h))
+            return shape
+
+        add("com.sun.star.drawing.TextShape", 1000, 1000, 20000, 2000).setString("deckcast warm-up: Übersicht & naïve café 123")
+        picture = os.path.join(profile, "warm-up.png")
+        write_png(picture, 64, 48)
+        graphics = ctx.ServiceManager.createInstanceWithContext("com.sun.star.graphic.GraphicProvider", ctx)
+        add("com.sun.star.drawing.GraphicObjectShape", 19000, 4000, 4000, 3000).Graphic = graphics.queryGraphic((prop("URL", uno.systemPathToFileUrl(picture)),))
         doc.storeToURL(uno.systemPathToFileUrl(pptx), (prop("FilterName", "Impress MS PowerPoint 2007 XML"),))
     except Exception as e:  # a worker that cannot warm up still converts: say so and go on
         sys.stderr.write("uno_convert: warm-up deck not made: %s: %s\n" % (type(e).__name__, e))
@@ -199,6 +218,18 @@ def warm_up(desktop, profile):
     if doc is not None:
         close(doc)
     return pdf if res.get("ok") else None
+
+
+def write_png(path, width, height):
+    """A small RGB gradient PNG (for the warm-up slide's picture)."""
+    rows = b"".join(b"\x00" + b"".join(bytes(((x * 4) % 256, (y * 5) % 256, 160)) for x in range(width)) for y in range(height))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def failure(handler, message):
@@ -285,7 +316,7 @@ def main():
     try:
         ctx, desktop = connect(pipe, office)
         lock_down(ctx)
-        sample = warm_up(desktop, profile)
+        sample = warm_up(ctx, desktop, profile)
         emit({"ready": True, "pid": office.pid, "samplePdf": sample})
         serve(desktop)
         desktop.terminate()
