@@ -4,6 +4,7 @@
  * few lines to write). Test-only code.
  */
 import { createHash } from "node:crypto";
+import { pdfFile } from "../../server/decks/convert/pdf-file.ts";
 
 const PAD = Buffer.from("28bf4e5e4e758a4164004e56fffa01082e2e00b6d0683e802f0ca9fe6453697a", "hex");
 
@@ -63,19 +64,7 @@ export function makePdf(pages: string[], opts: { title?: string; password?: stri
     objects.push(Buffer.concat([Buffer.from(`<< /Length ${data.length} >>\nstream\n`), data, Buffer.from("\nendstream")]));
   });
   if (key) objects.push(Buffer.from(encryptDict));
-  const chunks: Buffer[] = [Buffer.from("%PDF-1.4\n")];
-  let offset = chunks[0]!.length;
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    offsets.push(offset);
-    const obj = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), body, Buffer.from("\nendobj\n")]);
-    chunks.push(obj);
-    offset += obj.length;
-  });
-  const size = objects.length + 1;
-  const xref = `xref\n0 ${size}\n0000000000 65535 f \n` + offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("");
   const idHex = fileId.toString("hex");
   const encrypt = key ? ` /Encrypt ${objects.length} 0 R` : "";
-  chunks.push(Buffer.from(`${xref}trailer\n<< /Size ${size} /Root 1 0 R /Info 4 0 R${encrypt} /ID [<${idHex}> <${idHex}>] >>\nstartxref\n${offset}\n%%EOF\n`));
-  return Buffer.concat(chunks);
+  return pdfFile(objects, ` /Info 4 0 R${encrypt} /ID [<${idHex}> <${idHex}>]`);
 }

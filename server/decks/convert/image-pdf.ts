@@ -8,6 +8,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { deflate } from "node:zlib";
 import { fail, ok, type DeckResult } from "../errors.ts";
+import { pdfFile } from "./pdf-file.ts";
 
 /** Largest image accepted, in pixels (decoding needs 4 bytes a pixel). */
 export const MAX_IMAGE_PIXELS = 40_000_000;
@@ -96,18 +97,7 @@ function pdfWithImage(r: Raster): Buffer {
     Buffer.concat([Buffer.from(`${image}\nstream\n`), r.data, Buffer.from("\nendstream")]),
     Buffer.concat([Buffer.from(`<< /Length ${content.length} >>\nstream\n`), content, Buffer.from("endstream")]),
   ];
-  const parts: Buffer[] = [Buffer.from("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "latin1")];
-  let offset = parts[0]!.length;
-  const offsets: number[] = [];
-  objects.forEach((body, i) => {
-    offsets.push(offset);
-    const obj = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), body, Buffer.from("\nendobj\n")]);
-    parts.push(obj);
-    offset += obj.length;
-  });
-  const xref = [`xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`, ...offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`)].join("");
-  parts.push(Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${offset}\n%%EOF\n`, "latin1"));
-  return Buffer.concat(parts);
+  return pdfFile(objects);
 }
 
 function round(n: number): number {
