@@ -3,6 +3,7 @@
  * zip bombs) and OLE2 compound files (directory only, for sniffing). Test-only code.
  */
 import { crc32, deflateRawSync } from "node:zlib";
+import { writeZip } from "../../server/decks/convert/zip-parts.ts";
 
 export interface ZipEntryInput {
   name: string;
@@ -15,48 +16,20 @@ export interface ZipEntryInput {
 
 /** Builds a ZIP archive (no zip64; sizes must fit in 32 bits). */
 export function makeZip(entries: ZipEntryInput[]): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const e of entries) {
+  return writeZip(entries.map((e) => {
     const raw = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data, "utf8");
     const method = e.method === "store" ? 0 : 8;
-    const body = method === 8 ? deflateRawSync(raw) : raw;
-    const name = Buffer.from(e.name, "utf8");
-    const size = e.declaredSize ?? raw.length;
-    const crc = crc32(raw);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6); // UTF-8 names
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(size, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += 30 + name.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, cd, end]);
+    return {
+      rawName: Buffer.from(e.name, "utf8"),
+      flags: 0x0800, // UTF-8 names
+      method,
+      time: 0,
+      date: 0,
+      crc: crc32(raw),
+      size: e.declaredSize ?? raw.length,
+      raw: method === 8 ? deflateRawSync(raw) : raw,
+    };
+  }));
 }
 
 /** Sets a ZIP's archive comment: a different file (new sha256) with the same content. */
