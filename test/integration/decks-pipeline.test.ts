@@ -138,17 +138,14 @@ describe.skipIf(!fixturesDir)(`cache, parallelism and hangs${fixturesDir ? "" : 
     const progress = [vi.fn(), vi.fn(), vi.fn()];
     // Two at the same time join one conversion; a third afterwards is a cache hit.
     const [a, b] = await Promise.all([service.ingest(src, { onProgress: progress[0] }), service.ingest(src, { onProgress: progress[1] })]);
-    const t0 = performance.now();
     const c = await service.ingest(src, { onProgress: progress[2] });
-    const hitMs = performance.now() - t0;
     expect(a.ok && b.ok && c.ok).toBe(true);
     if (a.ok) okIds.add(a.value.id);
     expect(b).toEqual(a);
     expect(c).toEqual(a);
     expect(progress[0]).toHaveBeenCalled();
     expect(progress[1]).not.toHaveBeenCalled();
-    expect(progress[2]).not.toHaveBeenCalled();
-    expect(hitMs).toBeLessThan(50);
+    expect(progress[2]).not.toHaveBeenCalled(); // no conversion ran: how fast a hit is, `npm run bench -- convert` measures
   });
 
   it("two different conversions at once both succeed", async () => {
