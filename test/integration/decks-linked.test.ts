@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConverterPool } from "../../server/decks/convert/pool.ts";
 import { ZipParts } from "../../server/decks/convert/zip-parts.ts";
 import { DeckService } from "../../server/decks/service.ts";
-import { makeImage, makeNumberedOdp, makeOdpWithLinkedPictures } from "../support/decks-files.ts";
+import { makeImage, makeNumberedOdp, makeOdpWithLinkedPictures, pptxFromOdp } from "../support/decks-files.ts";
 
 const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
 let work: string;
@@ -42,11 +42,7 @@ async function convert(name: string, bytes: Buffer) {
 
 /** A PPTX saved by LibreOffice, with one picture linked to each URL added to its slide. */
 async function pptxLinking(urls: string[]): Promise<Buffer> {
-  const odp = path.join(work, "base.odp");
-  const pptx = path.join(work, "base.pptx");
-  await writeFile(odp, makeNumberedOdp(1));
-  const made = await maker.convert({ src: odp, out: pptx, importFilter: "impress8", exportFilter: "Impress MS PowerPoint 2007 XML" });
-  if (!made.ok) throw new Error(made.message);
+  const pptx = await pptxFromOdp(maker, makeNumberedOdp(1), work, "base");
   const zip = (await ZipParts.open(await readFile(pptx)))!;
   const slide = zip.text("ppt/slides/slide1.xml")!;
   const rels = zip.text("ppt/slides/_rels/slide1.xml.rels")!;

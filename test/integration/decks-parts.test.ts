@@ -6,7 +6,7 @@
  * first uses both workers converts whole; and nothing of the parts is left behind.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pino from "pino";
@@ -15,7 +15,7 @@ import { ConverterPool } from "../../server/decks/convert/pool.ts";
 import { ZipParts } from "../../server/decks/convert/zip-parts.ts";
 import { DeckService } from "../../server/decks/service.ts";
 import type { DeckRecord } from "../../server/decks/types.ts";
-import { fixturesDir, makeNumberedOdp, NO_FIXTURES } from "../support/decks-files.ts";
+import { fixturesDir, makeNumberedOdp, NO_FIXTURES, pptxFromOdp } from "../support/decks-files.ts";
 
 let work: string;
 let inParts: DeckService;
@@ -37,14 +37,9 @@ async function ingest(service: DeckService, file: string): Promise<DeckRecord> {
   return r.value;
 }
 
-/** A real PPTX, saved by LibreOffice from a generated presentation. */
-async function numberedPptx(name: string, pages: number, hidden: number[] = []): Promise<string> {
-  const odp = path.join(work, `${name}.odp`);
-  const pptx = path.join(work, `${name}.pptx`);
-  await writeFile(odp, makeNumberedOdp(pages, hidden));
-  const r = await maker.convert({ src: odp, out: pptx, importFilter: "impress8", exportFilter: "Impress MS PowerPoint 2007 XML" });
-  if (!r.ok) throw new Error(`making ${name}.pptx: ${r.message}`);
-  return pptx;
+/** A real PPTX of `pages` numbered slides, `hidden` ones hidden. */
+function numberedPptx(name: string, pages: number, hidden: number[] = []): Promise<string> {
+  return pptxFromOdp(maker, makeNumberedOdp(pages, hidden), work, name);
 }
 
 /** Converts `file` in parts and whole; both records must agree on everything but timing. */

@@ -6,6 +6,8 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeFile } from "node:fs/promises";
+import type { ConverterPool } from "../../server/decks/convert/pool.ts";
 import { makeOle2, makeZip } from "./decks-zip.ts";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -70,6 +72,16 @@ export function makeNumberedOdp(pages: number, hidden: number[] = []): Buffer {
     { name: "content.xml", data: `<?xml version="1.0" encoding="UTF-8"?>\n<office:document-content ${ns}>${styles}<office:body><office:presentation>${body}</office:presentation></office:body></office:document-content>` },
     { name: "META-INF/manifest.xml", data: ODF_MANIFEST("application/vnd.oasis.opendocument.presentation") },
   ]);
+}
+
+/** A real PPTX: LibreOffice (`pool`) saves the presentation `odp` as `<dir>/<name>.pptx`. */
+export async function pptxFromOdp(pool: ConverterPool, odp: Buffer, dir: string, name: string): Promise<string> {
+  const src = path.join(dir, `${name}.odp`);
+  const out = path.join(dir, `${name}.pptx`);
+  await writeFile(src, odp);
+  const r = await pool.convert({ src, out, importFilter: "impress8", exportFilter: "Impress MS PowerPoint 2007 XML" });
+  if (!r.ok) throw new Error(`making ${name}.pptx: ${r.message}`);
+  return out;
 }
 
 /** An OpenDocument presentation whose only slide links (does not embed) a picture at each of `hrefs`. */
