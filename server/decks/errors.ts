@@ -50,6 +50,11 @@ export function deckError(code: DeckErrorCode, message?: string): DeckError {
   return { code, message: message ?? DECK_ERRORS[code].message };
 }
 
+/** The refusal for a document over the page limit, with both numbers. */
+export function tooManyPages(pages: number, max: number): DeckError {
+  return deckError("too-many-pages", `The document has ${pages} pages; at most ${max} are allowed.`);
+}
+
 export function ok<T>(value: T): DeckResult<T> {
   return { ok: true, value };
 }

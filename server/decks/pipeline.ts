@@ -6,7 +6,7 @@
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import type { Logger } from "pino";
-import { fail, ok, type DeckResult } from "./errors.ts";
+import { fail, ok, tooManyPages, type DeckResult } from "./errors.ts";
 import { OFFICE_FILTERS } from "./convert/filters.ts";
 import { convertInParts, unitePdfs } from "./convert/in-parts.ts";
 import { imageToPdf } from "./convert/image-pdf.ts";
@@ -74,9 +74,8 @@ async function pdfWithFacts(deps: PipelineDeps, input: BuildInput, pdf: string):
 async function inPartsWithFacts(deps: PipelineDeps, input: BuildInput, pdf: string): Promise<DeckResult<PdfFacts> | null> {
   const { type } = input.sniffed;
   if (type !== "pptx" && type !== "pptm") return null;
-  const job = { src: input.source, out: pdf, ...OFFICE_FILTERS[type]! };
   const out = await convertInParts(deps.pool, {
-    job,
+    job: { src: input.source, ...OFFICE_FILTERS[type]! },
     read: (part) => deps.inspector.inspect(part, deps.maxPages),
     workDir: input.stageDir,
     minSlides: deps.splitFromSlides,
@@ -100,7 +99,7 @@ async function inPartsWithFacts(deps: PipelineDeps, input: BuildInput, pdf: stri
       facts.text.push(...r.value.text);
       facts.metaTitle ||= r.value.metaTitle;
     }
-    if (facts.pages > deps.maxPages) return fail("too-many-pages", `The document has ${facts.pages} pages; at most ${deps.maxPages} are allowed.`);
+    if (facts.pages > deps.maxPages) return { ok: false, error: tooManyPages(facts.pages, deps.maxPages) };
     return ok(facts);
   } catch (err) {
     deps.log.warn({ deck: input.id, err: (err as Error).message }, "joining the parts failed; converting the deck whole");

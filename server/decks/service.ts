@@ -79,9 +79,10 @@ export class DeckService {
     this.splitFromSlides = opts.splitFromSlides ?? 8;
     this.store = new DeckStore(opts.dataDir);
     this.ready = this.store.init();
-    this.pool = new ConverterPool({ workers: opts.workers ?? 2, timeoutMs: opts.convertTimeoutMs ?? 120_000, lazy: opts.lazyOffice, log: opts.log });
+    const workers = opts.workers ?? 2;
+    this.pool = new ConverterPool({ workers, timeoutMs: opts.convertTimeoutMs ?? 120_000, lazy: opts.lazyOffice, log: opts.log });
     // One pdf.js thread per LibreOffice worker: a deck converted in parts is read part by part side by side.
-    this.inspector = new PdfInspector({ threads: opts.workers ?? 2, log: this.log });
+    this.inspector = new PdfInspector({ threads: workers, log: this.log });
     // A server warms everything up at once; the CLI (lazy) only starts the PDF reader.
     const warming = opts.lazyOffice ? this.inspector.warm() : this.started();
     warming.catch((err: Error) => this.log.warn({ err: err.message }, "warm-up failed; the first deck will be slower"));

@@ -24,7 +24,8 @@ const run = promisify(execFile);
 const UNITE_TIMEOUT_MS = 30_000;
 
 export interface InPartsInput<R> {
-  job: OfficeJob;
+  /** The whole deck's job; each part gets its own output in `workDir`. */
+  job: Omit<OfficeJob, "out">;
   /** Called with each part's PDF as soon as it is written (never rejects). */
   read: (pdf: string) => Promise<R>;
   /** Folder for the parts and their PDFs; removed again before this returns. */

@@ -85,7 +85,7 @@ export class ConverterPool {
   }
 
   /** Workers that would start a job at once: started, not busy, not reserved, nothing queued ahead. */
-  idleWorkers(): number {
+  private idleWorkers(): number {
     if (this.stopped || this.queue.length > 0) return 0;
     return Math.max(0, this.slots.filter((s) => s.worker && !s.busy).length - this.reserved);
   }

@@ -9,7 +9,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { parentPort } from "node:worker_threads";
 import { getDocument, VerbosityLevel } from "pdfjs-dist/legacy/build/pdf.mjs";
-import type { DeckError } from "../errors.ts";
+import { tooManyPages, type DeckError } from "../errors.ts";
 import type { PdfFacts } from "../types.ts";
 
 export interface InspectRequest { id: number; path: string; maxPages: number }
@@ -43,7 +43,7 @@ async function inspect(req: InspectRequest): Promise<InspectReply> {
     const pages = doc.numPages;
     if (pages === 0) return { id: req.id, ok: false, error: { code: "no-pages", message: "The document has no pages." } };
     if (pages > req.maxPages) {
-      return { id: req.id, ok: false, error: { code: "too-many-pages", message: `The document has ${pages} pages; at most ${req.maxPages} are allowed.` } };
+      return { id: req.id, ok: false, error: tooManyPages(pages, req.maxPages) };
     }
     const pageSizes: PdfFacts["pageSizes"] = [];
     const text: string[] = [];
