@@ -170,7 +170,7 @@ def close(doc):
     try:
         doc.close(True)
         return
-    except Exception as e:  # vetoed (still busy) or, now and then with charts, "illegal object given"
+    except Exception as e:  # vetoed (still busy), or soffice is gone
         first = e
     try:
         doc.dispose()  # frees it regardless
@@ -184,8 +184,8 @@ def warm_up(ctx, desktop, profile):
     Loads Writer once, then makes a one-slide PPTX with text and a picture, converts it to
     PDF the way decks are converted, and returns that PDF's path (the server reads it with
     pdf.js to warm that up too). Without this the first deck on a worker takes ~1 s longer.
-    (Tables and charts made here over UNO crashed soffice now and then on a loaded machine,
-    so the first deck with those still loads their code, ~200-300 ms.)
+    (A table and a chart made here over UNO once failed a worker's start in three tries,
+    so they are left out; the first deck with those still loads their code.)
     """
     doc = desktop.loadComponentFromURL("private:factory/swriter", "_blank", 0, (prop("Hidden", True),))
     if doc is not None:
@@ -239,8 +239,9 @@ def failure(handler, message):
     return {"ok": False, "code": "conversion-failed", "message": message + detail}
 
 
-def jobs():
-    """Yields one job a line from stdin; yields None whenever stdin stays quiet for IDLE_S.
+def jobs(quiet_after):
+    """Yields one job a line from stdin, and None once stdin has been quiet for
+    `quiet_after()` seconds (never, while that is None).
 
     Reads the descriptor directly (not sys.stdin's buffer), so select() sees every line.
     """
@@ -248,7 +249,7 @@ def jobs():
     buf = b""
     while True:
         while b"\n" not in buf:
-            ready, _, _ = select.select([fd], [], [], IDLE_S)
+            ready, _, _ = select.select([fd], [], [], quiet_after())
             if not ready:
                 yield None
                 continue
@@ -270,13 +271,12 @@ def serve(desktop):
     document waits: a second job closes the first before it starts.
     """
     waiting = None
-    for job in jobs():
-        if job is None or waiting is not None:
-            if waiting is not None:
-                close(waiting)
-                waiting = None
-            if job is None:
-                continue
+    for job in jobs(lambda: IDLE_S if waiting is not None else None):
+        if waiting is not None:  # quiet for IDLE_S, or the next job is here
+            close(waiting)
+            waiting = None
+        if job is None:
+            continue
         t0 = time.monotonic()
         try:
             res, waiting = convert(desktop, job)
