@@ -49,14 +49,17 @@ export interface FollowerLog {
 }
 
 /**
- * Defines `window.__onset(node, onOnset)` in the page: an AudioWorklet on `node` that
- * reports the frame of each sample reaching 0.1 after at least 300 ms below it.
+ * Defines `window.__onset(node, onOnset, heardSilence)` in the page: an AudioWorklet on
+ * `node` that reports the frame of each sample reaching 0.1 after at least 300 ms below it.
+ * `heardSilence` says the node was silent before the detector started (a player that
+ * has not played yet); otherwise the first onset needs 300 ms of silence observed first,
+ * so a beep already under way when the detector starts is not reported late, mid-beep.
  */
 const DETECTOR = `
-window.__onset = async (node, onOnset) => {
+window.__onset = async (node, onOnset, heardSilence) => {
   const worklet = \`
     class Onset extends AudioWorkletProcessor {
-      constructor(o) { super(); this.minQuiet = o.processorOptions.minQuiet; this.quiet = 1e9; }
+      constructor(o) { super(); this.minQuiet = o.processorOptions.minQuiet; this.quiet = o.processorOptions.heardSilence ? 1e9 : 0; }
       process(inputs) {
         const ch = inputs[0] && inputs[0][0];
         if (!ch) { this.quiet += 128; return true; }
@@ -70,7 +73,7 @@ window.__onset = async (node, onOnset) => {
     registerProcessor("deckcast-onset", Onset);\`;
   const ctx = node.context;
   await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([worklet], { type: "text/javascript" })));
-  const detector = new AudioWorkletNode(ctx, "deckcast-onset", { numberOfOutputs: 0, processorOptions: { minQuiet: ctx.sampleRate * 0.3 } });
+  const detector = new AudioWorkletNode(ctx, "deckcast-onset", { numberOfOutputs: 0, processorOptions: { minQuiet: ctx.sampleRate * 0.3, heardSilence } });
   detector.port.onmessage = (e) => onOnset(e.data);
   node.connect(detector);
 };`;
@@ -82,7 +85,7 @@ interface Hooks {
   };
   __beeps: PresenterBeep[];
   __log: FollowerLog;
-  __onset(node: AudioNode, onOnset: (frame: number) => void): Promise<void>;
+  __onset(node: AudioNode, onOnset: (frame: number) => void, heardSilence: boolean): Promise<void>;
 }
 
 /** Presenter: log every beep the microphone hears and turn the page on it (next page; page 1 after the last). */
@@ -95,13 +98,14 @@ export async function turnPagesOnBeeps(page: Page): Promise<void> {
     const source = mic.source;
     if (!source) throw new Error("the microphone is not on");
     const ctx = source.context as AudioContext;
+    // The microphone is already on: a beep may be under way.
     await w.__onset(source, (frame) => {
       const at = frame / ctx.sampleRate;
       w.__beeps.push({ session: mic.sessionTimeOf(at), wall: performance.timeOrigin + performance.now() - (ctx.currentTime - at) * 1000 });
       const v = w.__deckcast.session.view;
       const last = v?.deck?.pages ?? 1;
       window.dispatchEvent(new KeyboardEvent("keydown", { key: v && v.page < last ? "ArrowRight" : "Home", bubbles: true }));
-    });
+    }, false);
   });
 }
 
@@ -121,7 +125,7 @@ export async function logFollower(page: Page): Promise<void> {
     await w.__onset(player.output, (frame) => {
       const ts = ctx.getOutputTimestamp();
       w.__log.heard.push(performance.timeOrigin + ts.performanceTime! + (frame / ctx.sampleRate - ts.contextTime!) * 1000);
-    });
+    }, true);
   });
 }
 
