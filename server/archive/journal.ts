@@ -1,165 +1,230 @@
 /**
  * The append-only journal of one session: `events.jsonl` (one accepted bundle a line, in
- * sequence order) and `audio.opus` (the bundles' Ogg Opus pages, concatenated).
+ * sequence order) and `audio.opus` (the bundles' Ogg Opus pages, concatenated). The format
+ * and its rules are docs/archive.md.
  *
- * Durability contract: `append` resolves once the bundle is written to both files (in the
- * OS's cache: readers see it and it survives a crash of this process), and its `durable`
- * promise once both are flushed to disk (fdatasync), which also survives an OS crash.
- * The component relays after the first and acknowledges after the second, so a flush's
- * latency never delays followers and nothing acknowledged is ever lost. After a crash,
- * `openJournal` drops a torn last line and any audio bytes past the last line.
+ * Durability contract: `append` resolves once the bundle is written to both files, every
+ * byte (short writes are retried; in the OS's cache: readers see it and it survives a crash
+ * of this process), and its `durable` promise once both are flushed to disk (fdatasync) and
+ * every earlier line's flush has settled, which also survives an OS crash. The component
+ * relays after the first and acknowledges after the second, so a flush's latency never
+ * delays followers, nothing acknowledged is ever lost, and an acknowledged line's
+ * predecessors are on disk too. A failed write (a full disk) is undone to each file's size
+ * before it, so the files never keep any part of a failed append; if even the undo
+ * fails, every later append is refused until the journal is opened again (a restart). The
+ * counters (`lastSeq`, `audioBytes`) always match the files.
+ *
+ * Recovery rules (journal-recover.ts) run in `openJournal`: a torn last line is cut off,
+ * other bad lines are set aside in events.rejected.jsonl and the valid lines after them kept,
+ * lines whose audio did not (wholly) reach the disk are dropped, audio past the last line is
+ * cut off. A seq number the journal lacks (a set-aside line's) reads back as an empty server
+ * bundle `srv-lost-<seq>`, so followers asking for a range never stall on it.
+ *
+ * Open files: the two FileHandles are opened on first use and closed after `idleCloseMs`
+ * without appends or reads (and by `release`), after any pending flush; the next use
+ * reopens them. An idle meeting therefore holds no file descriptors.
  */
 import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import type { StampedBundle, DeckEvent } from "../../protocol/types.ts";
+import type { Logger } from "pino";
+import type { StampedBundle } from "../../protocol/types.ts";
+import { AUDIO_FILE, EVENTS_FILE, lostLine, recoverJournal, type JournalLine, type Recovered, type Rights } from "./journal-recover.ts";
 
-/** One line of events.jsonl. Audio bytes live in audio.opus at [offset, offset+length). */
-export interface JournalLine {
-  seq: number;
-  ts: number;
-  from: string;
-  id: string;
-  t: number;
-  events: DeckEvent[];
-  audio?: { t: number; offset: number; length: number };
-}
+export { AUDIO_FILE, EVENTS_FILE, LOST_FROM, REJECTED_FILE, type JournalLine, type Rights } from "./journal-recover.ts";
 
 export interface Written {
-  /** Resolves once the bundle is flushed to disk; rejects if the flush fails. */
+  /** Resolves once the bundle (and every line before it) is flushed to disk; rejects if its flush fails. */
   durable: Promise<void>;
 }
 
+export interface AppendOptions {
+  /** Stored in the line for rebuilding the manifest; never part of a bundle read back. */
+  rights?: Rights;
+}
+
 export interface Journal {
-  /** Sequence number of the last line (0 when empty). */
+  /** Sequence number of the last bundle (0 when empty). */
   readonly lastSeq: number;
+  /** Size of audio.opus. */
   readonly audioBytes: number;
+  /** Lines in events.jsonl (fewer than lastSeq when lines were set aside). */
   readonly lines: number;
-  append(bundle: StampedBundle): Promise<Written>;
-  /** Lines with from ≤ seq ≤ to, in order, with their audio bytes. */
+  append(bundle: StampedBundle, opts?: AppendOptions): Promise<Written>;
+  /**
+   * Bundles with from ≤ seq ≤ min(to, lastSeq), in order, with their audio bytes. A seq the
+   * journal lacks gives `{ id: "srv-lost-<seq>", seq, t, ts, from: "deckcast", events: [] }`
+   * with the previous line's t and ts.
+   */
   read(from: number, to: number): Promise<StampedBundle[]>;
   /** Every line, in order (for recovery and late-join state). */
   readAll(): Promise<JournalLine[]>;
+  /** Closes the files now (after pending appends and flushes); the next use reopens them. */
+  release(): Promise<void>;
   close(): Promise<void>;
 }
 
-export const EVENTS_FILE = "events.jsonl";
-export const AUDIO_FILE = "audio.opus";
-
-export async function openJournal(dir: string): Promise<Journal> {
-  const events = await open(path.join(dir, EVENTS_FILE), "a+");
-  const audio = await open(path.join(dir, AUDIO_FILE), "a+");
-  try {
-    const { lines, lengths } = await recover(events);
-    // Both files are flushed together, so a crash can leave a line whose audio did not
-    // reach the disk: such lines were never acknowledged; drop them.
-    const audioSize = (await audio.stat()).size;
-    while (lines.length > 0) {
-      const a = lines.at(-1)!.audio;
-      if (!a || a.offset + a.length <= audioSize) break;
-      lines.pop();
-      lengths.pop();
-    }
-    await events.truncate(lengths.reduce((n, l) => n + l, 0));
-    let audioEnd = 0;
-    for (const l of lines) if (l.audio) audioEnd = l.audio.offset + l.audio.length;
-    await audio.truncate(audioEnd);
-    return makeJournal(events, audio, lines, lengths, audioEnd);
-  } catch (err) {
-    await events.close();
-    await audio.close();
-    throw err;
-  }
+export interface JournalOptions {
+  log?: Logger | undefined;
+  /** Close the files after this long without use (default 60 000 ms). */
+  idleCloseMs?: number | undefined;
+  /** At open: whether the last line's audio is whole (whole Ogg pages); see journal-recover.ts. */
+  wholeAudio?: ((bytes: Uint8Array) => boolean) | undefined;
 }
 
-/** Parses events.jsonl, truncating a torn or unparsable tail (a crash mid-write). */
-async function recover(fh: FileHandle): Promise<{ lines: JournalLine[]; goodBytes: number; lengths: number[] }> {
-  const text = (await fh.readFile()).toString("utf8");
-  const lines: JournalLine[] = [];
-  const lengths: number[] = [];
-  let goodBytes = 0;
-  let start = 0;
-  for (;;) {
-    const nl = text.indexOf("\n", start);
-    if (nl < 0) break;
-    const raw = text.slice(start, nl);
-    let line: JournalLine;
-    try {
-      line = JSON.parse(raw) as JournalLine;
-    } catch {
-      break;
-    }
-    if (line.seq !== (lines.at(-1)?.seq ?? 0) + 1) break;
-    lines.push(line);
-    start = nl + 1;
-    const len = Buffer.byteLength(raw, "utf8") + 1;
-    lengths.push(len);
-    goodBytes += len;
-  }
-  if (goodBytes !== Buffer.byteLength(text, "utf8")) await fh.truncate(goodBytes);
-  return { lines, goodBytes, lengths };
+export const IDLE_CLOSE_MS = 60_000;
+
+export async function openJournal(dir: string, opts: JournalOptions = {}): Promise<Journal> {
+  const r = await recoverJournal(dir, opts);
+  return makeJournal(dir, r, opts.idleCloseMs ?? IDLE_CLOSE_MS);
 }
 
-function makeJournal(events: FileHandle, audio: FileHandle, initial: JournalLine[], lengths: number[], audioEnd: number): Journal {
-  // Byte offset of each line in events.jsonl, so range reads need no scan.
+interface Files {
+  events: FileHandle;
+  audio: FileHandle;
+}
+
+function makeJournal(dir: string, recovered: Recovered, idleCloseMs: number): Journal {
+  // Per line: seq, byte offset and length in events.jsonl, so range reads need no scan.
+  const seqs: number[] = [];
   const offsets: number[] = [];
+  const lengths: number[] = [];
   let pos = 0;
-  for (const len of lengths) {
+  for (const { line, length } of recovered.lines) {
+    seqs.push(line.seq);
     offsets.push(pos);
-    pos += len;
+    lengths.push(length);
+    pos += length;
   }
-  let lastSeq = initial.at(-1)?.seq ?? 0;
-  let audioBytes = audioEnd;
+  let lastSeq = recovered.lastSeq;
+  let audioBytes = recovered.audioBytes;
   let queue: Promise<unknown> = Promise.resolve();
-  /** The latest flush: it covers every earlier write. */
+  /** The latest flush: it settles after every earlier one. */
   let flushing: Promise<void> = Promise.resolve();
-
   /** Set when a failed write could not be undone: appending after a half line would corrupt the journal. */
   let broken: Error | null = null;
 
-  async function appendNow(b: StampedBundle): Promise<Written> {
+  // ---- the files, opened on use and closed when idle ----
+  let files: Files | null = null;
+  let opening: Promise<Files> | null = null;
+  let closing: Promise<void> | null = null;
+  let busy = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let ending = false;
+  let closed = false;
+  const drained: (() => void)[] = [];
+
+  async function openFiles(): Promise<Files> {
+    const events = await open(path.join(dir, EVENTS_FILE), "a+");
+    try {
+      return { events, audio: await open(path.join(dir, AUDIO_FILE), "a+") };
+    } catch (err) {
+      await events.close();
+      throw err;
+    }
+  }
+
+  async function use<T>(fn: (f: Files) => Promise<T>): Promise<T> {
+    if (closed) throw new Error("journal: closed");
+    busy++;
+    if (timer) clearTimeout(timer);
+    timer = null;
+    try {
+      while (closing) await closing;
+      if (!files) {
+        opening ??= openFiles().finally(() => (opening = null));
+        files = await opening;
+      }
+      return await fn(files);
+    } finally {
+      busy--;
+      if (busy === 0) {
+        for (const d of drained.splice(0)) d();
+        if (!ending && Number.isFinite(idleCloseMs)) {
+          timer = setTimeout(() => void closeFiles().catch(() => undefined), idleCloseMs);
+          timer.unref();
+        }
+      }
+    }
+  }
+
+  /** Closes the files once the pending flush settles, unless they are in use again by then. */
+  function closeFiles(): Promise<void> {
+    closing ??= (async () => {
+      await flushing.catch(() => undefined); // a failed flush was reported to its appender
+      if (busy > 0 || !files) return;
+      const f = files;
+      files = null;
+      await Promise.allSettled([f.events.close(), f.audio.close()]);
+    })().finally(() => (closing = null));
+    return closing;
+  }
+
+  // ---- appending ----
+  async function appendNow(b: StampedBundle, opts: AppendOptions | undefined): Promise<Written> {
     if (broken) throw broken;
     if (b.seq !== lastSeq + 1) throw new Error(`journal: seq ${b.seq} after ${lastSeq}`);
     const line: JournalLine = { seq: b.seq, ts: b.ts, from: b.from, id: b.id, t: b.t, events: b.events };
-    const buf = Buffer.from(JSON.stringify(b.audio ? { ...line, audio: { t: b.audio.t, offset: audioBytes, length: b.audio.data.length } } : line) + "\n", "utf8");
-    try {
-      if (b.audio) await audio.write(b.audio.data, 0, b.audio.data.length, null);
-      await events.write(buf, 0, buf.length, null);
-    } catch (err) {
-      // Leave no half line behind (a full disk may have taken part of it). If even that
-      // fails, refuse every later append: reopening (a restart) repairs the tail.
+    if (b.audio) line.audio = { t: b.audio.t, offset: audioBytes, length: b.audio.data.length };
+    const rights = opts?.rights && pickRights(opts.rights);
+    if (rights) line.rights = rights;
+    const buf = Buffer.from(JSON.stringify(line) + "\n", "utf8");
+    return use(async (f) => {
       try {
-        await events.truncate(pos);
-        if (b.audio) await audio.truncate(audioBytes);
-      } catch (undo) {
-        broken = new Error(`journal: a failed write could not be undone (${(undo as Error).message}); restart to repair`);
+        if (b.audio) await writeAll(f.audio, b.audio.data);
+        await writeAll(f.events, buf);
+      } catch (err) {
+        // Leave no part of this line behind (a full disk may have taken some of it). If even
+        // that fails, refuse every later append: reopening (a restart) repairs the tail.
+        try {
+          await undoTo(f.events, pos);
+          if (b.audio) await undoTo(f.audio, audioBytes);
+        } catch (undo) {
+          broken = new Error(`journal: a failed write could not be undone (${(undo as Error).message}); restart to repair`);
+        }
+        throw err;
       }
-      throw err;
-    }
-    offsets.push(pos);
-    lengths.push(buf.length);
-    pos += buf.length;
-    if (b.audio) audioBytes += b.audio.data.length;
-    lastSeq = b.seq;
-    // One flush of each file, in parallel, started now and not waited for here: the next
-    // bundle's write need not queue behind this flush (a flush covers all earlier writes).
-    const durable = Promise.all([events.datasync(), b.audio ? audio.datasync() : undefined]).then(() => undefined);
-    durable.catch(() => undefined); // observed by the caller; never an unhandled rejection
-    flushing = durable;
-    return { durable };
+      seqs.push(b.seq);
+      offsets.push(pos);
+      lengths.push(buf.length);
+      pos += buf.length;
+      if (b.audio) audioBytes += b.audio.data.length;
+      lastSeq = b.seq;
+      // One flush of each file, in parallel, started now and not waited for here: the next
+      // bundle's write need not queue behind this flush. It also waits for the flush before
+      // it, so an acknowledged line never follows one that is not on disk.
+      const before = flushing.catch(() => undefined);
+      const durable = Promise.all([f.events.datasync(), b.audio ? f.audio.datasync() : undefined, before]).then(() => undefined);
+      durable.catch(() => undefined); // observed by the caller; never an unhandled rejection
+      flushing = durable;
+      return { durable };
+    });
   }
 
-  async function readLine(seq: number): Promise<JournalLine> {
-    const i = seq - 1;
+  // ---- reading ----
+  /** Index of the first line with seq ≥ `seq`. */
+  function indexOf(seq: number): number {
+    let lo = 0;
+    let hi = seqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (seqs[mid]! < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  async function readLine(f: Files, i: number): Promise<JournalLine> {
     const buf = Buffer.alloc(lengths[i]!);
-    await events.read(buf, 0, buf.length, offsets[i]!);
+    await readAllOf(f.events, buf, offsets[i]!);
     return JSON.parse(buf.toString("utf8")) as JournalLine;
   }
 
-  async function toBundle(l: JournalLine): Promise<StampedBundle> {
+  async function toBundle(f: Files, l: JournalLine): Promise<StampedBundle> {
+    // Field by field: `rights` (and anything else a line holds) never reaches a reader.
     const b: StampedBundle = { id: l.id, t: l.t, seq: l.seq, ts: l.ts, from: l.from, events: l.events };
     if (l.audio) {
       const data = new Uint8Array(l.audio.length);
-      await audio.read(data, 0, data.length, l.audio.offset);
+      await readAllOf(f.audio, data, l.audio.offset);
       b.audio = { t: l.audio.t, data };
     }
     return b;
@@ -173,30 +238,95 @@ function makeJournal(events: FileHandle, audio: FileHandle, initial: JournalLine
       return audioBytes;
     },
     get lines() {
-      return offsets.length;
+      return seqs.length;
     },
-    append(b) {
+    append(b, opts) {
+      if (ending) return Promise.reject(new Error("journal: closed"));
       // Serialise appends: sequence order on disk is the order they were stamped.
-      const next = queue.then(() => appendNow(b));
+      const next = queue.then(() => appendNow(b, opts));
       queue = next.catch(() => undefined);
       return next;
     },
-    async read(from, to) {
-      const out: StampedBundle[] = [];
-      for (let s = Math.max(1, from); s <= Math.min(to, lastSeq); s++) out.push(await toBundle(await readLine(s)));
-      return out;
+    read(from, to) {
+      const first = Math.max(1, from);
+      const last = Math.min(to, lastSeq);
+      if (first > last) return Promise.resolve([]);
+      return use(async (f) => {
+        const out: StampedBundle[] = [];
+        let i = indexOf(first);
+        let prev: { t: number; ts: number } | null = null;
+        for (let s = first; s <= last; s++) {
+          if (i < seqs.length && seqs[i] === s) {
+            const b = await toBundle(f, await readLine(f, i++));
+            out.push(b);
+            prev = b;
+            continue;
+          }
+          // A seq the journal lacks: an empty bundle keeps the sequence continuous.
+          prev ??= i > 0 ? await readLine(f, i - 1) : lostLine(s, null, i < seqs.length ? await readLine(f, i) : null);
+          const { id, t, seq, ts, from, events } = lostLine(s, prev, null);
+          out.push({ id, t, seq, ts, from, events });
+        }
+        return out;
+      });
     },
-    async readAll() {
-      const out: JournalLine[] = [];
-      for (let s = 1; s <= lastSeq; s++) out.push(await readLine(s));
-      return out;
+    readAll() {
+      return use(async (f) => {
+        const out: JournalLine[] = [];
+        for (let i = 0; i < seqs.length; i++) out.push(await readLine(f, i));
+        return out;
+      });
+    },
+    async release() {
+      await queue;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await closeFiles();
     },
     async close() {
+      if (closed) return;
+      ending = true;
       await queue;
       await flushing.catch(() => undefined); // a failed flush was reported to its appender
-
-      await events.close();
-      await audio.close();
+      while (busy > 0) await new Promise<void>((r) => drained.push(r));
+      if (timer) clearTimeout(timer);
+      timer = null;
+      while (closing) await closing;
+      closed = true;
+      const f = files;
+      files = null;
+      if (f) await Promise.allSettled([f.events.close(), f.audio.close()]);
     },
   };
+}
+
+function pickRights(r: Rights): Rights | undefined {
+  const out: Rights = {};
+  if (typeof r.owner === "string") out.owner = r.owner;
+  if (typeof r.presenter === "string") out.presenter = r.presenter;
+  return out.owner !== undefined || out.presenter !== undefined ? out : undefined;
+}
+
+/** Writes every byte: a write may take fewer than asked (a full disk takes what fits, then fails). */
+async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
+  for (let done = 0; done < data.length; ) {
+    const { bytesWritten } = await fh.write(data, done, data.length - done, null);
+    if (bytesWritten <= 0) throw new Error("journal: a write took no bytes");
+    done += bytesWritten;
+  }
+}
+
+/** Cuts the file back to `size` (its size before a failed write); never makes it longer. */
+async function undoTo(fh: FileHandle, size: number): Promise<void> {
+  const now = (await fh.stat()).size;
+  if (now > size) await fh.truncate(size);
+  else if (now < size) throw new Error(`the file has ${now} bytes, fewer than the ${size} the journal counts`);
+}
+
+async function readAllOf(fh: FileHandle, buf: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < buf.length; ) {
+    const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
+    if (bytesRead === 0) throw new Error(`journal: ${buf.length - done} bytes missing at byte ${position + done}`);
+    done += bytesRead;
+  }
 }

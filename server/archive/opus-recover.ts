@@ -1,15 +1,24 @@
 /**
  * Continuing the session's audio stream after a component restart, from audio.opus itself:
  * its first pages give the serial, channel count, pre-skip and header bytes; its last page
- * gives the next page sequence number, the granule position and whether it has ended. The
- * journal only ever keeps whole pages of the file (it truncates audio past its last line),
- * so the file always ends at a page boundary.
+ * gives the next page sequence number, the granule position and whether it has ended.
+ *
+ * The file always ends at a whole page when it gets here: the journal cuts audio past its
+ * last line, and when the last line's audio ends in a torn page (short, or failing its CRC:
+ * an OS crash before the flush, a disk that filled) `wholeOggPages` makes it drop that
+ * line, which was never acknowledged, so the stream goes on from the last whole page
+ * instead of being switched off (journal-recover.ts, rule 4).
  */
 import { open } from "node:fs/promises";
 import type { Result } from "../../protocol/types.ts";
-import { NO_GRANULE, pagePieces, parsePage, type OggPage } from "../../protocol/ogg.ts";
+import { NO_GRANULE, pagePieces, parsePage, parsePages, type OggPage } from "../../protocol/ogg.ts";
 import { isOpusHead, parseOpusHead } from "./opus.ts";
 import { concat, createOpusSessionStream, type OpusSessionStream, type OpusStreamOptions } from "./opus-stream.ts";
+
+/** Whether `bytes` (one journal line's audio) are whole Ogg pages, each passing its CRC. */
+export function wholeOggPages(bytes: Uint8Array): boolean {
+  return bytes.length > 0 && parsePages(bytes).ok;
+}
 
 /** Our pages are far smaller than this; the header pages too. */
 export const END_BYTES = 64 * 1024;

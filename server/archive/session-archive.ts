@@ -1,72 +1,118 @@
 /**
- * One session's archive folder (docs/architecture.md §Archive):
+ * One session's archive folder (docs/archive.md):
  *
- *   <data>/archives/<session-id>/manifest.json  events.jsonl  audio.opus
+ *   <data>/archives/<session-id>/manifest.json  events.jsonl  audio.opus  [events.rejected.jsonl]
  *
- * The manifest is rewritten atomically (temp file + rename) whenever a summary field
- * changes; the journal is the source of truth and the manifest can be rebuilt from it.
+ * The journal (journal.ts) is the source of truth; the manifest is its summary, written
+ * whenever a summary field changes (manifest.ts: one write at a time per archive, the latest
+ * state wins, temp file + fsync + rename + fsync of the folder, so a full disk leaves the
+ * old manifest whole). An append never fails because of the manifest: a manifest that
+ * cannot be written now is written again at the next change or at close.
+ *
+ * Recovery rules on open: the journal repairs itself (journal-recover.ts: torn last line,
+ * bad lines set aside, unflushed or torn audio dropped); the manifest's counts and duration
+ * are reconciled with it; a manifest that does not parse is rebuilt from the journal —
+ * owner and presenter come from the lines' `rights`, and an archive whose lines name no
+ * owner (older than `rights`) is rebuilt as ended, kept for replay. Listing open sessions
+ * never fails for one folder.
  */
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, stat } from "node:fs/promises";
 import path from "node:path";
+import type { Logger } from "pino";
 import type { StampedBundle } from "../../protocol/types.ts";
-import { openJournal, type Journal, type JournalLine, type Written } from "./journal.ts";
+import { EVENTS_FILE, openJournal, type AppendOptions, type Journal, type JournalOptions, type Written } from "./journal.ts";
+import { wholeOggPages } from "./opus-recover.ts";
+import { lineClock, manifestWriter, MANIFEST_FILE, readManifest, rebuildManifest, type Manifest } from "./manifest.ts";
 
-export interface Manifest {
-  format: "deckcast-archive/1";
-  session: string;
-  /** Meeting code (the MUC room's local part). */
-  room: string;
-  title: string;
-  /** Bare JID of the account that created the meeting. */
-  owner: string;
-  /** Bare JID of the current presenter. */
-  presenter: string;
-  createdAt: string;
-  endedAt: string | null;
-  deck: { id: string; pages: number; title: string } | null;
-  /** Session clock of the last event, ms. */
-  duration: number;
-  counts: { bundles: number; events: number; audioBytes: number };
-}
+export { MANIFEST_FILE, type Manifest } from "./manifest.ts";
 
 export interface SessionArchive {
   readonly dir: string;
   readonly manifest: Readonly<Manifest>;
   readonly journal: Journal;
-  /** Appends to the journal and folds the bundle into the manifest's summary; see Journal.append for `durable`. */
-  append(bundle: StampedBundle): Promise<Written>;
+  /**
+   * Appends to the journal and folds the bundle into the manifest's summary; see
+   * Journal.append for `durable`. `rights` (bare JIDs) is stored in the line and folded into
+   * the manifest's owner and presenter; it never reaches a bundle read back.
+   */
+  append(bundle: StampedBundle, opts?: AppendOptions): Promise<Written>;
   /** Merges fields into the manifest and writes it atomically. */
   update(patch: Partial<Manifest>): Promise<void>;
   close(): Promise<void>;
 }
 
-export const MANIFEST_FILE = "manifest.json";
+export interface ArchiveOptions {
+  log?: Logger | undefined;
+  /** The journal closes its files after this long without use (default 60 s). */
+  idleCloseMs?: number | undefined;
+}
 
 export function archivesDir(dataDir: string): string {
   return path.join(dataDir, "archives");
 }
 
-export async function createSessionArchive(dataDir: string, init: Omit<Manifest, "format" | "counts" | "duration" | "endedAt" | "deck">): Promise<SessionArchive> {
+/** audio.opus holds whole Ogg pages: a line whose audio does not parse as such ends in a torn page. */
+function journalOptions(o: ArchiveOptions): JournalOptions {
+  return { log: o.log, idleCloseMs: o.idleCloseMs, wholeAudio: wholeOggPages };
+}
+
+export async function createSessionArchive(dataDir: string, init: Omit<Manifest, "format" | "counts" | "duration" | "endedAt" | "deck">, opts: ArchiveOptions = {}): Promise<SessionArchive> {
   const dir = path.join(archivesDir(dataDir), init.session);
   await mkdir(dir, { recursive: true });
   const manifest: Manifest = { format: "deckcast-archive/1", ...init, endedAt: null, deck: null, duration: 0, counts: { bundles: 0, events: 0, audioBytes: 0 } };
-  await writeManifest(dir, manifest);
-  return wrap(dir, manifest, await openJournal(dir));
+  const archive = wrap(dir, manifest, await openJournal(dir, journalOptions(opts)), opts.log);
+  try {
+    await archive.update({});
+  } catch (err) {
+    await archive.journal.close();
+    throw err;
+  }
+  return archive;
 }
 
-/** Opens an existing archive, reconciling the manifest's counts with the journal after a crash. */
-export async function openSessionArchive(dir: string): Promise<SessionArchive> {
-  const manifest = JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), "utf8")) as Manifest;
-  const journal = await openJournal(dir);
-  const lines = await journal.readAll();
-  manifest.counts = { bundles: lines.length, events: lines.reduce((n, l) => n + l.events.length, 0), audioBytes: journal.audioBytes };
-  manifest.duration = lines.reduce((d, l) => Math.max(d, lineClock(l)), 0);
-  await writeManifest(dir, manifest);
-  return wrap(dir, manifest, journal);
+/**
+ * Opens an existing archive: repairs the journal, reconciles the manifest's counts with it
+ * (or rebuilds a manifest that does not parse) and leaves the journal's files closed until used.
+ */
+export async function openSessionArchive(dir: string, opts: ArchiveOptions = {}): Promise<SessionArchive> {
+  const { log } = opts;
+  const journal = await openJournal(dir, journalOptions(opts));
+  try {
+    const lines = await journal.readAll();
+    const read = await readManifest(dir);
+    let manifest: Manifest;
+    if (read.ok) {
+      manifest = read.value;
+      manifest.counts = { bundles: lines.length, events: lines.reduce((n, l) => n + l.events.length, 0), audioBytes: journal.audioBytes };
+      manifest.duration = lines.reduce((d, l) => Math.max(d, lineClock(l)), 0);
+      // Who owns and who presents: the journal's last word, when it has one.
+      const owner = lines.findLast((l) => l.rights?.owner !== undefined)?.rights?.owner;
+      const presenter = lines.findLast((l) => l.rights?.presenter !== undefined)?.rights?.presenter;
+      if (owner !== undefined) manifest.owner = owner;
+      if (presenter !== undefined) manifest.presenter = presenter;
+    } else {
+      const rebuilt = rebuildManifest(dir, lines, journal.audioBytes);
+      manifest = rebuilt.manifest;
+      log?.error({ dir, reason: read.error, room: manifest.room, lines: lines.length, endedAt: manifest.endedAt }, `${MANIFEST_FILE} rebuilt from the journal`);
+      if (rebuilt.closed) log?.error({ dir, room: manifest.room }, "no journal line names the meeting's owner (an archive from before rights were journaled): the session is closed, kept for replay");
+    }
+    const archive = wrap(dir, manifest, journal, log, read.ok ? read.text : null);
+    // A summary: if it cannot be written now (a full disk), it is at the next change or close.
+    await archive.update({}).catch((err: Error) => log?.warn({ dir, err: err.message }, `${MANIFEST_FILE} could not be written; it will be at the next change`));
+    await journal.release();
+    return archive;
+  } catch (err) {
+    await journal.close();
+    throw err;
+  }
 }
 
-/** Folders of sessions that have not ended (to resume after a restart). */
-export async function listOpenSessions(dataDir: string): Promise<string[]> {
+/**
+ * Folders of sessions that have not ended (to resume after a restart), and of sessions
+ * whose manifest cannot be read or does not parse while a journal is there (openSessionArchive
+ * rebuilds it, or says why it cannot). Never fails for one folder.
+ */
+export async function listOpenSessions(dataDir: string, log?: Logger): Promise<string[]> {
   const root = archivesDir(dataDir);
   let names: string[];
   try {
@@ -77,56 +123,74 @@ export async function listOpenSessions(dataDir: string): Promise<string[]> {
   }
   const open: string[] = [];
   for (const name of names.sort()) {
+    if (name.startsWith(".")) continue;
     const dir = path.join(root, name);
     try {
-      const m = JSON.parse(await readFile(path.join(dir, MANIFEST_FILE), "utf8")) as Manifest;
-      if (m.endedAt === null) open.push(dir);
+      if (!(await stat(dir)).isDirectory()) continue;
+      const m = await readManifest(dir);
+      if (m.ok) {
+        if (m.value.endedAt === null) open.push(dir);
+        continue;
+      }
+      if (m.missing && !(await exists(path.join(dir, EVENTS_FILE)))) continue; // not an archive
+      log?.warn({ dir, reason: m.error }, "archive with a damaged manifest: it will be rebuilt from the journal");
+      open.push(dir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      log?.error({ dir, err: (err as Error).message }, "archive folder cannot be read: skipped");
     }
   }
   return open;
 }
 
-function lineClock(l: Pick<JournalLine, "t" | "events">): number {
-  return l.events.reduce((d, e) => Math.max(d, e.t), l.t);
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
-async function writeManifest(dir: string, m: Manifest): Promise<void> {
-  const tmp = path.join(dir, `.${MANIFEST_FILE}.tmp`);
-  await writeFile(tmp, JSON.stringify(m, null, 2) + "\n");
-  await rename(tmp, path.join(dir, MANIFEST_FILE));
-}
-
-function wrap(dir: string, manifest: Manifest, journal: Journal): SessionArchive {
+function wrap(dir: string, manifest: Manifest, journal: Journal, log: Logger | undefined, onDisk: string | null = null): SessionArchive {
+  const writer = manifestWriter(dir, () => manifest, onDisk);
+  /** The journal has the change: if the manifest cannot follow now, it will at the next write. */
+  const summarise = () => writer.write().catch((err: Error) => log?.warn({ dir, err: err.message }, `${MANIFEST_FILE} could not be written; it will be at the next change`));
   return {
     dir,
     journal,
     get manifest() {
       return manifest;
     },
-    async append(b) {
-      const written = await journal.append(b);
+    async append(b, opts) {
+      const written = await journal.append(b, opts);
       manifest.counts.bundles += 1;
       manifest.counts.events += b.events.length;
       manifest.counts.audioBytes = journal.audioBytes;
       manifest.duration = Math.max(manifest.duration, lineClock(b));
+      let changed = false;
       const deck = b.events.findLast((e) => e.type === "deck-open");
       if (deck?.type === "deck-open") {
         manifest.deck = deck.deck;
-        // The bundle is in the journal now, so this append succeeded. The manifest is
-        // a summary of the journal (rebuilt by openSessionArchive): if it cannot be written
-        // now (a full disk), it is written again at the next update or close.
-        await writeManifest(dir, manifest).catch(() => undefined);
+        changed = true;
       }
+      const rights = opts?.rights;
+      if (rights?.owner !== undefined && rights.owner !== manifest.owner) {
+        manifest.owner = rights.owner;
+        changed = true;
+      }
+      if (rights?.presenter !== undefined && rights.presenter !== manifest.presenter) {
+        manifest.presenter = rights.presenter;
+        changed = true;
+      }
+      if (changed) await summarise();
       return written;
     },
     async update(patch) {
       Object.assign(manifest, patch);
-      await writeManifest(dir, manifest);
+      await writer.write();
     },
     async close() {
-      await writeManifest(dir, manifest);
+      await summarise();
       await journal.close();
     },
   };

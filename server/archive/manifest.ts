@@ -1,0 +1,140 @@
+/**
+ * A session's manifest.json: its shape, reading it back strictly, rebuilding it from the
+ * journal (the source of truth) when it does not parse, and writing it safely — one write
+ * at a time per archive (the latest state wins), each to a temp file of its own that is
+ * fsynced before the rename, with the folder fsynced after it. A failed write (a full disk)
+ * leaves the previous manifest whole.
+ */
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { isRecord } from "../../protocol/check.ts";
+import type { JournalLine } from "./journal.ts";
+import { replaceFile } from "./atomic-file.ts";
+
+export interface Manifest {
+  format: "deckcast-archive/1";
+  session: string;
+  /** Meeting code (the MUC room's local part). */
+  room: string;
+  title: string;
+  /** Bare JID of the account that created the meeting. */
+  owner: string;
+  /** Bare JID of the current presenter. */
+  presenter: string;
+  createdAt: string;
+  endedAt: string | null;
+  deck: { id: string; pages: number; title: string } | null;
+  /** Session clock of the last event, ms. */
+  duration: number;
+  counts: { bundles: number; events: number; audioBytes: number };
+}
+
+export const MANIFEST_FILE = "manifest.json";
+export const FORMAT = "deckcast-archive/1";
+
+/** The manifest in `dir`, or why it cannot be used (a missing file is "missing"). */
+export async function readManifest(dir: string): Promise<{ ok: true; value: Manifest; text: string } | { ok: false; error: string; missing: boolean }> {
+  let text: string;
+  try {
+    text = await readFile(path.join(dir, MANIFEST_FILE), "utf8");
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { ok: false, error: `${MANIFEST_FILE} cannot be read (${e.code ?? e.message})`, missing: e.code === "ENOENT" };
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { ok: false, error: `${MANIFEST_FILE} does not parse as JSON`, missing: false };
+  }
+  const problem = manifestProblem(v);
+  return problem ? { ok: false, error: `${MANIFEST_FILE}: ${problem}`, missing: false } : { ok: true, value: v as Manifest, text };
+}
+
+function manifestProblem(v: unknown): string | null {
+  if (!isRecord(v)) return "not an object";
+  if (v.format !== FORMAT) return `format is not ${FORMAT}`;
+  for (const k of ["session", "room", "title", "owner", "presenter", "createdAt"] as const) if (typeof v[k] !== "string") return `${k} is not a string`;
+  if (v.endedAt !== null && typeof v.endedAt !== "string") return "endedAt is neither null nor a string";
+  if (v.deck !== null && !(isRecord(v.deck) && typeof v.deck.id === "string" && typeof v.deck.pages === "number" && typeof v.deck.title === "string")) return "deck is not a deck";
+  if (typeof v.duration !== "number") return "duration is not a number";
+  const c = v.counts;
+  if (!isRecord(c) || typeof c.bundles !== "number" || typeof c.events !== "number" || typeof c.audioBytes !== "number") return "counts is not {bundles, events, audioBytes}";
+  return null;
+}
+
+/** Session clock of a line: the latest of its t and its events' t. */
+export function lineClock(l: Pick<JournalLine, "t" | "events">): number {
+  return l.events.reduce((d, e) => Math.max(d, e.t), l.t);
+}
+
+/** Folders are named YYYYMMDD-HHMMSS-<code>. */
+const FOLDER = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-([a-z0-9]+)$/;
+
+/**
+ * The manifest as the journal tells it (docs/archive.md §Rebuilding the manifest). `closed`
+ * is set when no line names the owner (an archive older than `rights`): the session is then
+ * marked ended at its last line, kept for replay but not resumed.
+ */
+export function rebuildManifest(dir: string, lines: JournalLine[], audioBytes: number): { manifest: Manifest; closed: boolean } {
+  const session = path.basename(dir);
+  const name = FOLDER.exec(session);
+  if (!name) throw new Error(`cannot rebuild ${MANIFEST_FILE}: the folder's name is not YYYYMMDD-HHMMSS-<code>`);
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const events = lines.flatMap((l) => l.events);
+  const start = events.find((e) => e.type === "session-start");
+  const stop = lines.find((l) => l.events.some((e) => e.type === "session-stop"));
+  const deck = events.findLast((e) => e.type === "deck-open");
+  let owner: string | undefined;
+  let presenter: string | undefined;
+  for (const l of lines) {
+    owner = l.rights?.owner ?? owner;
+    presenter = l.rights?.presenter ?? presenter;
+  }
+  const [, y, mo, d, h, mi, s] = name;
+  const createdAt = lines[0] ? iso(lines[0].ts) : `${y}-${mo}-${d}T${h}:${mi}:${s}.000Z`;
+  const closed = owner === undefined;
+  const manifest: Manifest = {
+    format: FORMAT,
+    session,
+    room: name[7]!,
+    title: start?.type === "session-start" ? start.title : "",
+    owner: owner ?? "",
+    presenter: presenter ?? owner ?? "",
+    createdAt,
+    endedAt: stop ? iso(stop.ts) : closed ? (lines.length > 0 ? iso(lines.at(-1)!.ts) : createdAt) : null,
+    deck: deck?.type === "deck-open" ? deck.deck : null,
+    duration: lines.reduce((m, l) => Math.max(m, lineClock(l)), 0),
+    counts: { bundles: lines.length, events: events.length, audioBytes },
+  };
+  return { manifest, closed };
+}
+
+export const manifestText = (m: Manifest): string => JSON.stringify(m, null, 2) + "\n";
+
+/**
+ * Writes of one archive's manifest, one at a time: a write asked for while another runs
+ * joins the next one, which takes the manifest as it is when it starts (the latest state).
+ * A manifest that has not changed since its last write (or since `onDisk`, the text read
+ * from the file) is not written again.
+ */
+export function manifestWriter(dir: string, current: () => Manifest, onDisk: string | null = null): { write(): Promise<void> } {
+  let running: Promise<void> = Promise.resolve();
+  let next: Promise<void> | null = null;
+  let written = onDisk;
+  return {
+    write() {
+      next ??= running
+        .catch(() => undefined)
+        .then(async () => {
+          next = null;
+          const text = manifestText(current());
+          if (text === written) return;
+          await replaceFile(path.join(dir, MANIFEST_FILE), text);
+          written = text;
+        });
+      running = next;
+      return next;
+    },
+  };
+}
