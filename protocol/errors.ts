@@ -29,6 +29,11 @@ export const ERRORS = {
   "not-ready": { type: "wait", condition: "service-unavailable", text: "The meeting is still starting; try again." },
   "unknown-deck": { type: "cancel", condition: "item-not-found", text: "There is no deck with that id." },
   "upload-too-large": { type: "modify", condition: "not-acceptable", text: "The file is larger than allowed." },
+  "too-deep": { type: "modify", condition: "policy-violation", text: "The stanza nests elements deeper than allowed." },
+  "bad-time": { type: "modify", condition: "bad-request", text: "The session time is ahead of the session clock." },
+  "bad-nick": { type: "modify", condition: "not-acceptable", text: "That nickname cannot be used in this meeting." },
+  "quota-exceeded": { type: "wait", condition: "resource-constraint", text: "You have reached a limit on this server; end or finish something first." },
+  "rate-limited": { type: "wait", condition: "policy-violation", text: "Too many messages; slow down." },
   "internal": { type: "wait", condition: "internal-server-error", text: "Something went wrong on the server." },
 } as const satisfies Record<string, ErrorSpec>;
 

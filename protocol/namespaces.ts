@@ -18,6 +18,7 @@ export const NS = {
   muc: "http://jabber.org/protocol/muc",
   mucUser: "http://jabber.org/protocol/muc#user",
   mucOwner: "http://jabber.org/protocol/muc#owner",
+  mucAdmin: "http://jabber.org/protocol/muc#admin",
   /** XEP-0004 Data Forms. */
   dataForms: "jabber:x:data",
   /** RFC 6120 stanza error conditions. */
@@ -49,4 +50,8 @@ export const LIMITS = {
   maxReason: 200,
   /** Line width of a stroke, in ink units. */
   maxWidth: 1000,
+  /** Levels of elements in one stanza, the stanza itself counting as 1 (deeper ones are refused whole). */
+  maxStanzaDepth: 32,
+  /** How far (ms) a bundle's or event's `t` may run ahead of the session clock (clock skew). */
+  maxClockAheadMs: 120000,
 } as const;

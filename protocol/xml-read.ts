@@ -66,3 +66,24 @@ export function textOf(el: Element): string {
 export function childElements(el: Element): Element[] {
   return (el.children as unknown[]).filter(isElement);
 }
+
+/**
+ * Characters the element would take serialised (names, attributes and text; markup and
+ * escaping not counted), walked without recursion and stopping as soon as the count passes
+ * `limit`: a size check that neither serialises an untrusted tree nor walks all of a huge one.
+ */
+export function xmlSizeOver(el: Element, limit: number): boolean {
+  let size = 0;
+  const stack: unknown[] = [el];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node === "string" || typeof node === "number") size += String(node).length;
+    else if (isElement(node)) {
+      size += node.name.length;
+      for (const [k, v] of Object.entries(node.attrs as Record<string, unknown>)) size += k.length + (typeof v === "string" ? v.length : 0);
+      for (const child of node.children as unknown[]) stack.push(child);
+    }
+    if (size > limit) return true;
+  }
+  return false;
+}

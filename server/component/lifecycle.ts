@@ -104,6 +104,20 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
   link.on("online", onOnline);
   link.on("offline", onOffline);
 
+  async function endNow(m: Meeting, reason: string): Promise<void> {
+    if (!m.state.ended) {
+      const t = lifecycle.clock(m);
+      await meetings.commit(m, { id: `srv-stop`, t, events: [{ type: "session-stop", t }] }, meetings.nickOf(m, m.presenter) ?? OUR_NICK);
+    }
+    await m.tail; // anything queued behind session-stop has been refused by now
+    await m.archive.update({ endedAt: new Date().toISOString() }).catch((err: Error) => log.error({ room: m.code, err: err.message }, "could not mark the manifest ended; the journal's session-stop says so"));
+    meetings.remove(m.code);
+    await destroyRoom(link, { room: m.room, from: m.occupantJid, reason }).catch((err: Error) => log.warn({ room: m.code, err: err.message }, "destroy room failed"));
+    await m.archive.close().catch((err: Error) => log.error({ room: m.code, err: err.message }, "closing the archive failed"));
+    meetings.emit("ended", m);
+    log.info({ room: m.code }, "meeting ended");
+  }
+
   const lifecycle: Lifecycle = {
     clock: (m) => Math.max(m.state.clock, Date.now() - Date.parse(m.archive.manifest.createdAt)),
 
@@ -111,7 +125,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
       const code = newCode();
       const now = new Date();
       const session = `${now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${code}`;
-      const archive = await createSessionArchive(dataDir, { session, room: code, title, owner, presenter: owner, createdAt: now.toISOString() });
+      const archive = await createSessionArchive(dataDir, { session, room: code, title, owner, presenter: owner, createdAt: now.toISOString() }, { log });
       const m = newMeeting(code, archive, { ok: true, value: createOpusSessionStream({ title }) });
       try {
         await join(m);
@@ -121,38 +135,62 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
         throw err;
       }
       meetings.add(m);
-      await meetings.commit(m, { id: `srv-start`, t: 0, events: [{ type: "session-start", t: 0, title, presenter: nick }] }, nick);
+      await meetings.commit(m, { id: `srv-start`, t: 0, events: [{ type: "session-start", t: 0, title, presenter: nick }] }, nick, { rights: { owner, presenter: owner } });
       log.info({ room: code, session, owner }, "meeting created");
       return m;
     },
 
-    async end(m, reason) {
-      const t = lifecycle.clock(m);
-      await meetings.commit(m, { id: `srv-stop`, t, events: [{ type: "session-stop", t }] }, meetings.nickOf(m, m.presenter) ?? OUR_NICK);
-      await m.archive.update({ endedAt: new Date().toISOString() });
-      meetings.remove(m.code);
-      await destroyRoom(link, { room: m.room, from: m.occupantJid, reason }).catch((err: Error) => log.warn({ room: m.code, err: err.message }, "destroy room failed"));
-      await m.archive.close();
-      meetings.emit("ended", m);
-      log.info({ room: m.code }, "meeting ended");
+    end(m, reason) {
+      // Idempotent: every <end/> while one is under way waits for that one. If it fails (the
+      // archive could not take session-stop) the meeting stays live and can be ended again.
+      m.ending ??= endNow(m, reason).catch((err: Error) => {
+        m.ending = undefined;
+        throw err;
+      });
+      return m.ending;
     },
 
     async restore() {
-      const dirs = await listOpenSessions(dataDir);
+      // Meeting by meeting: one archive that cannot be opened is set aside (logged), never
+      // the end of the others. Restored archives leave their files closed until used.
+      const dirs = await listOpenSessions(dataDir, log);
+      let restored = 0;
       for (const dir of dirs) {
-        const archive = await openSessionArchive(dir);
-        // The audio stream goes on from audio.opus itself (its header and last pages).
-        const audio = recoverOpusSessionStream(await readFileEnds(path.join(dir, AUDIO_FILE)), { title: archive.manifest.title });
-        if (!audio.ok) log.error({ room: archive.manifest.room, err: audio.error }, "audio.opus cannot be continued: the session goes on without recording or relaying audio");
-        const m = newMeeting(archive.manifest.room, archive, audio);
-        const { state, recent } = await replayJournal(archive);
-        m.state = state;
-        m.recent = recent;
-        meetings.add(m);
-        log.info({ room: m.code, seq: archive.journal.lastSeq }, "meeting restored from archive");
+        let archive: SessionArchive | null = null;
+        try {
+          archive = await openSessionArchive(dir, { log });
+          const code = archive.manifest.room;
+          if (archive.manifest.endedAt !== null) {
+            log.info({ folder: dir, room: code }, "archive's rebuilt manifest says the session ended: kept for replay, not resumed");
+            await archive.close();
+            continue;
+          }
+          if (meetings.get(code)) throw new Error(`room ${code} is already live from another folder`);
+          // The audio stream goes on from audio.opus itself (its header and last pages).
+          const audio = recoverOpusSessionStream(await readFileEnds(path.join(dir, AUDIO_FILE)), { title: archive.manifest.title });
+          if (!audio.ok) log.error({ room: code, err: audio.error }, "audio.opus cannot be continued: the session goes on without recording or relaying audio");
+          const m = newMeeting(code, archive, audio);
+          const { state, recent } = await replayJournal(archive);
+          m.state = state;
+          m.recent = recent;
+          if (state.ended) {
+            // session-stop is in the journal but the manifest never heard (a crash, a full disk): finish the end.
+            await archive.update({ endedAt: new Date().toISOString() });
+            await archive.close();
+            log.info({ folder: dir, room: code }, "the journal says the session ended: kept for replay, not resumed");
+            continue;
+          }
+          await archive.journal.release();
+          meetings.add(m);
+          restored++;
+          log.info({ room: m.code, seq: archive.journal.lastSeq }, "meeting restored from archive");
+        } catch (err) {
+          log.error({ folder: dir, err: (err as Error).message }, "archive set aside: the meeting cannot be restored");
+          await archive?.journal.close().catch(() => undefined);
+        }
       }
       if (link.online) onOnline();
-      return dirs.length;
+      return restored;
     },
 
     async stop() {

@@ -9,6 +9,9 @@ import { fail, ok } from "../../protocol/result.ts";
 import type { AudioChunk, Bundle, ProtocolError, Result } from "../../protocol/types.ts";
 import type { AudioPlan, OpusSessionStream } from "../archive/opus-stream.ts";
 
+/** The most silence one bundle may add to the stream: a day (meetings idle that long end), plus slack. */
+export const MAX_SILENCE_MS = 25 * 3_600_000;
+
 export interface BundleAudio {
   /** What to write: plan.parts[0..-2] go in bundles of their own, the last part in this bundle. */
   plan: AudioPlan;
@@ -27,6 +30,11 @@ export function planAudio(audioStream: Result<OpusSessionStream, string>, bundle
   // without audio rather than refusing the presenter's events with it.
   if (!audioStream.ok) return audio ? ok({ plan: { parts: [], commit: () => undefined }, withAudio }) : ok(null);
   const stream = audioStream.value;
+  if (audio && stream.state.headers && audio.t - stream.position > MAX_SILENCE_MS) {
+    // t is already bounded by the session clock (relay.ts); this bounds the work one bundle can
+    // cause even in a meeting that has run for days: silence is made in one go, in memory.
+    return fail("bad-time", `this audio would follow ${Math.round((audio.t - stream.position) / 60_000)} minutes of silence; one bundle may add at most ${MAX_SILENCE_MS / 3_600_000} hours`, "bundle/audio[1]@t");
+  }
   if (audio) {
     const plan = stream.append(audio);
     if (!plan.ok) return fail("bad-bundle", plan.error, "bundle/audio[1]/text()");

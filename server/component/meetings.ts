@@ -12,7 +12,9 @@
  */
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
+import { ERRORS } from "../../protocol/errors.ts";
 import { applyBundle, initialState } from "../../protocol/reducer.ts";
+import { validateBundle } from "../../protocol/validate.ts";
 import type { Bundle, ProtocolError, Result, RoomState, StampedBundle } from "../../protocol/types.ts";
 import type { OpusSessionStream } from "../archive/opus-stream.ts";
 import type { SessionArchive } from "../archive/session-archive.ts";
@@ -44,9 +46,13 @@ export interface Meeting {
   recent: Map<string, Ack>;
   /** Serialises commits. */
   tail: Promise<unknown>;
+  /** Set while the meeting is being ended: a second <end/> waits for the same one. */
+  ending?: Promise<void>;
 }
 
 export interface MeetingsEvents {
+  /** An occupant joined, changed or left (`present` false) the meeting's room. */
+  occupant: [Meeting, Occupant, { present: boolean }];
   committed: [Meeting, StampedBundle];
   "commit-failed": [Meeting, Bundle, Error];
   ended: [Meeting];
@@ -60,7 +66,24 @@ export class CommitRefused extends Error {
   }
 }
 
+/** What the archive alone keeps with a bundle (never relayed): who holds rights from it on. */
+export interface CommitOptions {
+  rights?: { owner?: string; presenter?: string };
+}
+
+/**
+ * The component never stores or relays what the protocol's own reader refuses (a 65-character
+ * nick once made every follower drop every later bundle): the stamped bundle passes the same
+ * validation a follower applies, or nothing of it is numbered, archived or sent.
+ */
+function readable(b: StampedBundle): void {
+  const r = validateBundle(b);
+  if (!r.ok) throw new CommitRefused(r.error);
+}
+
 const RECENT_IDS = 1000;
+/** Ended meetings remembered for idempotent <end/> and a clear `session-ended`. */
+const ENDED_KEPT = 10_000;
 const NO_BYTES = new Uint8Array(0);
 
 /** A commit that has been written and sent; `durable` resolves once it is on disk. */
@@ -81,14 +104,17 @@ export interface Meetings extends EventEmitter<MeetingsEvents> {
   get(code: string): Meeting | undefined;
   all(): Meeting[];
   add(m: Meeting): void;
+  /** Takes an ended meeting out; it is remembered (ended()) so repeated requests get a clear answer. */
   remove(code: string): void;
+  /** Who owned and presented a meeting that ended recently (the last ENDED_KEPT), else undefined. */
+  ended(code: string): { owner: string; presenter: string } | undefined;
   /**
    * Stamps, archives, applies and relays a bundle (and, before it, any audio that did not fit
    * in it: see meeting-audio.ts). Rejects with CommitRefused for audio that cannot join the
    * session's stream, or with the file system's error when the archive write fails; in both
    * cases nothing of this bundle was numbered, archived or sent.
    */
-  commit(m: Meeting, bundle: Bundle, from: string): Promise<Ack>;
+  commit(m: Meeting, bundle: Bundle, from: string, opts?: CommitOptions): Promise<Ack>;
   /** Nick of the occupant whose real bare JID is `jid`, if present. */
   nickOf(m: Meeting, jid: string): string | null;
   /** Handles a presence addressed to one of our occupants. */
@@ -97,28 +123,35 @@ export interface Meetings extends EventEmitter<MeetingsEvents> {
 
 export function createMeetings({ link, log }: { link: ComponentLink; log: Logger }): Meetings {
   const byCode = new Map<string, Meeting>();
+  const endedCodes = new Map<string, { owner: string; presenter: string }>();
   const events = new EventEmitter<MeetingsEvents>();
 
-  async function commitNow(m: Meeting, bundle: Bundle, from: string): Promise<Committed> {
+  async function commitNow(m: Meeting, bundle: Bundle, from: string, opts: CommitOptions): Promise<Committed> {
     const seen = m.recent.get(bundle.id);
     if (seen) return { ack: { ...seen, duplicate: true }, durable: Promise.resolve() };
+    // Checked here, inside the serialised commit: a bundle queued behind <end/> must not be
+    // archived after session-stop.
+    if (m.state.ended) throw new CommitRefused({ code: "session-ended", message: ERRORS["session-ended"].text });
     const audio = planAudio(m.audio, bundle);
     if (!audio.ok) throw new CommitRefused(audio.error);
-    if (!audio.value) return commitOne(m, bundle, from);
+    if (!audio.value) return commitOne(m, bundle, from, opts);
     const { plan, withAudio } = audio.value;
+    // The whole bundle must be readable before any of its audio parts is archived.
+    readable({ ...withAudio(plan.parts.at(-1)), seq: m.archive.journal.lastSeq + 1, ts: Date.now(), from });
     // Audio that does not fit in one bundle (a long silence) goes first, in bundles of its own.
     for (const [i, part] of plan.parts.slice(0, -1).entries()) {
-      await commitOne(m, { id: `srv-audio-${m.archive.journal.lastSeq + 1}`, t: part.t, events: [], audio: part }, m.nick, () => plan.commit(i));
+      await commitOne(m, { id: `srv-audio-${m.archive.journal.lastSeq + 1}`, t: part.t, events: [], audio: part }, m.nick, {}, () => plan.commit(i));
     }
-    return commitOne(m, withAudio(plan.parts.at(-1)), from, () => plan.commit());
+    return commitOne(m, withAudio(plan.parts.at(-1)), from, opts, () => plan.commit());
   }
 
   /** `archived` runs as soon as the archive has the bundle, before anyone can see its seq. */
-  async function commitOne(m: Meeting, bundle: Bundle, from: string, archived?: () => void): Promise<Committed> {
+  async function commitOne(m: Meeting, bundle: Bundle, from: string, opts: CommitOptions, archived?: () => void): Promise<Committed> {
     const stamped: StampedBundle = { ...bundle, seq: m.archive.journal.lastSeq + 1, ts: Date.now(), from };
+    readable(stamped);
     let durable: Promise<void>;
     try {
-      ({ durable } = await m.archive.append(stamped));
+      ({ durable } = await m.archive.append(stamped, opts.rights ? { rights: opts.rights } : undefined));
     } catch (err) {
       events.emit("commit-failed", m, bundle, err as Error);
       throw err;
@@ -145,10 +178,15 @@ export function createMeetings({ link, log }: { link: ComponentLink; log: Logger
       byCode.set(m.code, m);
     },
     remove(code: string) {
+      const m = byCode.get(code);
+      if (!m) return;
       byCode.delete(code);
+      endedCodes.set(code, { owner: m.owner, presenter: m.presenter });
+      if (endedCodes.size > ENDED_KEPT) endedCodes.delete(endedCodes.keys().next().value!);
     },
-    commit(m: Meeting, bundle: Bundle, from: string) {
-      const next = m.tail.then(() => commitNow(m, bundle, from));
+    ended: (code: string) => endedCodes.get(code),
+    commit(m: Meeting, bundle: Bundle, from: string, opts: CommitOptions = {}) {
+      const next = m.tail.then(() => commitNow(m, bundle, from, opts));
       m.tail = next.catch(() => undefined);
       // The next commit may go ahead once this one is written and sent; only its
       // acknowledgement waits for the flush to disk.
@@ -172,13 +210,14 @@ export function createMeetings({ link, log }: { link: ComponentLink; log: Logger
       const to = String(p.attrs.to ?? "");
       const m = byCode.get(to.slice(to.indexOf("/") + 1));
       if (!m || to !== m.occupantJid) return null;
-      trackPresence(m.occupants, m.room, p);
+      const occupant = trackPresence(m.occupants, m.room, p);
+      if (occupant) events.emit("occupant", m, occupant, { present: p.attrs.type !== "unavailable" });
       return m;
     },
   }) as Meetings;
 }
 
-/** Rebuilds a meeting's state and recent ids from its journal (after a restart). */
+/** Rebuilds a meeting's state and recent ids from its journal (after a restart); holes in its seq numbers are empty bundles. */
 export async function replayJournal(archive: SessionArchive): Promise<{ state: RoomState; recent: Map<string, Ack> }> {
   let state = initialState(archive.manifest.title);
   const recent = new Map<string, Ack>();
@@ -189,5 +228,8 @@ export async function replayJournal(archive: SessionArchive): Promise<{ state: R
     recent.set(line.id, { seq: line.seq, ts: line.ts });
     if (recent.size > RECENT_IDS) recent.delete(recent.keys().next().value!);
   }
+  // A seq the journal lacks (a line set aside at recovery) reads back as an empty bundle,
+  // which changes nothing but the seq: the state is the reducer over journal.read(1, lastSeq).
+  if (state.seq < archive.journal.lastSeq) state = { ...state, seq: archive.journal.lastSeq };
   return { state, recent };
 }

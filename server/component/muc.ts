@@ -70,6 +70,21 @@ export async function configureRoom(link: ComponentLink, { room, from, settings 
   await link.request(xml("iq", { type: "set", from, to: room }, xml("query", { xmlns: NS.mucOwner }, xml("x", { xmlns: NS.dataForms, type: "submit" }, ...fields))));
 }
 
+/**
+ * Reserves `nick` in `room` for the account `jid` (bare): XEP-0045 §9.3 registers a nick by
+ * giving the JID an affiliation with a `nick`; the server then refuses that nick to anyone
+ * else (Prosody: `conflict`) and moves an occupant already holding it out. Member is the
+ * weakest affiliation that keeps a reservation; it grants nothing in an open room.
+ */
+export async function reserveNick(link: ComponentLink, { room, from, jid, nick }: { room: string; from: string; jid: string; nick: string }): Promise<void> {
+  await link.request(xml("iq", { type: "set", from, to: room }, xml("query", { xmlns: NS.mucAdmin }, xml("item", { affiliation: "member", jid, nick }))));
+}
+
+/** Takes a reservation (and the member affiliation) back. */
+export async function releaseNick(link: ComponentLink, { room, from, jid }: { room: string; from: string; jid: string }): Promise<void> {
+  await link.request(xml("iq", { type: "set", from, to: room }, xml("query", { xmlns: NS.mucAdmin }, xml("item", { affiliation: "none", jid }))));
+}
+
 export async function destroyRoom(link: ComponentLink, { room, from, reason }: { room: string; from: string; reason: string }): Promise<void> {
   await link.request(xml("iq", { type: "set", from, to: room }, xml("query", { xmlns: NS.mucOwner }, xml("destroy", {}, xml("reason", {}, reason)))));
 }

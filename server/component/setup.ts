@@ -3,7 +3,7 @@
  * answers) or the meetings registry (events it reacts to); this file is the list of them.
  */
 import type { Logger } from "pino";
-import { setupLink, type ComponentLink } from "./link.ts";
+import { clip, setupLink, type ComponentLink } from "./link.ts";
 import { createMeetings, type Meetings } from "./meetings.ts";
 import { setupLifecycle, type Domains, type Lifecycle } from "./lifecycle.ts";
 import { setupCreate } from "./features/create.ts";
@@ -12,6 +12,8 @@ import { setupCatchUp } from "./features/catch-up.ts";
 import { setupControl } from "./features/control.ts";
 import { setupDisco } from "./features/disco.ts";
 import { setupRecording } from "./features/recording.ts";
+import { setupExpiry } from "./features/expiry.ts";
+import { setupNickGuard } from "./features/nicks.ts";
 
 export interface ComponentOptions {
   /** e.g. "xmpp://127.0.0.1:5347" */
@@ -26,7 +28,22 @@ export interface ComponentOptions {
   maxUploadBytes?: number;
   /** How often the recording's size and duration are reported while audio flows (default 10 s). */
   recordingReportMs?: number;
+  /** Per-account and per-meeting limits; see MEETING_LIMITS for the defaults. */
+  limits?: Partial<MeetingLimits>;
 }
+
+export interface MeetingLimits {
+  /** Live meetings one account may own at once. */
+  meetingsPerAccount: number;
+  /** A meeting with nothing committed for this long is ended. */
+  meetingIdleMs: number;
+}
+
+/** Defaults (docs/security.md §Limits); npm start reads overrides from the environment (server/config.ts). */
+export const MEETING_LIMITS: MeetingLimits = {
+  meetingsPerAccount: 20,
+  meetingIdleMs: 24 * 3_600_000,
+};
 
 export interface DeckcastComponent {
   link: ComponentLink;
@@ -42,15 +59,19 @@ export async function startComponent(opts: ComponentOptions): Promise<DeckcastCo
   const meetings = createMeetings({ link, log });
   link.on("presence", (p) => meetings.onPresence(p));
   link.on("message", (msg) => {
-    if (msg.attrs.type === "error") log.warn({ from: msg.attrs.from, error: msg.getChild("error")?.toString() }, "message bounced");
+    // Name the condition only: the error's content is the sender's, never logged whole.
+    if (msg.attrs.type === "error") log.warn({ from: clip(msg.attrs.from), condition: clip(msg.getChild("error")?.getChildElements()[0]?.name ?? "none", 64) }, "message bounced");
   });
   const lifecycle = setupLifecycle({ link, meetings, domains: opts.domains, dataDir: opts.dataDir, log });
 
-  setupCreate({ link, lifecycle, domains: opts.domains, log });
-  setupRelay({ link, meetings, log, ...(opts.decks ? { decks: opts.decks } : {}) });
+  const limits = { ...MEETING_LIMITS, ...opts.limits };
+  setupCreate({ link, meetings, lifecycle, domains: opts.domains, maxPerAccount: limits.meetingsPerAccount, log });
+  setupRelay({ link, meetings, clock: lifecycle.clock, log, ...(opts.decks ? { decks: opts.decks } : {}) });
   setupCatchUp({ link, meetings });
   setupControl({ link, meetings, lifecycle, log });
   setupDisco({ link, meetings, ...(opts.maxUploadBytes !== undefined ? { maxUploadBytes: opts.maxUploadBytes } : {}) });
+  const nicks = setupNickGuard({ link, meetings, log });
+  const expiry = setupExpiry({ meetings, lifecycle, idleMs: limits.meetingIdleMs, log });
   const recording = setupRecording({ meetings, lifecycle, log, ...(opts.recordingReportMs !== undefined ? { everyMs: opts.recordingReportMs } : {}) });
 
   await lifecycle.restore();
@@ -61,6 +82,8 @@ export async function startComponent(opts: ComponentOptions): Promise<DeckcastCo
     lifecycle,
     async stop() {
       recording.stop();
+      expiry.stop();
+      nicks.stop();
       await link.stop();
       await lifecycle.stop();
     },

@@ -204,7 +204,7 @@ describe("discovery and the end of a meeting", () => {
     expect(manifest.endedAt).not.toBeNull();
     expect(manifest.counts.bundles).toBe(3); // session-start, the page, session-stop
     const after = await rawBundle(alice, meeting.jid, xml("bundle", { xmlns: NS.deckcast, id: "late", t: "9" }, xml("page", { t: "9", page: "1" })));
-    expect(after?.code).toBe("unknown-room");
+    expect(after?.code).toBe("session-ended"); // the code is remembered: a late bundle is told why
   });
 });
 

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import pino from "pino";
 import { startProsody, type RunningProsody } from "../../prosody/launcher.ts";
-import { startComponent, type DeckcastComponent } from "../../server/component/setup.ts";
+import { startComponent, type DeckcastComponent, type MeetingLimits } from "../../server/component/setup.ts";
 import type { DeckLookup } from "../../server/component/features/relay.ts";
 
 export interface TestDeckcast {
@@ -23,9 +23,10 @@ export const PASSWORD = "test-password";
 
 /**
  * `componentDataDir`: where the component keeps archives (default: the Prosody data dir);
- * `recordingReportMs`: how often the component reports the recording's size (default 10 s).
+ * `recordingReportMs`: how often the component reports the recording's size (default 10 s);
+ * `limits`: the component's per-account and idle limits (default MEETING_LIMITS).
  */
-export async function startDeckcast({ componentDataDir, decks, recordingReportMs }: { componentDataDir?: string; decks?: DeckLookup; recordingReportMs?: number } = {}): Promise<TestDeckcast> {
+export async function startDeckcast({ componentDataDir, decks, recordingReportMs, limits }: { componentDataDir?: string; decks?: DeckLookup; recordingReportMs?: number; limits?: Partial<MeetingLimits> } = {}): Promise<TestDeckcast> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-test-"));
   const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
   const prosody = await startProsody({ dataDir, log, ...(process.env.DECKCAST_TEST_PROSODY_LOG ? { logLevel: process.env.DECKCAST_TEST_PROSODY_LOG as "debug" } : {}) });
@@ -40,6 +41,7 @@ export async function startDeckcast({ componentDataDir, decks, recordingReportMs
       log,
       ...(decks ? { decks } : {}),
       ...(recordingReportMs !== undefined ? { recordingReportMs } : {}),
+      ...(limits ? { limits } : {}),
     });
   let component = await start();
   await waitFor(() => component.link.online);

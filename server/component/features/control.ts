@@ -5,11 +5,12 @@
  * docs/protocol.md §Hand over, §End.
  */
 import type { Logger } from "pino";
-import { NS } from "../../../protocol/namespaces.ts";
+import { LIMITS, NS } from "../../../protocol/namespaces.ts";
+import { validateEvent } from "../../../protocol/validate.ts";
 import { encodeError } from "../../../protocol/stanza-error.ts";
-import type { ComponentLink } from "../link.ts";
+import { clip, type ComponentLink } from "../link.ts";
 import type { Lifecycle } from "../lifecycle.ts";
-import type { Meetings } from "../meetings.ts";
+import { CommitRefused, type Meetings } from "../meetings.ts";
 import { bareJid } from "../muc.ts";
 
 export function setupControl({ link, meetings, lifecycle, log }: { link: ComponentLink; meetings: Meetings; lifecycle: Lifecycle; log: Logger }) {
@@ -20,15 +21,22 @@ export function setupControl({ link, meetings, lifecycle, log }: { link: Compone
     const asker = bareJid(req.from);
     if (asker !== m.presenter && asker !== m.owner) return encodeError("not-owner", "Only the presenter or the meeting's owner can hand over the presenter role.");
     const nick = String(req.element.attrs.nick ?? "");
+    // The presenter's nick goes into every later bundle's `from` and into the state: it must be
+    // one the protocol's reader accepts, or followers would refuse everything after it.
+    const t = lifecycle.clock(m);
+    if (!validateEvent({ type: "presenter", t, nick }, "presenter").ok) {
+      return encodeError("bad-nick", `A presenter's name must be 1 to ${LIMITS.maxNick} characters of plain text; “${clip(nick, 80)}” is not.`);
+    }
     const target = m.occupants.get(nick);
-    if (!target?.jid) return encodeError("unknown-occupant", `Nobody called “${nick}” is in the meeting.`);
+    if (!target?.jid) return encodeError("unknown-occupant", `Nobody called “${clip(nick, 80)}” is in the meeting.`);
     const previous = m.presenter;
+    const presenter = bareJid(target.jid);
     try {
-      await m.archive.update({ presenter: bareJid(target.jid) });
-      const t = lifecycle.clock(m);
-      await meetings.commit(m, { id: `srv-presenter-${m.archive.journal.lastSeq + 1}`, t, events: [{ type: "presenter", t, nick }] }, meetings.nickOf(m, req.from) ?? nick);
+      await m.archive.update({ presenter });
+      await meetings.commit(m, { id: `srv-presenter-${m.archive.journal.lastSeq + 1}`, t, events: [{ type: "presenter", t, nick }] }, meetings.nickOf(m, req.from) ?? nick, { rights: { presenter } });
     } catch (err) {
       await m.archive.update({ presenter: previous }).catch((e: Error) => log.error({ room: m.code, err: e.message }, "could not restore the presenter in the manifest"));
+      if (err instanceof CommitRefused) return encodeError(err.refusal.code, err.refusal.message);
       log.error({ room: m.code, err: (err as Error).message }, "hand-over failed");
       return encodeError("archive-failed");
     }
@@ -37,11 +45,21 @@ export function setupControl({ link, meetings, lifecycle, log }: { link: Compone
   });
 
   link.onIq("set", NS.deckcast, "end", async (req) => {
-    const m = meetings.get(req.local);
-    if (!m) return encodeError("unknown-room");
     const asker = bareJid(req.from);
+    const m = meetings.get(req.local);
+    if (!m) {
+      // Ending is idempotent: an <end/> repeated (or crossing the first one) is answered as done.
+      const gone = meetings.ended(req.local);
+      if (gone && (asker === gone.presenter || asker === gone.owner)) return undefined;
+      return encodeError("unknown-room");
+    }
     if (asker !== m.presenter && asker !== m.owner) return encodeError("not-owner", "Only the presenter or the meeting's owner can end the meeting.");
-    await lifecycle.end(m, "The presenter ended the meeting.");
+    try {
+      await lifecycle.end(m, "The presenter ended the meeting.");
+    } catch (err) {
+      log.error({ room: m.code, err: (err as Error).message }, "ending the meeting failed");
+      return encodeError("archive-failed", "The end of the meeting could not be archived; it is still live. Try again.");
+    }
     return undefined;
   });
 }

@@ -8,9 +8,12 @@ import { NS, LIMITS } from "../../../protocol/namespaces.ts";
 import { encodeError } from "../../../protocol/stanza-error.ts";
 import type { ComponentLink } from "../link.ts";
 import type { Domains, Lifecycle } from "../lifecycle.ts";
+import type { Meetings } from "../meetings.ts";
 import { bareJid } from "../muc.ts";
 
-export function setupCreate({ link, lifecycle, domains, log }: { link: ComponentLink; lifecycle: Lifecycle; domains: Domains; log: Logger }) {
+export function setupCreate({ link, meetings, lifecycle, domains, maxPerAccount, log }: { link: ComponentLink; meetings: Meetings; lifecycle: Lifecycle; domains: Domains; maxPerAccount: number; log: Logger }) {
+  /** Creates under way per account: they count against the quota before they are live. */
+  const pending = new Map<string, number>();
   link.onIq("set", NS.deckcast, "create", async (req) => {
     if (req.local !== "") return encodeError("bad-request", `send <create/> to ${domains.component}`);
     const bare = bareJid(req.from);
@@ -20,6 +23,9 @@ export function setupCreate({ link, lifecycle, domains, log }: { link: Component
     const nick = String(req.element.attrs.nick ?? "").trim() || bare.slice(0, bare.indexOf("@"));
     if (nick.length > LIMITS.maxNick) return encodeError("bad-request", `the nick is longer than ${LIMITS.maxNick} characters`);
     if (!link.online) return encodeError("not-ready");
+    const live = meetings.all().filter((m) => m.owner === bare).length + (pending.get(bare) ?? 0);
+    if (live >= maxPerAccount) return encodeError("quota-exceeded", `An account may have at most ${maxPerAccount} live meetings at once; end one first.`);
+    pending.set(bare, (pending.get(bare) ?? 0) + 1);
     try {
       const m = await lifecycle.create({ title, owner: bare, nick });
       return xml("meeting", {
@@ -33,6 +39,10 @@ export function setupCreate({ link, lifecycle, domains, log }: { link: Component
     } catch (err) {
       log.error({ err: (err as Error).message, owner: bare }, "create meeting failed");
       return encodeError("internal", "The meeting room could not be created.");
+    } finally {
+      const n = (pending.get(bare) ?? 1) - 1;
+      if (n > 0) pending.set(bare, n);
+      else pending.delete(bare);
     }
   });
 }

@@ -7,11 +7,12 @@
 import xml from "@xmpp/xml";
 import type { Logger } from "pino";
 import { decodeBundle } from "../../../protocol/codec.ts";
-import { NS } from "../../../protocol/namespaces.ts";
+import { LIMITS, NS } from "../../../protocol/namespaces.ts";
+import { xmlSizeOver } from "../../../protocol/xml-read.ts";
 import { encodeError } from "../../../protocol/stanza-error.ts";
 import type { Bundle, RoomState } from "../../../protocol/types.ts";
 import type { ComponentLink } from "../link.ts";
-import { CommitRefused, type Meetings } from "../meetings.ts";
+import { CommitRefused, type Meeting, type Meetings } from "../meetings.ts";
 import { bareJid } from "../muc.ts";
 
 /** Serialized size above which a bundle is refused before decoding (the c2s limit is 256 KiB). */
@@ -23,18 +24,18 @@ export interface DeckLookup {
   has(id: string): boolean;
 }
 
-export function setupRelay({ link, meetings, decks, log }: { link: ComponentLink; meetings: Meetings; decks?: DeckLookup; log: Logger }) {
+export function setupRelay({ link, meetings, clock, decks, log }: { link: ComponentLink; meetings: Meetings; clock: (m: Meeting) => number; decks?: DeckLookup; log: Logger }) {
   link.onIq("set", NS.deckcast, "bundle", async (req) => {
     const m = meetings.get(req.local);
-    if (!m) return encodeError("unknown-room");
+    if (!m) return encodeError(meetings.ended(req.local) ? "session-ended" : "unknown-room");
     if (m.state.ended) return encodeError("session-ended");
     if (bareJid(req.from) !== m.presenter) return encodeError("not-presenter");
-    if (req.element.toString().length > MAX_BUNDLE_CHARS) return encodeError("too-large", `A bundle may be at most ${MAX_BUNDLE_CHARS} characters.`);
+    if (xmlSizeOver(req.element, MAX_BUNDLE_CHARS)) return encodeError("too-large", `A bundle may be at most ${MAX_BUNDLE_CHARS} characters.`);
     const decoded = decodeBundle(req.element);
     if (!decoded.ok) return encodeError("bad-bundle", decoded.error.message);
     const bundle: Bundle = { id: decoded.value.id, t: decoded.value.t, events: decoded.value.events };
     if (decoded.value.audio) bundle.audio = decoded.value.audio;
-    const problem = checkEvents(bundle, m.state, decks);
+    const problem = checkEvents(bundle, m.state, decks) ?? checkTimes(bundle, clock(m));
     if (problem) return problem;
     const from = meetings.nickOf(m, req.from) ?? bareJid(req.from).split("@")[0]!;
     try {
@@ -61,5 +62,27 @@ function checkEvents(b: Bundle, state: RoomState, decks: DeckLookup | undefined)
     }
     if (e.type === "page" && pages !== null && e.page > pages) return encodeError("bad-bundle", `bundle/page[${i + 1}]: page ${e.page} is beyond the deck's ${pages} pages`);
   }
+  return null;
+}
+
+/**
+ * Times may run ahead of the session clock by LIMITS.maxClockAheadMs at most (a presenter's
+ * clock skew). Without the bound one bundle at t = 2^53 made the component fill the gap with
+ * silence for minutes, blocking every meeting; with it, the silence one bundle can add is at
+ * most the real time since the audio stopped plus the slack.
+ */
+function checkTimes(b: Bundle, now: number) {
+  const limit = now + LIMITS.maxClockAheadMs;
+  const late = (t: number) => t > limit;
+  const say = (what: string, t: number) =>
+    encodeError("bad-time", `${what}: t=${t} is ${t - now} ms ahead of the session clock (${now} ms); at most ${LIMITS.maxClockAheadMs} ms ahead is accepted. Check this computer's clock.`);
+  if (late(b.t)) return say("bundle@t", b.t);
+  const seen = new Map<string, number>();
+  for (const e of b.events) {
+    const n = (seen.get(e.type) ?? 0) + 1; // paths count each element name on its own (protocol.md)
+    seen.set(e.type, n);
+    if (late(e.t)) return say(`bundle/${e.type}[${n}]@t`, e.t);
+  }
+  if (b.audio && late(b.audio.t)) return say("bundle/audio[1]@t", b.audio.t);
   return null;
 }

@@ -22,6 +22,11 @@ const BY_CODE: Record<ErrorCode, string> = {
   "not-ready": "The meeting server is still starting. Wait a moment and try again.",
   "unknown-deck": "The server does not have that deck any more. Upload it again.",
   "upload-too-large": "The file is larger than the server accepts.",
+  "too-deep": "The server refused a malformed message. Reload the page and try again.",
+  "bad-time": "Your computer's clock disagrees with the server's by minutes, so your change was refused. Set the clock to the right time and reload.",
+  "bad-nick": "That name cannot be used in this meeting (it is too long, or it belongs to the presenter). Pick another one.",
+  "quota-exceeded": "You have reached this server's limit (open meetings or uploads). End a meeting or wait for an upload to finish, then try again.",
+  "rate-limited": "You are sending messages too fast. Wait a moment and try again.",
   "internal": "Something went wrong on the server. Try again in a moment.",
 };
 
