@@ -5,6 +5,8 @@
  * Prosody's defaults carries a one-line comment saying why (prosody/README.md has the
  * longer story, with the measurements behind the limits).
  */
+import { ERRORS } from "../protocol/errors.ts";
+import { LIMITS, NS } from "../protocol/namespaces.ts";
 import type { ProsodyPaths } from "./paths.ts";
 
 /** Prosody log levels, lowest first. */
@@ -38,7 +40,43 @@ export interface ProsodyConfigOptions {
   logLevel: ProsodyLogLevel;
   /** Emit `run_as_root = true` (Prosody refuses to start as root without it). */
   runAsRoot: boolean;
+  /** Chat limits enforced by mod_deckcast_guard on the MUC host. */
+  chat: ChatLimits;
+  /** Absolute folder holding deckcast's own Prosody modules (`prosody/modules`). */
+  modulesDir: string;
 }
+
+/**
+ * Chat limits, per occupant of a room (real bare JID), enforced by
+ * `prosody/modules/mod_deckcast_guard.lua` on groupchat messages. The deckcast component's
+ * own occupant (it relays every bundle as groupchat) is never limited.
+ */
+export interface ChatLimits {
+  /** Messages one occupant may send at once (the token bucket's size). */
+  burst: number;
+  /** Messages per second the bucket refills, i.e. the sustained rate. */
+  perSecond: number;
+  /** Code points in one message's bodies; Prosody 0.12 has no cap of its own. */
+  maxBodyChars: number;
+}
+
+/**
+ * Defaults: a person typing sends well under one message a second, and a pasted burst of
+ * lines is a handful; 10 at once and 2/s sustained never hinder that, while one occupant's
+ * flood (1,000 messages in 10 s) is cut to 10 + 2/s. 4000 characters is twice the web
+ * client's own text box (MAX_CHAT_CHARS).
+ */
+export const CHAT_LIMITS: Readonly<ChatLimits> = Object.freeze({ burst: 10, perSecond: 2, maxBodyChars: 4000 });
+
+/** Throws unless `c` holds usable chat limits. */
+export function checkChatLimits(c: ChatLimits): void {
+  if (!Number.isInteger(c.burst) || c.burst < 1 || c.burst > 1_000_000) throw new Error(`invalid chat burst ${c.burst}: expected an integer 1..1000000`);
+  if (!Number.isFinite(c.perSecond) || c.perSecond <= 0 || c.perSecond > 1_000_000) throw new Error(`invalid chat rate ${c.perSecond}/s: expected a number > 0`);
+  if (!Number.isInteger(c.maxBodyChars) || c.maxBodyChars < 1 || c.maxBodyChars > 10_000_000) throw new Error(`invalid chat body limit ${c.maxBodyChars}: expected an integer ≥ 1`);
+}
+
+/** The catalogue entries mod_deckcast_guard answers with. */
+const GUARD_ERRORS = ["bad-nick", "too-large", "rate-limited"] as const;
 
 /**
  * Limits chosen for presenter bundles of ~8 KB sent 10 times a second (80 KB/s steady).
@@ -75,6 +113,12 @@ export function luaString(s: string): string {
   return `"${body}"`;
 }
 
+/** A finite number as a Lua literal. */
+function luaNumber(n: number): string {
+  if (!Number.isFinite(n)) throw new Error(`not a finite number: ${n}`);
+  return String(n);
+}
+
 function port(n: number): string {
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`invalid port ${n}`);
   return String(n);
@@ -83,6 +127,7 @@ function port(n: number): string {
 /** Renders the complete `prosody.cfg.lua` text. Pure: writes nothing. */
 export function renderProsodyConfig(o: ProsodyConfigOptions): string {
   const d = prosodyDomains(o.host);
+  checkChatLimits(o.chat);
   const L = PROSODY_LIMITS;
   const s = luaString;
   const lines = [
@@ -95,7 +140,7 @@ export function renderProsodyConfig(o: ProsodyConfigOptions): string {
     `pidfile = ${s(o.paths.pid)} -- inside the deckcast data dir instead of /run/prosody (not writable in tests)`,
     `data_path = ${s(o.paths.data)} -- accounts and rooms live in the deckcast data dir, not /var/lib/prosody`,
     `certificates = ${s(o.paths.certs)} -- an empty folder: no certificate, so no TLS is ever offered`,
-    "plugin_paths = { } -- only Prosody's bundled modules; nothing from /usr/local",
+    `plugin_paths = { ${s(o.modulesDir)} } -- Prosody's bundled modules plus deckcast's own (mod_deckcast_guard); nothing from /usr/local`,
     "log = {",
     `  { levels = { min = ${s(o.logLevel)} }, to = "file", filename = ${s(o.paths.log)} }; -- full log in the data dir`,
     '  { levels = { min = "error" }, to = "console" }; -- errors also reach the launcher, which forwards them to pino',
@@ -167,6 +212,16 @@ export function renderProsodyConfig(o: ProsodyConfigOptions): string {
     "  muc_room_locking = false -- a room the component creates is usable at once, no locked-room wait",
     "  muc_room_default_public = false -- meetings are not listed in disco#items; you need the link",
     `  max_history_messages = ${L.maxHistoryMessages} -- joiners get state from the component; history is a text fallback only`,
+    '  modules_enabled = { "deckcast_guard" } -- nick length, chat size and rate at the door (prosody/modules/mod_deckcast_guard.lua)',
+    `  deckcast_max_nick = ${LIMITS.maxNick} -- code points; LIMITS.maxNick: the protocol's reader refuses longer nicks`,
+    `  deckcast_chat_max_body = ${o.chat.maxBodyChars} -- code points in one message's bodies; Prosody 0.12 has no cap`,
+    `  deckcast_chat_burst = ${o.chat.burst} -- groupchat messages one occupant may send at once`,
+    `  deckcast_chat_rate = ${luaNumber(o.chat.perSecond)} -- messages per second, sustained`,
+    `  deckcast_trusted = { ${s(d.component)} } -- the component relays every bundle as groupchat: never limited`,
+    `  deckcast_errors_ns = ${s(NS.errors)} -- application conditions (protocol/errors.ts)`,
+    "  deckcast_errors = {",
+    ...GUARD_ERRORS.map((code) => `    [${s(code)}] = { type = ${s(ERRORS[code].type)}, condition = ${s(ERRORS[code].condition)} };`),
+    "  }",
     "",
     `Component ${s(d.component)} -- the deckcast external component (XEP-0114)`,
     `  component_secret = ${s(o.componentSecret)}`,

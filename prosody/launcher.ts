@@ -1,24 +1,32 @@
 /**
  * Starts a private Prosody for deckcast (development, tests, and the single-box deployment):
- * loopback only, free ports, files under `<dataDir>/prosody/`.
+ * loopback only, free ports, files under `<dataDir>/prosody/`, and supervised: if Prosody
+ * exits unexpectedly it is started again on the same config and ports, bounded
+ * (prosody/supervisor.ts), and `health()` / `onHealth()` say where it stands.
  *
  * @example
  * const prosody = await startProsody({ dataDir: "./data", log });
  * await prosody.register("alice", "secret");
+ * prosody.onHealth((h) => log.warn(h, "prosody"));
  * // ... connect to prosody.websocketUrl, or the component to prosody.ports.component ...
  * await prosody.stop();
  */
-import { open, readFile, stat } from "node:fs/promises";
+import { open, stat, writeFile } from "node:fs/promises";
 import { pino, type Logger } from "pino";
-import { prosodyDomains, type ProsodyDomains, type ProsodyLogLevel, type ProsodyPorts } from "./config.ts";
+import { CHAT_LIMITS, checkChatLimits, prosodyDomains, type ChatLimits, type ProsodyDomains, type ProsodyLogLevel, type ProsodyPorts } from "./config.ts";
 import { pickFreePort, waitForPorts } from "./ports.ts";
 import { prepareProsodyDir } from "./setup.ts";
 import { spawnProsody, type ProsodyProcess } from "./process.ts";
 import { registerUser } from "./accounts.ts";
 import { prosodyPaths, type ProsodyPaths } from "./paths.ts";
+import { clearStaleProsody } from "./stale.ts";
+import { ProsodySupervisor, SUPERVISION, checkSupervision, type ProsodyHealth, type SupervisionOptions } from "./supervisor.ts";
 
 export { registerUser, listUsers, userExists } from "./accounts.ts";
-export type { ProsodyDomains, ProsodyPorts, ProsodyLogLevel } from "./config.ts";
+export type { ProsodyDomains, ProsodyPorts, ProsodyLogLevel, ChatLimits } from "./config.ts";
+export { CHAT_LIMITS } from "./config.ts";
+export type { ProsodyHealth, ProsodyState, SupervisionOptions } from "./supervisor.ts";
+export { SUPERVISION } from "./supervisor.ts";
 
 /** Options for {@link startProsody}. Only `dataDir` is required. */
 export interface ProsodyOptions {
@@ -34,6 +42,10 @@ export interface ProsodyOptions {
   logLevel?: ProsodyLogLevel;
   /** Where launcher events and Prosody's console output go; default: pino at "warn". */
   log?: Logger;
+  /** Chat limits per room occupant (mod_deckcast_guard); any left out are CHAT_LIMITS'. */
+  chat?: Partial<ChatLimits>;
+  /** How restarts are bounded and spaced; any left out are SUPERVISION's. */
+  supervision?: Partial<SupervisionOptions>;
 }
 
 /** A Prosody started by {@link startProsody}. */
@@ -48,7 +60,14 @@ export interface RunningProsody {
   websocketUrl: string;
   /** Creates the account `user@<accounts domain>` (or resets its password) through prosodyctl. */
   register(user: string, password: string): Promise<void>;
-  /** SIGTERM, then SIGKILL after 5 s; resolves when the process (and its group) is gone. Idempotent. */
+  /** Where the supervised Prosody stands: state, restarts attempted, pid. */
+  health(): ProsodyHealth;
+  /** Calls `listener` on every change of health; returns the unsubscribe. */
+  onHealth(listener: (h: ProsodyHealth) => void): () => void;
+  /**
+   * Ends supervision first (no restart after this), then SIGTERM, SIGKILL after 5 s;
+   * resolves when the process (and its group) is gone. Idempotent.
+   */
   stop(): Promise<void>;
 }
 
@@ -71,11 +90,17 @@ interface Resolved {
   componentSecret: string | undefined;
   logLevel: ProsodyLogLevel;
   log: Logger;
+  chat: ChatLimits;
+  supervision: SupervisionOptions;
 }
 
 function resolveOptions(opts: ProsodyOptions): Resolved {
   const host = opts.host ?? "localhost";
   prosodyDomains(host); // validate early, before touching the disk
+  const chat = { ...CHAT_LIMITS, ...opts.chat };
+  checkChatLimits(chat);
+  const supervision = { ...SUPERVISION, ...opts.supervision };
+  checkSupervision(supervision);
   return {
     dataDir: opts.dataDir,
     host,
@@ -83,6 +108,8 @@ function resolveOptions(opts: ProsodyOptions): Resolved {
     componentSecret: opts.componentSecret,
     logLevel: opts.logLevel ?? "info",
     log: opts.log?.child({ module: "prosody" }) ?? pino({ name: "prosody", level: "warn" }),
+    chat,
+    supervision,
   };
 }
 
@@ -124,33 +151,6 @@ async function readLogSince(path: string, from: number): Promise<string> {
   }
 }
 
-/**
- * Throws if the pidfile names a live Prosody: a second instance on the same data dir would
- * only find out inside Prosody (0.12.3 then hangs half-started instead of quitting), and
- * we must not rewrite the config of a running server.
- */
-async function assertNotRunning(paths: ProsodyPaths): Promise<void> {
-  let pid: number;
-  try {
-    pid = Number.parseInt(await readFile(paths.pid, "utf8"), 10);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw err;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ESRCH") return; // stale pidfile; Prosody replaces it
-    if (code !== "EPERM") throw err;
-  }
-  // Without /proc (not Linux) we can't tell, so assume the live pid is Prosody.
-  const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "prosody");
-  if (!cmdline.includes("prosody")) return; // the pid was reused by something else
-  throw new Error(`a Prosody for this data dir is already running (pid ${pid}, pidfile ${paths.pid})`);
-}
-
 function lastLines(text: string, n: number): string {
   return text.trimEnd().split("\n").slice(-n).join("\n");
 }
@@ -169,14 +169,24 @@ async function startError(what: string, paths: ProsodyPaths, logOffset: number, 
   );
 }
 
-async function startOnce(o: Resolved): Promise<RunningProsody> {
-  await assertNotRunning(prosodyPaths(o.dataDir));
-  const ports = await resolvePorts(o.fixedPorts);
+/** One Prosody process, started and ready. */
+interface Started {
+  proc: ProsodyProcess;
+  paths: ProsodyPaths;
+  componentSecret: string;
+}
+
+/**
+ * Writes the config for `ports`, spawns Prosody and waits until its ports accept. On any
+ * failure (or `signal` aborting) the process is stopped before the error is thrown.
+ */
+async function startOnce(o: Resolved, ports: ProsodyPorts, signal?: AbortSignal): Promise<Started> {
   const { paths, componentSecret } = await prepareProsodyDir(o.dataDir, {
     host: o.host,
     ports,
     componentSecret: o.componentSecret,
     logLevel: o.logLevel,
+    chat: o.chat,
   });
   const logOffset = await fileSize(paths.log);
   const proc = await spawnProsody(paths.config, o.log);
@@ -184,6 +194,7 @@ async function startOnce(o: Resolved): Promise<RunningProsody> {
   log.debug({ ports, config: paths.config }, "prosody spawned; waiting for its ports");
 
   const failIfBroken = async (): Promise<void> => {
+    if (signal?.aborted) throw new Error("prosody start cancelled (stopping)");
     const exit = proc.exit();
     if (exit) {
       throw await startError(`exited during start (code ${exit.code}, signal ${exit.signal})`, paths, logOffset, proc);
@@ -196,6 +207,8 @@ async function startOnce(o: Resolved): Promise<RunningProsody> {
   };
 
   try {
+    // Who started it: a later start tells a Prosody left by a dead launcher from a live one's (stale.ts).
+    await writeFile(paths.owner, `${process.pid}\n`, { mode: 0o600 });
     await waitForPorts([ports.c2s, ports.http, ports.component], {
       timeoutMs: READY_TIMEOUT_MS,
       check: failIfBroken,
@@ -210,21 +223,8 @@ async function startOnce(o: Resolved): Promise<RunningProsody> {
     await proc.stop(STOP_GRACE_MS);
     throw err;
   }
-
-  const domains = prosodyDomains(o.host);
-  log.info({ ports, domains, dataDir: paths.dir }, "prosody ready");
-  return {
-    domains,
-    ports,
-    componentSecret,
-    configPath: paths.config,
-    websocketUrl: `ws://127.0.0.1:${ports.http}/xmpp-websocket`,
-    register: (user, password) => registerUser(o.dataDir, user, password, o.host),
-    stop: async () => {
-      await proc.stop(STOP_GRACE_MS);
-      log.info("prosody stopped");
-    },
-  };
+  log.info({ ports, dataDir: paths.dir }, "prosody ready");
+  return { proc, paths, componentSecret };
 }
 
 /**
@@ -232,15 +232,45 @@ async function startOnce(o: Resolved): Promise<RunningProsody> {
  * own process group and resolves once its c2s, http and component ports all accept
  * connections (15 s at most). Rejects with the tail of Prosody's log if it exits or times
  * out. If a picked port was taken in the meantime, it retries once with fresh ports.
+ *
+ * Before starting, a Prosody left running on this data dir by a deckcast that died is
+ * stopped (stale.ts); one whose launcher still runs makes the start fail. Once started,
+ * Prosody is supervised: restarted on the same ports when it exits unexpectedly, at most
+ * `supervision.maxRestarts` times in `supervision.windowMs` (then "failed").
  */
 export async function startProsody(opts: ProsodyOptions): Promise<RunningProsody> {
   const o = resolveOptions(opts);
+  await clearStaleProsody(prosodyPaths(o.dataDir), o.log);
+  let first: Started;
+  let ports = await resolvePorts(o.fixedPorts);
   try {
-    return await startOnce(o);
+    first = await startOnce(o, ports);
   } catch (err) {
     // Only a port we picked ourselves can be lost to a race; a busy fixed port stays busy.
     if (!(err instanceof PortInUseError) || Object.values(o.fixedPorts).includes(err.port)) throw err;
     o.log.warn({ err: err.message }, "a picked port was taken before prosody bound it; retrying with fresh ports");
-    return startOnce(o);
+    ports = await resolvePorts(o.fixedPorts);
+    first = await startOnce(o, ports);
   }
+
+  // Restarts keep everything the component and the proxy were given: ports and secret.
+  const again = { ...o, componentSecret: first.componentSecret };
+  const startAgain = async (signal: AbortSignal) => (await startOnce(again, ports, signal)).proc;
+  const supervisor = new ProsodySupervisor(first.proc, startAgain, o.supervision, o.log);
+  const domains = prosodyDomains(o.host);
+  o.log.info({ ports, domains, prosodyPid: first.proc.pid }, "prosody running (supervised)");
+  return {
+    domains,
+    ports,
+    componentSecret: first.componentSecret,
+    configPath: first.paths.config,
+    websocketUrl: `ws://127.0.0.1:${ports.http}/xmpp-websocket`,
+    register: (user, password) => registerUser(o.dataDir, user, password, o.host),
+    health: () => supervisor.health(),
+    onHealth: (listener) => supervisor.onHealth(listener),
+    stop: async () => {
+      await supervisor.stop();
+      o.log.info("prosody stopped");
+    },
+  };
 }

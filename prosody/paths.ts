@@ -1,4 +1,8 @@
 import { resolve, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** deckcast's own Prosody modules (`prosody/modules/`, next to this file), absolute. */
+export const PROSODY_MODULES_DIR = fileURLToPath(new URL("./modules", import.meta.url));
 
 /** Where Prosody's own files live inside a deckcast data directory (`<dataDir>/prosody/`). */
 export interface ProsodyPaths {
@@ -14,6 +18,8 @@ export interface ProsodyPaths {
   log: string;
   /** `pidfile` written by Prosody. */
   pid: string;
+  /** Pid of the launcher (deckcast process) that started the Prosody named in `pid`. */
+  owner: string;
   /** The XEP-0114 component secret, generated once and kept so restarts reuse it. */
   secret: string;
 }
@@ -28,6 +34,7 @@ export function prosodyPaths(dataDir: string): ProsodyPaths {
     certs: join(dir, "certs"),
     log: join(dir, "prosody.log"),
     pid: join(dir, "prosody.pid"),
+    owner: join(dir, "launcher.pid"),
     secret: join(dir, "component.secret"),
   };
 }

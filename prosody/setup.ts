@@ -4,8 +4,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { prosodyPaths, type ProsodyPaths } from "./paths.ts";
-import { renderProsodyConfig, type ProsodyLogLevel, type ProsodyPorts } from "./config.ts";
+import { PROSODY_MODULES_DIR, prosodyPaths, type ProsodyPaths } from "./paths.ts";
+import { CHAT_LIMITS, renderProsodyConfig, type ChatLimits, type ProsodyLogLevel, type ProsodyPorts } from "./config.ts";
 
 /** What {@link prepareProsodyDir} needs; all values already resolved by the caller. */
 export interface PrepareOptions {
@@ -14,6 +14,8 @@ export interface PrepareOptions {
   /** Use this secret instead of the persisted one (it is then not written to disk). */
   componentSecret?: string | undefined;
   logLevel: ProsodyLogLevel;
+  /** Chat limits for mod_deckcast_guard; default CHAT_LIMITS. */
+  chat?: ChatLimits | undefined;
 }
 
 /** The result of {@link prepareProsodyDir}. */
@@ -58,6 +60,8 @@ export async function prepareProsodyDir(dataDir: string, opts: PrepareOptions): 
     componentSecret,
     logLevel: opts.logLevel,
     runAsRoot: process.getuid?.() === 0,
+    chat: opts.chat ?? CHAT_LIMITS,
+    modulesDir: PROSODY_MODULES_DIR,
   });
   // The config holds the component secret: keep it private too.
   await writeFile(paths.config, text, { mode: 0o600 });
