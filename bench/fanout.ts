@@ -88,7 +88,9 @@ export default async function run(args: string[]): Promise<void> {
   const paths = arg(args, "paths", "deckcast,bare-muc").split(",") as ("deckcast" | "bare-muc")[];
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-bench-"));
   const log = pino({ level: "warn" });
-  const prosody = await startProsody({ dataDir, log });
+  // The bare-MUC baseline sends groupchat from a client at the bundle rate: lift the room's
+  // per-occupant chat limit (mod_deckcast_guard) so it measures Prosody, not the limiter.
+  const prosody = await startProsody({ dataDir, log, chat: { burst: 1_000_000, perSecond: 1_000_000 } });
   await prosody.register("presenter", "bench");
   let componentProc: ChildProcess | null = null;
   const followers: Client[] = [];

@@ -10,6 +10,7 @@ import { LIMITS, NS } from "../../protocol/namespaces.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import { CHAT_LIMITS } from "../../prosody/config.ts";
 import { joinRoom } from "../../web-client/src/session/join-room.ts";
+import { RoomChat } from "../../web-client/src/app/chat.ts";
 import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
 import { connectGuest, connectUser, nextStanza, type TestClient } from "../support/xmpp.ts";
 
@@ -173,5 +174,19 @@ describe("chat", () => {
     expect(ackedErrors).toEqual([]);
     await waitFor(() => ids.size === COUNT, 20_000, "every bundle to reach the follower");
     expect(ids.size).toBe(COUNT);
+  });
+});
+
+describe("the web client's chat when the room refuses", () => {
+  it("shows a refused message as not sent, with the reason, instead of dropping it silently", async () => {
+    const g = await guest();
+    await joinRoom(g.xmpp, meeting.room, "Talker");
+    const room = new RoomChat(g.xmpp, meeting.room, "Talker");
+    g.xmpp.on("stanza", (s: Element) => room.onStanza(s, () => false));
+    for (let i = 0; i < CHAT_LIMITS.burst + 10; i++) await room.send(`line ${i}`);
+    await waitFor(() => room.messages.some((m) => m.refused), 10_000, "a refusal");
+    const refused = room.messages.filter((m) => m.refused);
+    expect(refused[0]!.text).toMatch(/^Not sent \(“line \d+”\): You are sending messages too fast/);
+    expect(room.messages.filter((m) => !m.refused).length).toBeGreaterThanOrEqual(CHAT_LIMITS.burst);
   });
 });

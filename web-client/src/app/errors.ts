@@ -4,7 +4,7 @@
  * failures by their condition. Nothing here shows a stack, a JID or an XML name.
  */
 import type { Element } from "@xmpp/xml";
-import type { ErrorCode } from "../../../protocol/errors.ts";
+import { isErrorCode, type ErrorCode } from "../../../protocol/errors.ts";
 import { decodeError, type DecodedError } from "../../../protocol/stanza-error.ts";
 
 const BY_CODE: Record<ErrorCode, string> = {
@@ -71,6 +71,7 @@ export function describeError(err: unknown): string {
     return "The server did not answer in time. Check your connection and try again.";
   }
   const joinCondition = /could not join [^:]+: ([a-z-]+)/.exec(message)?.[1];
+  if (joinCondition && isErrorCode(joinCondition)) return BY_CODE[joinCondition];
   if (joinCondition && BY_CONDITION[joinCondition]) return BY_CONDITION[joinCondition]!;
   if (/websocket|ECONNREFUSED|network|failed to fetch|disconnect|socket/i.test(message) || e?.name === "ConnectionError") {
     return "Cannot reach the deckcast server. Check your network connection and try again.";

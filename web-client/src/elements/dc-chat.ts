@@ -21,6 +21,7 @@ export class DcChat extends LitElement {
       ol { list-style: none; margin: 0; padding: 0 0.2rem; overflow-y: auto; display: grid; align-content: start; gap: 0.45rem; min-height: 4rem; }
       li { background: var(--dc-panel-2); border-radius: 10px; padding: 0.35rem 0.6rem; overflow-wrap: anywhere; max-width: 92%; justify-self: start; }
       li.self { justify-self: end; background: #243a78; }
+      li.refused { background: #5a2a2a; font-size: 0.9rem; }
       .nick { font-size: 0.78rem; color: var(--dc-dim); display: block; }
       form { display: flex; gap: 0.4rem; }
       .empty { color: var(--dc-dim); font-size: 0.9rem; padding: 0.3rem; }
@@ -37,7 +38,7 @@ export class DcChat extends LitElement {
     return html`
       <ol aria-label="Chat messages" aria-live="polite">
         ${this.messages.length === 0 ? html`<li class="empty">No messages yet. Say hello!</li>` : ""}
-        ${this.messages.map((m) => html`<li class=${m.self ? "self" : ""}><span class="nick">${m.self ? "You" : m.nick}</span>${m.text}</li>`)}
+        ${this.messages.map((m) => html`<li class=${m.refused ? "self refused" : m.self ? "self" : ""} role=${m.refused ? "alert" : "listitem"}><span class="nick">${m.self ? "You" : m.nick}</span>${m.text}</li>`)}
       </ol>
       <form @submit=${this.#send}>
         <input aria-label="Message" placeholder="Message everyone" maxlength=${MAX_CHAT_CHARS} ?disabled=${this.disabled} autocomplete="off" />

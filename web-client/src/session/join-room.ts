@@ -4,6 +4,7 @@
  */
 import xml, { type Element } from "@xmpp/xml";
 import { NS } from "../../../protocol/namespaces.ts";
+import { decodeError } from "../../../protocol/stanza-error.ts";
 import type { XmppLike } from "./xmpp-like.ts";
 
 /** Resolves on our own presence in the room (status 110); rejects on an error presence or after `timeoutMs`. */
@@ -12,7 +13,11 @@ export function joinRoom(xmpp: Pick<XmppLike, "send" | "on" | "off">, room: stri
     const timer = setTimeout(() => finish(new Error(`no answer joining ${room}`)), timeoutMs);
     const onJoined = (p: Element) => {
       if (p.name !== "presence" || p.attrs.from !== `${room}/${nick}`) return;
-      if (p.attrs.type === "error") return finish(new Error(`could not join ${room}: ${p.getChild("error")?.getChildElements()[0]?.name ?? "error"}`));
+      if (p.attrs.type === "error") {
+        // deckcast's code when the room gave one (bad-nick), else the XMPP condition (conflict).
+        const e = decodeError(p);
+        return finish(new Error(`could not join ${room}: ${e.code ?? e.condition}`));
+      }
       const codes = p.getChild("x", NS.mucUser)?.getChildren("status").map((s) => s.attrs.code) ?? [];
       if (codes.includes("110")) finish(null);
     };
