@@ -42,7 +42,7 @@ export default async function run(args: string[]): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "deckcast-bench-audio-"));
   const wav = await beepWav(dir, { seconds: EVERY_S * 8, firstS: 0.3, everyS: EVERY_S });
   const stack = await startWebStack();
-  const browser = await launchBrowser({ extraArgs: [...fakeMicFlags(wav), ...NO_THROTTLE] });
+  const browser = await launchBrowser({ extraArgs: [...fakeMicFlags(wav), ...NO_THROTTLE], bypassCsp: true });
   try {
     const presenter = await browser.person("presenter");
     const follower = await browser.person("follower", { viewport: { width: 960, height: 600 } });

@@ -4,6 +4,9 @@
  */
 import type { Logger } from "pino";
 import { clip, setupLink, type ComponentLink } from "./link.ts";
+import { MEETING_LIMITS, type MeetingLimits } from "./limits.ts";
+
+export { MEETING_LIMITS, type MeetingLimits } from "./limits.ts";
 import { createMeetings, type Meetings } from "./meetings.ts";
 import { setupLifecycle, type Domains, type Lifecycle } from "./lifecycle.ts";
 import { setupCreate } from "./features/create.ts";
@@ -32,18 +35,7 @@ export interface ComponentOptions {
   limits?: Partial<MeetingLimits>;
 }
 
-export interface MeetingLimits {
-  /** Live meetings one account may own at once. */
-  meetingsPerAccount: number;
-  /** A meeting with nothing committed for this long is ended. */
-  meetingIdleMs: number;
-}
 
-/** Defaults (docs/security.md §Limits); npm start reads overrides from the environment (server/config.ts). */
-export const MEETING_LIMITS: MeetingLimits = {
-  meetingsPerAccount: 20,
-  meetingIdleMs: 24 * 3_600_000,
-};
 
 export interface DeckcastComponent {
   link: ComponentLink;

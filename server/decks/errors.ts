@@ -55,6 +55,28 @@ export function tooManyPages(pages: number, max: number): DeckError {
   return deckError("too-many-pages", `The document has ${pages} pages; at most ${max} are allowed.`);
 }
 
+/** 104857600 → "104,857,600". */
+export function groupDigits(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** A size a person reads: exact bytes, and the binary figure when it is 1 KiB or more ("104,857,600 bytes (100 MiB)"). */
+export function describeBytes(n: number): string {
+  const units = [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]] as const;
+  const unit = units.find(([, size]) => n >= size);
+  const exact = `${groupDigits(n)} ${n === 1 ? "byte" : "bytes"}`;
+  if (!unit) return exact;
+  return `${exact} (${(n / unit[1]).toFixed(2).replace(/\.?0+$/, "")} ${unit[0]})`;
+}
+
+/**
+ * The refusal of a file over the size limit. The file's size is given in bytes only: a
+ * rounded figure for it could read the same as the limit's ("104.9 MB; the limit is 104.9 MB").
+ */
+export function tooLargeMessage(size: number, max: number): string {
+  return `The file is ${groupDigits(size)} bytes; the limit is ${describeBytes(max)}.`;
+}
+
 export function ok<T>(value: T): DeckResult<T> {
   return { ok: true, value };
 }

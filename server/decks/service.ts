@@ -92,6 +92,11 @@ export class DeckService {
    * Resolves once the store exists, LibreOffice is warm and pdf.js has read a deck LibreOffice
    * made, so the first upload is as fast as the hundredth. Ingesting does not need to wait for it.
    */
+  /** The LibreOffice pool's state, for /healthz. */
+  health(): ReturnType<ConverterPool["health"]> {
+    return this.pool.health();
+  }
+
   started(): Promise<void> {
     this.warmed ??= (async () => {
       await this.ready;

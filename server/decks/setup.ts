@@ -14,7 +14,7 @@ import { createUploadRouter } from "../http/upload-routes.ts";
 import { DeckService } from "./service.ts";
 import { createSlotIqHandler } from "./upload/slot-iq.ts";
 import { NS } from "../../protocol/namespaces.ts";
-import { SlotIssuer } from "./upload/slots.ts";
+import { SlotIssuer, type UploadLimits } from "./upload/slots.ts";
 import { deckStatusMessage, UploadTracker } from "./upload/status.ts";
 
 export interface DecksOptions {
@@ -33,6 +33,8 @@ export interface DecksOptions {
   workers?: number;
   /** How long an upload slot may be used. Default 5 minutes. */
   slotTtlMs?: number;
+  /** Per-account pending upload limits and the upload idle timeout (defaults: UPLOAD_LIMIT_DEFAULTS). */
+  uploadLimits?: Partial<UploadLimits>;
   /** HMAC key for slot tokens. */
   secret: string;
   log: Logger;
@@ -58,7 +60,7 @@ export function setupDecks(link: Pick<ComponentLink, "domain" | "send" | "onIq">
     workers: opts.workers ?? 2,
     log,
   });
-  const slots = new SlotIssuer({ secret: opts.secret, publicUrl: opts.publicUrl, ttlMs: opts.slotTtlMs ?? 5 * 60_000 });
+  const slots = new SlotIssuer({ secret: opts.secret, publicUrl: opts.publicUrl, ttlMs: opts.slotTtlMs ?? 5 * 60_000, ...(opts.uploadLimits ? { limits: opts.uploadLimits } : {}) });
   const tracker = new UploadTracker((jid, status) => {
     link.send(deckStatusMessage(link.domain, jid, status)).catch((err: Error) => {
       log.warn({ jid, slot: status.slot, state: status.state, err: err.message }, "could not send deck-status");

@@ -2,7 +2,8 @@
  * Upload endpoints (XEP-0363's HTTP side): PUT /upload/<slot>?token=… stores the file and
  * answers 201 {slot, sha256} as soon as it is stored and queued for conversion — the
  * conversion's progress then arrives as deck-status messages (and GET /upload/<slot>/status).
- * See docs/protocol.md §Decks.
+ * A body silent for the slots' `uploadIdleMs` (30 s) is cut off and the slot can be used
+ * again (receive.ts). See docs/protocol.md §Decks.
  */
 import { mkdir } from "node:fs/promises";
 import express, { type Request, type Response, type Router } from "express";
@@ -52,7 +53,7 @@ export function createUploadRouter(deps: UploadRouteDeps): Router {
     let received;
     try {
       await ready;
-      received = await receiveUpload(req, deps.uploadDir, slot.size);
+      received = await receiveUpload(req, deps.uploadDir, slot.size, { idleMs: deps.slots.limits.uploadIdleMs });
     } finally {
       slot.receiving = false;
     }

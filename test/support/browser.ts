@@ -39,7 +39,12 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchBrowser({ extraArgs = [] as string[] } = {}): Promise<TestBrowser> {
+/**
+ * `bypassCsp`: let test instrumentation that the server's Content-Security-Policy refuses run
+ * in the page (the audio probes load an AudioWorklet from a blob: URL); the product itself
+ * is always tested under its policy (test/e2e/http-csp.test.ts).
+ */
+export async function launchBrowser({ extraArgs = [] as string[], bypassCsp = false } = {}): Promise<TestBrowser> {
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true });
   const people: Person[] = [];
   const ua = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version().split(".")[0]}.0.0.0 Safari/537.36`;
@@ -50,6 +55,7 @@ export async function launchBrowser({ extraArgs = [] as string[] } = {}): Promis
         viewport: opts.viewport ?? { width: 1280, height: 800 },
         deviceScaleFactor: opts.deviceScaleFactor ?? 1,
         userAgent: `${ua} deckcast-test/${name}`,
+        bypassCSP: bypassCsp,
       });
       const page = await context.newPage();
       const errors: string[] = [];

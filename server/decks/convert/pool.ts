@@ -84,6 +84,17 @@ export class ConverterPool {
     });
   }
 
+  /**
+   * How the pool stands, for /healthz: ok while at least one worker is running or starting
+   * after fewer than MAX_START_FAILURES failed starts in a row.
+   */
+  health(): { ok: boolean; workers: number; running: number; busy: number; queued: number } {
+    const running = this.slots.filter((s) => s.worker).length;
+    const busy = this.slots.filter((s) => s.busy).length;
+    const failing = this.slots.every((s) => !s.worker && s.failures >= MAX_START_FAILURES);
+    return { ok: !this.stopped && !failing && (running > 0 || !this.launched || this.slots.some((s) => s.starting)), workers: this.slots.length, running, busy, queued: this.queue.length };
+  }
+
   /** Workers that would start a job at once: started, not busy, not reserved, nothing queued ahead. */
   private idleWorkers(): number {
     if (this.stopped || this.queue.length > 0) return 0;

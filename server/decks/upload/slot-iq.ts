@@ -6,18 +6,21 @@
  *   </iq>
  *   → <slot xmlns="urn:xmpp:http:upload:0"><put url="…/upload/<slot>?token=…"/><get url="…/decks/pending/<slot>"/></slot>
  *
- * Only accounts of the account domain may upload (guests may not). A pure function of the
+ * Only accounts of the account domain may upload (guests may not). An account holding too
+ * many pending slots (slots.ts) is refused with `quota-exceeded`. A pure function of the
  * request, so it is tested without an XMPP server.
  */
 import { NS } from "../../../protocol/namespaces.ts";
 import xml, { type Element } from "@xmpp/xml";
 import { encodeError } from "../../../protocol/stanza-error.ts";
 import type { IqRequest } from "../../component/link.ts";
-import type { Slot, SlotRequest } from "./slots.ts";
+import { tooLargeMessage } from "../errors.ts";
+import { QuotaExceeded, type Slot, type SlotRequest } from "./slots.ts";
 
 const MAX_FILENAME = 255;
 
 export interface SlotIqDeps {
+  /** Throws QuotaExceeded when the account may not have another slot now. */
   issueSlot(req: SlotRequest): Slot;
   /** Only JIDs of this domain may upload, e.g. "localhost". */
   accountDomain: string;
@@ -41,15 +44,17 @@ export function createSlotIqHandler(deps: SlotIqDeps): (req: IqRequest) => Eleme
     const size = Number(sizeAttr);
     if (size === 0) return encodeError("bad-request", "The file is empty.");
     if (size > deps.maxUploadBytes) {
-      const err = encodeError("upload-too-large", `The file is ${mb(size)} MB; the limit is ${mb(deps.maxUploadBytes)} MB.`);
+      const err = encodeError("upload-too-large", tooLargeMessage(size, deps.maxUploadBytes));
       err.append(xml("file-too-large", { xmlns: NS.upload }, xml("max-file-size", {}, String(deps.maxUploadBytes))));
       return err;
     }
-    const slot = deps.issueSlot({ jid: from, filename, size, contentType });
+    let slot: Slot;
+    try {
+      slot = deps.issueSlot({ jid: from, filename, size, contentType });
+    } catch (err) {
+      if (err instanceof QuotaExceeded) return encodeError("quota-exceeded", err.message);
+      throw err;
+    }
     return xml("slot", { xmlns: NS.upload }, xml("put", { url: slot.putUrl }), xml("get", { url: slot.getUrl }));
   };
-}
-
-function mb(n: number): string {
-  return (n / 1e6).toFixed(1);
 }
