@@ -69,6 +69,12 @@ export class CommitRefused extends Error {
 /** What the archive alone keeps with a bundle (never relayed): who holds rights from it on. */
 export interface CommitOptions {
   rights?: { owner?: string; presenter?: string };
+  /**
+   * A server bundle numbered by the commit: its id becomes `<serverId>-<seq>`, built inside
+   * the serialised commit (two hand-overs at once once built the same id outside it, and the
+   * second was taken for a resend).
+   */
+  serverId?: string;
 }
 
 /**
@@ -126,7 +132,8 @@ export function createMeetings({ link, log }: { link: ComponentLink; log: Logger
   const endedCodes = new Map<string, { owner: string; presenter: string }>();
   const events = new EventEmitter<MeetingsEvents>();
 
-  async function commitNow(m: Meeting, bundle: Bundle, from: string, opts: CommitOptions): Promise<Committed> {
+  async function commitNow(m: Meeting, given: Bundle, from: string, opts: CommitOptions): Promise<Committed> {
+    const bundle = opts.serverId ? { ...given, id: `${opts.serverId}-${m.archive.journal.lastSeq + 1}` } : given;
     const seen = m.recent.get(bundle.id);
     if (seen) return { ack: { ...seen, duplicate: true }, durable: Promise.resolve() };
     // Checked here, inside the serialised commit: a bundle queued behind <end/> must not be

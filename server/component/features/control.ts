@@ -33,7 +33,7 @@ export function setupControl({ link, meetings, lifecycle, log }: { link: Compone
     const presenter = bareJid(target.jid);
     try {
       await m.archive.update({ presenter });
-      await meetings.commit(m, { id: `srv-presenter-${m.archive.journal.lastSeq + 1}`, t, events: [{ type: "presenter", t, nick }] }, meetings.nickOf(m, req.from) ?? nick, { rights: { presenter } });
+      await meetings.commit(m, { id: "srv-presenter", t, events: [{ type: "presenter", t, nick }] }, meetings.nickOf(m, req.from) ?? nick, { rights: { presenter }, serverId: "srv-presenter" });
     } catch (err) {
       await m.archive.update({ presenter: previous }).catch((e: Error) => log.error({ room: m.code, err: e.message }, "could not restore the presenter in the manifest"));
       if (err instanceof CommitRefused) return encodeError(err.refusal.code, err.refusal.message);

@@ -8,6 +8,7 @@ import xml from "@xmpp/xml";
 import type { Logger } from "pino";
 import { decodeBundle } from "../../../protocol/codec.ts";
 import { LIMITS, NS } from "../../../protocol/namespaces.ts";
+import { isServerBundle, SERVER_ID_PREFIX } from "../../../protocol/server-bundles.ts";
 import { xmlSizeOver } from "../../../protocol/xml-read.ts";
 import { encodeError } from "../../../protocol/stanza-error.ts";
 import type { Bundle, RoomState } from "../../../protocol/types.ts";
@@ -33,6 +34,7 @@ export function setupRelay({ link, meetings, clock, decks, log }: { link: Compon
     if (xmlSizeOver(req.element, MAX_BUNDLE_CHARS)) return encodeError("too-large", `A bundle may be at most ${MAX_BUNDLE_CHARS} characters.`);
     const decoded = decodeBundle(req.element);
     if (!decoded.ok) return encodeError("bad-bundle", decoded.error.message);
+    if (isServerBundle(decoded.value)) return encodeError("bad-bundle", `bundle@id: ids starting “${SERVER_ID_PREFIX}” are the component's own`);
     const bundle: Bundle = { id: decoded.value.id, t: decoded.value.t, events: decoded.value.events };
     if (decoded.value.audio) bundle.audio = decoded.value.audio;
     const problem = checkEvents(bundle, m.state, decks) ?? checkTimes(bundle, clock(m));

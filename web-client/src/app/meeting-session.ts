@@ -17,6 +17,7 @@
 import type { Client } from "@xmpp/client";
 import type { Element } from "@xmpp/xml";
 import { apply } from "../../../protocol/reducer.ts";
+import { isServerBundle } from "../../../protocol/server-bundles.ts";
 import type { DecodedError } from "../../../protocol/stanza-error.ts";
 import type { AudioChunk, DeckEvent, RoomState, StampedBundle } from "../../../protocol/types.ts";
 import { headerPages } from "../audio/ogg-pages.ts";
@@ -240,8 +241,8 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
 
   #onBundle(b: StampedBundle, state: RoomState) {
     // Server-originated bundles carry the server's clock in both t and ts: the best origin.
-    if (b.id.startsWith("srv-") || this.#started === null) this.#started = b.ts - b.t;
-    if (b.from === this.nick && !b.id.startsWith("srv-")) this.#pending.splice(0, b.events.length);
+    if (isServerBundle(b) || this.#started === null) this.#started = b.ts - b.t;
+    if (b.from === this.nick && !isServerBundle(b)) this.#pending.splice(0, b.events.length);
     if (state.ended) this.#setConnection("ended");
     this.confirmed = state;
     if (b.audio) this.audioHeader ??= headerPages(b.audio.data);
