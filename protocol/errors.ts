@@ -19,7 +19,7 @@ export const ERRORS = {
   "bad-request": { type: "modify", condition: "bad-request", text: "The request is malformed." },
   "too-large": { type: "modify", condition: "policy-violation", text: "The stanza is larger than allowed." },
   "not-presenter": { type: "auth", condition: "forbidden", text: "Only the presenter may send bundles to this room." },
-  "not-owner": { type: "auth", condition: "forbidden", text: "Only the presenter may do that." },
+  "not-owner": { type: "auth", condition: "forbidden", text: "Only the presenter or the meeting's owner may do that." },
   "guest-not-allowed": { type: "auth", condition: "forbidden", text: "Guests cannot create meetings; log in with an account." },
   "unknown-room": { type: "cancel", condition: "item-not-found", text: "There is no meeting with that code." },
   "unknown-occupant": { type: "cancel", condition: "item-not-found", text: "Nobody with that name is in the meeting." },

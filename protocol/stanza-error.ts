@@ -6,6 +6,7 @@
 import xml, { type Element } from "@xmpp/xml";
 import { ERRORS, isErrorCode, type ErrorCode } from "./errors.ts";
 import { NS } from "./namespaces.ts";
+import type { ProtocolError } from "./types.ts";
 
 const NS_STANZAS = NS.stanzas;
 const NS_ERRORS = NS.errors;
@@ -20,6 +21,14 @@ export function encodeError(code: ErrorCode, text?: string): Element {
     xml("text", { xmlns: NS_STANZAS, "xml:lang": "en" }, text ?? spec.text),
     xml(code, { xmlns: NS_ERRORS }),
   );
+}
+
+/**
+ * The <error/> for a refusal the protocol's readers made: the text starts with the path of
+ * the offending value, as docs/protocol.md promises (`bundle/page[2]@page: page must be ≥ 1, got 0`).
+ */
+export function encodeRefusal(e: ProtocolError): Element {
+  return encodeError(e.code, e.path ? `${e.path}: ${e.message}` : e.message);
 }
 
 export interface DecodedError {

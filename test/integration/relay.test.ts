@@ -130,7 +130,7 @@ describe("a meeting, presented and followed", () => {
     expect(missingId?.code).toBe("bad-bundle");
     const badPage = await rawBundle(alice, to, xml("bundle", { xmlns: NS.deckcast, id: "refused-1", t: "1" }, xml("page", { t: "1", page: "-4" })));
     expect(badPage?.code).toBe("bad-bundle");
-    expect(badPage?.text).toMatch(/page/);
+    expect(badPage?.text).toMatch(/^bundle\/page\[1\]@page: /); // the path first, as protocol.md promises
     const unknownEvent = await rawBundle(alice, to, xml("bundle", { xmlns: NS.deckcast, id: "refused-2", t: "1" }, xml("teleport", { t: "1" })));
     expect(unknownEvent?.code).toBe("bad-bundle");
     const serverOnly = await rawBundle(alice, to, xml("bundle", { xmlns: NS.deckcast, id: "refused-3", t: "1" }, xml("presenter", { t: "1", nick: "mallory" })));

@@ -14,6 +14,9 @@ import type { Meetings } from "../meetings.ts";
 /** A range reply stops after this many bundles or characters; the client asks again from `to`+1. */
 export const RANGE_MAX_BUNDLES = 200;
 export const RANGE_MAX_CHARS = 192 * 1024;
+/** The `out-of-range` texts (docs/protocol.md §Fill a gap quotes them). */
+export const RANGE_BAD_TEXT = "from and to must be whole numbers with 1 ≤ from ≤ to.";
+export const rangeBeyondText = (last: number) => `The room's last sequence number is ${last}.`;
 
 export function setupCatchUp({ link, meetings }: { link: ComponentLink; meetings: Meetings }) {
   link.onIq("get", NS.deckcast, "state", (req) => {
@@ -31,9 +34,9 @@ export function setupCatchUp({ link, meetings }: { link: ComponentLink; meetings
     const from = Number(req.element.attrs.from);
     const to = req.element.attrs.to === undefined ? last : Number(req.element.attrs.to);
     if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < from) {
-      return encodeError("out-of-range", "from and to must be whole numbers with 1 ≤ from ≤ to.");
+      return encodeError("out-of-range", RANGE_BAD_TEXT);
     }
-    if (from > last) return encodeError("out-of-range", `The room's last sequence number is ${last}.`);
+    if (from > last) return encodeError("out-of-range", rangeBeyondText(last));
     const bundles = await m.archive.journal.read(from, Math.min(to, from + RANGE_MAX_BUNDLES - 1));
     const reply = xml("range", { xmlns: NS.deckcast, from: String(from), last: String(last) });
     let chars = 0;

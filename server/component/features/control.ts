@@ -7,7 +7,7 @@
 import type { Logger } from "pino";
 import { LIMITS, NS } from "../../../protocol/namespaces.ts";
 import { validateEvent } from "../../../protocol/validate.ts";
-import { encodeError } from "../../../protocol/stanza-error.ts";
+import { encodeError, encodeRefusal } from "../../../protocol/stanza-error.ts";
 import { clip, type ComponentLink } from "../link.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import { CommitRefused, type Meetings } from "../meetings.ts";
@@ -36,7 +36,7 @@ export function setupControl({ link, meetings, lifecycle, log }: { link: Compone
       await meetings.commit(m, { id: "srv-presenter", t, events: [{ type: "presenter", t, nick }] }, meetings.nickOf(m, req.from) ?? nick, { rights: { presenter }, serverId: "srv-presenter" });
     } catch (err) {
       await m.archive.update({ presenter: previous }).catch((e: Error) => log.error({ room: m.code, err: e.message }, "could not restore the presenter in the manifest"));
-      if (err instanceof CommitRefused) return encodeError(err.refusal.code, err.refusal.message);
+      if (err instanceof CommitRefused) return encodeRefusal(err.refusal);
       log.error({ room: m.code, err: (err as Error).message }, "hand-over failed");
       return encodeError("archive-failed");
     }

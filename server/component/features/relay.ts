@@ -10,7 +10,7 @@ import { decodeBundle } from "../../../protocol/codec.ts";
 import { LIMITS, NS } from "../../../protocol/namespaces.ts";
 import { isServerBundle, SERVER_ID_PREFIX } from "../../../protocol/server-bundles.ts";
 import { xmlSizeOver } from "../../../protocol/xml-read.ts";
-import { encodeError } from "../../../protocol/stanza-error.ts";
+import { encodeError, encodeRefusal } from "../../../protocol/stanza-error.ts";
 import type { Bundle, RoomState } from "../../../protocol/types.ts";
 import type { ComponentLink } from "../link.ts";
 import { CommitRefused, type Meeting, type Meetings } from "../meetings.ts";
@@ -33,21 +33,20 @@ export function setupRelay({ link, meetings, clock, decks, log }: { link: Compon
     if (bareJid(req.from) !== m.presenter) return encodeError("not-presenter");
     if (xmlSizeOver(req.element, MAX_BUNDLE_CHARS)) return encodeError("too-large", `A bundle may be at most ${MAX_BUNDLE_CHARS} characters.`);
     const decoded = decodeBundle(req.element);
-    if (!decoded.ok) return encodeError("bad-bundle", decoded.error.message);
+    if (!decoded.ok) return encodeRefusal(decoded.error);
     if (isServerBundle(decoded.value)) return encodeError("bad-bundle", `bundle@id: ids starting “${SERVER_ID_PREFIX}” are the component's own`);
     const bundle: Bundle = { id: decoded.value.id, t: decoded.value.t, events: decoded.value.events };
     if (decoded.value.audio) bundle.audio = decoded.value.audio;
     const problem = checkEvents(bundle, m.state, decks) ?? checkTimes(bundle, clock(m));
     if (problem) return problem;
-    const from = meetings.nickOf(m, req.from) ?? bareJid(req.from).split("@")[0]!;
+    // `from` is the presenter's nick in the room; one who has not joined (an outside client
+    // sending from a script) is stamped with the nick the state names as presenter.
+    const from = meetings.nickOf(m, req.from) ?? m.state.presenter ?? bareJid(req.from).split("@")[0]!;
     try {
       const ack = await meetings.commit(m, bundle, from);
       return xml("ack", { xmlns: NS.deckcast, id: bundle.id, seq: String(ack.seq), ts: String(ack.ts), ...(ack.duplicate ? { duplicate: "true" } : {}) });
     } catch (err) {
-      if (err instanceof CommitRefused) {
-        const { code, message, path } = err.refusal;
-        return encodeError(code, path ? `${path}: ${message}` : message);
-      }
+      if (err instanceof CommitRefused) return encodeRefusal(err.refusal);
       log.error({ room: m.code, err: (err as Error).message }, "archive write failed; bundle refused");
       return encodeError("archive-failed", `The archive could not be written (${(err as NodeJS.ErrnoException).code ?? "error"}); nothing was relayed.`);
     }
