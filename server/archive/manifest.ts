@@ -27,6 +27,11 @@ export interface Manifest {
   /** Session clock of the last event, ms. */
   duration: number;
   counts: { bundles: number; events: number; audioBytes: number };
+  /**
+   * Times the server was shut down cleanly while the meeting was live (`to` is null until it
+   * was resumed at the next start). A crash leaves no entry: the journal's gap is the record.
+   */
+  interruptions?: { from: string; to: string | null }[];
 }
 
 export const MANIFEST_FILE = "manifest.json";
@@ -60,6 +65,7 @@ function manifestProblem(v: unknown): string | null {
   if (typeof v.duration !== "number") return "duration is not a number";
   const c = v.counts;
   if (!isRecord(c) || typeof c.bundles !== "number" || typeof c.events !== "number" || typeof c.audioBytes !== "number") return "counts is not {bundles, events, audioBytes}";
+  if (v.interruptions !== undefined && !(Array.isArray(v.interruptions) && v.interruptions.every((i) => isRecord(i) && typeof i.from === "string" && (i.to === null || typeof i.to === "string")))) return "interruptions is not a list of {from, to}";
   return null;
 }
 

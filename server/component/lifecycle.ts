@@ -118,6 +118,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
     log.info({ room: m.code }, "meeting ended");
   }
 
+  let stopped = false;
   const lifecycle: Lifecycle = {
     clock: (m) => Math.max(m.state.clock, Date.now() - Date.parse(m.archive.manifest.createdAt)),
 
@@ -180,6 +181,11 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
             log.info({ folder: dir, room: code }, "the journal says the session ended: kept for replay, not resumed");
             continue;
           }
+          const open = archive.manifest.interruptions?.at(-1);
+          if (open && open.to === null) {
+            await archive.update({ interruptions: [...archive.manifest.interruptions!.slice(0, -1), { from: open.from, to: new Date().toISOString() }] });
+            log.info({ room: code, since: open.from }, "meeting resumed after a shutdown");
+          }
           await archive.journal.release();
           meetings.add(m);
           restored++;
@@ -194,11 +200,19 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
     },
 
     async stop() {
+      if (stopped) return; // stop() twice (a restart after a stop) must not record a second interruption
+      stopped = true;
       link.off("online", onOnline);
       link.off("offline", onOffline);
+      // A clean shutdown with meetings live: every commit under way finishes, the manifest
+      // says the meeting was interrupted (not ended: it resumes at the next start), and the
+      // files are flushed and closed.
       for (const m of meetings.all()) {
         await m.tail;
-        await m.archive.close();
+        const interruptions = [...(m.archive.manifest.interruptions ?? []), { from: new Date().toISOString(), to: null }];
+        await m.archive.update({ interruptions }).catch((err: Error) => log.error({ room: m.code, err: err.message }, "could not mark the meeting interrupted"));
+        await m.archive.close().catch((err: Error) => log.error({ room: m.code, err: err.message }, "closing the archive failed"));
+        log.info({ room: m.code, seq: m.archive.journal.lastSeq }, "meeting interrupted by shutdown: archived and flushed; it resumes at the next start");
       }
     },
   };
