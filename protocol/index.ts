@@ -16,3 +16,4 @@ export { parseXml, tryParseXml } from "./parse.ts";
 export { decodeBase64, encodeBase64 } from "./base64.ts";
 export { fail, ok } from "./result.ts";
 export * from "./stanza-error.ts";
+export { CHAT_HISTORY, decodeChatHistory, decodeChatRequest, encodeChatHistory, encodeChatRequest, type ChatEntry, type ChatHistory } from "./chat.ts";

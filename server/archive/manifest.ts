@@ -8,6 +8,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { isRecord } from "../../protocol/check.ts";
+import type { DeckRef, StampedBundle } from "../../protocol/types.ts";
 import type { JournalLine } from "./journal.ts";
 import { replaceFile } from "./atomic-file.ts";
 
@@ -23,7 +24,10 @@ export interface Manifest {
   presenter: string;
   createdAt: string;
   endedAt: string | null;
+  /** The deck open now (the last `deck-open`), or null. */
   deck: { id: string; pages: number; title: string } | null;
+  /** Every deck opened, in order (at most MAX_MANIFEST_DECKS; the journal has them all). */
+  decks: DeckOpened[];
   /** Session clock of the last event, ms. */
   duration: number;
   counts: { bundles: number; events: number; audioBytes: number };
@@ -33,6 +37,18 @@ export interface Manifest {
    */
   interruptions?: { from: string; to: string | null }[];
 }
+
+/** One `deck-open`: the deck, its session time `at` and the seq of the bundle that opened it. */
+export interface DeckOpened {
+  id: string;
+  pages: number;
+  title: string;
+  at: number;
+  seq: number;
+}
+
+/** Entries `decks` keeps: a presenter reopening decks in a loop must not grow every manifest write without bound. */
+export const MAX_MANIFEST_DECKS = 1000;
 
 export const MANIFEST_FILE = "manifest.json";
 export const FORMAT = "deckcast-archive/1";
@@ -61,12 +77,52 @@ function manifestProblem(v: unknown): string | null {
   if (v.format !== FORMAT) return `format is not ${FORMAT}`;
   for (const k of ["session", "room", "title", "owner", "presenter", "createdAt"] as const) if (typeof v[k] !== "string") return `${k} is not a string`;
   if (v.endedAt !== null && typeof v.endedAt !== "string") return "endedAt is neither null nor a string";
-  if (v.deck !== null && !(isRecord(v.deck) && typeof v.deck.id === "string" && typeof v.deck.pages === "number" && typeof v.deck.title === "string")) return "deck is not a deck";
+  if (v.deck !== null && !isDeck(v.deck)) return "deck is not a deck";
+  // Missing in manifests written before it: openSessionArchive fills it from the journal.
+  if (v.decks !== undefined && !(Array.isArray(v.decks) && v.decks.every((d: unknown) => isDeck(d) && typeof (d as DeckOpened).at === "number" && typeof (d as DeckOpened).seq === "number"))) return "decks is not a list of decks";
   if (typeof v.duration !== "number") return "duration is not a number";
   const c = v.counts;
   if (!isRecord(c) || typeof c.bundles !== "number" || typeof c.events !== "number" || typeof c.audioBytes !== "number") return "counts is not {bundles, events, audioBytes}";
   if (v.interruptions !== undefined && !(Array.isArray(v.interruptions) && v.interruptions.every((i) => isRecord(i) && typeof i.from === "string" && (i.to === null || typeof i.to === "string")))) return "interruptions is not a list of {from, to}";
   return null;
+}
+
+function isDeck(d: unknown): d is DeckRef {
+  return isRecord(d) && typeof d.id === "string" && typeof d.pages === "number" && typeof d.title === "string";
+}
+
+/** The `deck-open`s of one bundle or line, as `decks` entries. */
+function opened(l: Pick<JournalLine, "seq" | "events">): DeckOpened[] {
+  return l.events.flatMap((e) => (e.type === "deck-open" ? [{ id: e.deck.id, pages: e.deck.pages, title: e.deck.title, at: e.t, seq: l.seq }] : []));
+}
+
+/** Every deck the journal's lines opened, in order (the first MAX_MANIFEST_DECKS). */
+export function decksOpened(lines: readonly Pick<JournalLine, "seq" | "events">[]): DeckOpened[] {
+  const out: DeckOpened[] = [];
+  for (const l of lines) {
+    for (const d of opened(l)) if (out.length < MAX_MANIFEST_DECKS) out.push(d);
+  }
+  return out;
+}
+
+/** The deck the last `deck-open` of the lines opened, or null. */
+export function currentDeck(lines: readonly Pick<JournalLine, "events">[]): DeckRef | null {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const e = lines[i]!.events.findLast((x) => x.type === "deck-open");
+    if (e?.type === "deck-open") return e.deck;
+  }
+  return null;
+}
+
+/** Folds a bundle's `deck-open`s into `deck` and `decks`; true when the manifest changed. */
+export function noteDecks(m: Manifest, b: Pick<StampedBundle, "seq" | "events">): boolean {
+  const ds = opened(b);
+  if (ds.length === 0) return false;
+  m.decks ??= [];
+  for (const d of ds) if (m.decks.length < MAX_MANIFEST_DECKS) m.decks.push(d);
+  const { id, pages, title } = ds.at(-1)!;
+  m.deck = { id, pages, title };
+  return true;
 }
 
 /** Session clock of a line: the latest of its t and its events' t. */
@@ -90,7 +146,6 @@ export function rebuildManifest(dir: string, lines: JournalLine[], audioBytes: n
   const events = lines.flatMap((l) => l.events);
   const start = events.find((e) => e.type === "session-start");
   const stop = lines.find((l) => l.events.some((e) => e.type === "session-stop"));
-  const deck = events.findLast((e) => e.type === "deck-open");
   let owner: string | undefined;
   let presenter: string | undefined;
   for (const l of lines) {
@@ -109,7 +164,8 @@ export function rebuildManifest(dir: string, lines: JournalLine[], audioBytes: n
     presenter: presenter ?? owner ?? "",
     createdAt,
     endedAt: stop ? iso(stop.ts) : closed ? (lines.length > 0 ? iso(lines.at(-1)!.ts) : createdAt) : null,
-    deck: deck?.type === "deck-open" ? deck.deck : null,
+    deck: currentDeck(lines),
+    decks: decksOpened(lines),
     duration: lines.reduce((m, l) => Math.max(m, lineClock(l)), 0),
     counts: { bundles: lines.length, events: events.length, audioBytes },
   };

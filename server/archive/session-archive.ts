@@ -1,7 +1,7 @@
 /**
  * One session's archive folder (docs/archive.md):
  *
- *   <data>/archives/<session-id>/manifest.json  events.jsonl  audio.opus  [events.rejected.jsonl]
+ *   <data>/archives/<session-id>/manifest.json  events.jsonl  audio.opus  chat.jsonl  [events.rejected.jsonl]
  *
  * The journal (journal.ts) is the source of truth; the manifest is its summary, written
  * whenever a summary field changes (manifest.ts: one write at a time per archive, the latest
@@ -14,15 +14,17 @@
  * are reconciled with it; a manifest that does not parse is rebuilt from the journal —
  * owner and presenter come from the lines' `rights`, and an archive whose lines name no
  * owner (older than `rights`) is rebuilt as ended, kept for replay. Listing open sessions
- * never fails for one folder.
+ * never fails for one folder. The room's chat is a log of its own beside the journal
+ * (chat-log.ts), opened and closed with it.
  */
 import { mkdir, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { StampedBundle } from "../../protocol/types.ts";
+import { openChatLog, type ChatLog } from "./chat-log.ts";
 import { EVENTS_FILE, openJournal, type AppendOptions, type Journal, type JournalOptions, type Written } from "./journal.ts";
 import { wholeOggPages } from "./opus-recover.ts";
-import { lineClock, manifestWriter, MANIFEST_FILE, readManifest, rebuildManifest, type Manifest } from "./manifest.ts";
+import { currentDeck, decksOpened, lineClock, manifestWriter, MANIFEST_FILE, noteDecks, readManifest, rebuildManifest, type Manifest } from "./manifest.ts";
 
 export { MANIFEST_FILE, type Manifest } from "./manifest.ts";
 
@@ -30,6 +32,8 @@ export interface SessionArchive {
   readonly dir: string;
   readonly manifest: Readonly<Manifest>;
   readonly journal: Journal;
+  /** The room's chat (chat.jsonl). */
+  readonly chat: ChatLog;
   /**
    * Appends to the journal and folds the bundle into the manifest's summary; see
    * Journal.append for `durable`. `rights` (bare JIDs) is stored in the line and folded into
@@ -56,15 +60,24 @@ function journalOptions(o: ArchiveOptions): JournalOptions {
   return { log: o.log, idleCloseMs: o.idleCloseMs, wholeAudio: wholeOggPages };
 }
 
-export async function createSessionArchive(dataDir: string, init: Omit<Manifest, "format" | "counts" | "duration" | "endedAt" | "deck">, opts: ArchiveOptions = {}): Promise<SessionArchive> {
+export async function createSessionArchive(dataDir: string, init: Omit<Manifest, "format" | "counts" | "duration" | "endedAt" | "deck" | "decks">, opts: ArchiveOptions = {}): Promise<SessionArchive> {
   const dir = path.join(archivesDir(dataDir), init.session);
   await mkdir(dir, { recursive: true });
-  const manifest: Manifest = { format: "deckcast-archive/1", ...init, endedAt: null, deck: null, duration: 0, counts: { bundles: 0, events: 0, audioBytes: 0 } };
-  const archive = wrap(dir, manifest, await openJournal(dir, journalOptions(opts)), opts.log);
+  const manifest: Manifest = { format: "deckcast-archive/1", ...init, endedAt: null, deck: null, decks: [], duration: 0, counts: { bundles: 0, events: 0, audioBytes: 0 } };
+  const journal = await openJournal(dir, journalOptions(opts));
+  let chat: ChatLog;
+  try {
+    chat = await openChatLog(dir, { log: opts.log, idleCloseMs: opts.idleCloseMs });
+  } catch (err) {
+    await journal.close();
+    throw err;
+  }
+  const archive = wrap(dir, manifest, journal, chat, opts.log);
   try {
     await archive.update({});
   } catch (err) {
     await archive.journal.close();
+    await chat.close();
     throw err;
   }
   return archive;
@@ -90,13 +103,17 @@ export async function openSessionArchive(dir: string, opts: ArchiveOptions = {})
       const presenter = lines.findLast((l) => l.rights?.presenter !== undefined)?.rights?.presenter;
       if (owner !== undefined) manifest.owner = owner;
       if (presenter !== undefined) manifest.presenter = presenter;
+      // Every deck opened, from the journal (a manifest older than `decks` gets it here).
+      manifest.decks = decksOpened(lines);
+      manifest.deck = currentDeck(lines) ?? manifest.deck;
     } else {
       const rebuilt = rebuildManifest(dir, lines, journal.audioBytes);
       manifest = rebuilt.manifest;
       log?.error({ dir, reason: read.error, room: manifest.room, lines: lines.length, endedAt: manifest.endedAt }, `${MANIFEST_FILE} rebuilt from the journal`);
       if (rebuilt.closed) log?.error({ dir, room: manifest.room }, "no journal line names the meeting's owner (an archive from before rights were journaled): the session is closed, kept for replay");
     }
-    const archive = wrap(dir, manifest, journal, log, read.ok ? read.text : null);
+    const chat = await openChatLog(dir, { log, idleCloseMs: opts.idleCloseMs });
+    const archive = wrap(dir, manifest, journal, chat, log, read.ok ? read.text : null);
     // A summary: if it cannot be written now (a full disk), it is at the next change or close.
     await archive.update({}).catch((err: Error) => log?.warn({ dir, err: err.message }, `${MANIFEST_FILE} could not be written; it will be at the next change`));
     await journal.release();
@@ -151,13 +168,14 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-function wrap(dir: string, manifest: Manifest, journal: Journal, log: Logger | undefined, onDisk: string | null = null): SessionArchive {
+function wrap(dir: string, manifest: Manifest, journal: Journal, chat: ChatLog, log: Logger | undefined, onDisk: string | null = null): SessionArchive {
   const writer = manifestWriter(dir, () => manifest, onDisk);
   /** The journal has the change: if the manifest cannot follow now, it will at the next write. */
   const summarise = () => writer.write().catch((err: Error) => log?.warn({ dir, err: err.message }, `${MANIFEST_FILE} could not be written; it will be at the next change`));
   return {
     dir,
     journal,
+    chat,
     get manifest() {
       return manifest;
     },
@@ -168,11 +186,7 @@ function wrap(dir: string, manifest: Manifest, journal: Journal, log: Logger | u
       manifest.counts.audioBytes = journal.audioBytes;
       manifest.duration = Math.max(manifest.duration, lineClock(b));
       let changed = false;
-      const deck = b.events.findLast((e) => e.type === "deck-open");
-      if (deck?.type === "deck-open") {
-        manifest.deck = deck.deck;
-        changed = true;
-      }
+      if (noteDecks(manifest, b)) changed = true;
       const rights = opts?.rights;
       if (rights?.owner !== undefined && rights.owner !== manifest.owner) {
         manifest.owner = rights.owner;
@@ -192,6 +206,7 @@ function wrap(dir: string, manifest: Manifest, journal: Journal, log: Logger | u
     async close() {
       await summarise();
       await journal.close();
+      await chat.close();
     },
   };
 }

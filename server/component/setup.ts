@@ -17,6 +17,7 @@ import { setupDisco } from "./features/disco.ts";
 import { setupRecording } from "./features/recording.ts";
 import { setupExpiry } from "./features/expiry.ts";
 import { setupNickGuard } from "./features/nicks.ts";
+import { setupChatLog } from "./features/chat-log.ts";
 
 export interface ComponentOptions {
   /** e.g. "xmpp://127.0.0.1:5347" */
@@ -63,6 +64,7 @@ export async function startComponent(opts: ComponentOptions): Promise<DeckcastCo
   setupControl({ link, meetings, lifecycle, log });
   setupDisco({ link, meetings, ...(opts.maxUploadBytes !== undefined ? { maxUploadBytes: opts.maxUploadBytes } : {}) });
   const nicks = setupNickGuard({ link, meetings, log });
+  const chatLog = setupChatLog({ link, meetings, log });
   const expiry = setupExpiry({ meetings, lifecycle, idleMs: limits.meetingIdleMs, log });
   const recording = setupRecording({ meetings, lifecycle, log, ...(opts.recordingReportMs !== undefined ? { everyMs: opts.recordingReportMs } : {}) });
 
@@ -76,6 +78,7 @@ export async function startComponent(opts: ComponentOptions): Promise<DeckcastCo
       recording.stop();
       expiry.stop();
       nicks.stop();
+      chatLog.stop();
       await link.stop();
       await lifecycle.stop();
     },

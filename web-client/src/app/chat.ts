@@ -2,8 +2,14 @@
  * Room chat: plain XEP-0045 groupchat with a <body>, so stock XMPP clients in the room
  * take part too. Messages that carry a deckcast <bundle> (the relay's page-turn fallback
  * bodies) are not chat and are skipped, as are messages from the relay occupant.
+ *
+ * History (docs/protocol.md §Chat history): the component records the room's chat;
+ * `catchUp` asks it for the latest messages the first time (a reload, a late joiner) and
+ * for everything after the last chat seq it knows each time after (a reconnect), merging
+ * by sender and message id with what arrived live, so nothing shows twice.
  */
 import xml, { type Element } from "@xmpp/xml";
+import { decodeChatHistory, encodeChatRequest, type ChatEntry } from "../../../protocol/chat.ts";
 import { NS } from "../../../protocol/namespaces.ts";
 import { Emitter, type XmppLike } from "../session/xmpp-like.ts";
 import { describeStanzaError } from "./errors.ts";
@@ -18,27 +24,43 @@ export interface ChatMessage {
   self: boolean;
   /** A message of ours the room refused (too fast, too long): `text` says why. */
   refused?: boolean;
+  /** Its chat seq in the meeting's record, once the history has told us. */
+  seq?: number;
 }
 
 /** Longest message accepted from the text box. */
 export const MAX_CHAT_CHARS = 2000;
 /** Messages kept in memory. */
 const KEEP = 300;
+/** History answers one catch-up reads at most (100 messages each). */
+const MAX_ROUNDS = 20;
+
+const keyOf = (nick: string, id: string) => `${nick}\n${id}`;
 
 export class RoomChat extends Emitter<{ message: [ChatMessage]; change: [ChatMessage[]] }> {
   #messages: ChatMessage[] = [];
-  #seen = new Set<string>();
+  /** Messages with a stanza id, by sender and id. */
+  #byKey = new Map<string, ChatMessage>();
+  /** Live messages that came without an id (stock clients) and are not yet matched to the record. */
+  #unmatched: ChatMessage[] = [];
+  /** The last chat seq the record has given us (null: never asked). */
+  #lastSeq: number | null = null;
+  #catching: Promise<void> | null = null;
+  #catchAgain = false;
   /** Our messages not yet echoed by the room, by id (to say which one was refused). */
   #sent = new Map<string, string>();
   readonly #xmpp: XmppLike;
   readonly #room: string;
   readonly #myNick: string;
+  readonly #meeting: string | undefined;
 
-  constructor(xmpp: XmppLike, room: string, myNick: string) {
+  /** `meeting` (code@component): where the history is asked for; without it there is none. */
+  constructor(xmpp: XmppLike, room: string, myNick: string, meeting?: string) {
     super();
     this.#xmpp = xmpp;
     this.#room = room;
     this.#myNick = myNick;
+    this.#meeting = meeting;
   }
 
   get messages(): ChatMessage[] {
@@ -63,11 +85,97 @@ export class RoomChat extends Emitter<{ message: [ChatMessage]; change: [ChatMes
     const nick = from.slice(this.#room.length + 1);
     const body = el.getChildText("body");
     if (body === null || body === "" || isRelay(nick) || el.getChild("bundle", NS.deckcast) || el.getChild("fallback", NS.fallback)) return;
-    const id = String(el.attrs.id ?? `${nick}-${body}-${this.#messages.length}`);
-    if (this.#seen.has(id)) return; // resent after a stream resumption
-    this.#seen.add(id);
-    this.#sent.delete(id);
-    this.#add({ id, nick, text: body, at: Date.now(), self: nick === this.#myNick });
+    const given = typeof el.attrs.id === "string" && el.attrs.id !== "" ? el.attrs.id : null;
+    if (given !== null && this.#byKey.has(keyOf(nick, given))) return; // seen live, or from the record
+    const msg: ChatMessage = { id: given ?? `${nick}-${body}-${this.#messages.length}`, nick, text: body, at: Date.now(), self: nick === this.#myNick };
+    if (given !== null) {
+      this.#byKey.set(keyOf(nick, given), msg);
+      this.#sent.delete(given);
+    } else {
+      this.#unmatched.push(msg);
+    }
+    this.#add(msg);
+  }
+
+  /**
+   * Fetches from the meeting's record what this chat has not seen: the latest messages the
+   * first time, then everything after the last chat seq known. Concurrent calls share one run
+   * (and one more after it). Rejects when the record cannot be read; what did arrive is kept.
+   */
+  catchUp(): Promise<void> {
+    if (!this.#meeting) return Promise.resolve();
+    if (this.#catching) {
+      this.#catchAgain = true;
+      return this.#catching;
+    }
+    this.#catching = (async () => {
+      do {
+        this.#catchAgain = false;
+        await this.#fetch();
+      } while (this.#catchAgain);
+    })().finally(() => (this.#catching = null));
+    return this.#catching;
+  }
+
+  async #fetch(): Promise<void> {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const after = this.#lastSeq;
+      const res = await this.#xmpp.iqCaller.request(xml("iq", { type: "get", to: this.#meeting! }, encodeChatRequest(after ?? undefined)));
+      const el = res.getChild("chat", NS.deckcast);
+      const h = el ? decodeChatHistory(el) : null;
+      if (!h?.ok) throw new Error(`bad chat history from the component${h ? `: ${h.error.path}: ${h.error.message}` : ""}`);
+      const { last, messages } = h.value;
+      this.#merge(messages);
+      const newest = messages.at(-1)?.seq;
+      // The first answer is the latest messages: older ones are not fetched.
+      if (after === null || newest === undefined || last < (after ?? 0)) {
+        this.#lastSeq = last;
+        return;
+      }
+      this.#lastSeq = newest;
+      if (newest >= last) return;
+    }
+  }
+
+  /** Takes recorded messages in: one already shown gets its seq; the others are placed by seq. */
+  #merge(entries: ChatEntry[]): void {
+    const list = [...this.#messages];
+    for (const e of entries) {
+      const shown = e.id !== undefined ? this.#byKey.get(keyOf(e.nick, e.id)) : this.#takeUnmatched(e.nick, e.text);
+      if (shown) {
+        shown.seq ??= e.seq;
+        if (e.id !== undefined) this.#sent.delete(e.id);
+        continue;
+      }
+      const msg: ChatMessage = { id: e.id ?? `chat-seq-${e.seq}`, nick: e.nick, text: e.text, at: e.ts, self: e.nick === this.#myNick, seq: e.seq };
+      if (e.id !== undefined) this.#byKey.set(keyOf(e.nick, e.id), msg);
+      list.push(msg);
+    }
+    if (list.length === this.#messages.length) return;
+    // In seq order; a message without one (live, not yet in the record; a refusal) stays right after the one before it.
+    let prev = 0;
+    const placed = list.map((m, i) => {
+      const k = m.seq ?? prev + 0.5;
+      prev = m.seq ?? prev;
+      return { m, i, k };
+    });
+    placed.sort((x, y) => x.k - y.k || x.i - y.i);
+    this.#setMessages(placed.map((p) => p.m));
+    this.emit("change", this.#messages);
+  }
+
+  #takeUnmatched(nick: string, text: string): ChatMessage | undefined {
+    const i = this.#unmatched.findIndex((m) => m.nick === nick && m.text === text);
+    return i < 0 ? undefined : this.#unmatched.splice(i, 1)[0];
+  }
+
+  /** Keeps the last KEEP messages and forgets the ids of the ones dropped. */
+  #setMessages(list: ChatMessage[]): void {
+    this.#messages = list.slice(-KEEP);
+    if (list.length <= KEEP) return;
+    const kept = new Set(this.#messages);
+    for (const [k, m] of this.#byKey) if (!kept.has(m)) this.#byKey.delete(k);
+    this.#unmatched = this.#unmatched.filter((m) => kept.has(m));
   }
 
   /** The room refused one of our messages (rate or size limit): say so where it would have been. */
@@ -81,7 +189,7 @@ export class RoomChat extends Emitter<{ message: [ChatMessage]; change: [ChatMes
   }
 
   #add(msg: ChatMessage): void {
-    this.#messages = [...this.#messages, msg].slice(-KEEP);
+    this.#setMessages([...this.#messages, msg]);
     this.emit("message", msg);
     this.emit("change", this.#messages);
   }

@@ -90,7 +90,7 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     this.nick = opts.nick;
     this.#started = opts.started ?? null;
     this.occupants = new Occupants(opts.room, opts.nick);
-    this.chat = new RoomChat(xmpp, opts.room, opts.nick);
+    this.chat = new RoomChat(xmpp, opts.room, opts.nick, opts.meeting);
     this.#follower = new Follower(xmpp, { room: opts.room, meeting: opts.meeting, nick: opts.nick });
 
     this.#unsubscribe.push(
@@ -163,6 +163,14 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     await this.#follower.join();
     this.#wasOnline = true;
     this.#setConnection("online");
+    this.#catchUpChat(); // a reload or a late joiner sees what was said
+  }
+
+  /** Loads the chat this person has not seen from the meeting's record (never blocks the meeting). */
+  #catchUpChat() {
+    this.chat.catchUp().catch(() => {
+      if (this.connection === "online") this.emit("problem", "Earlier chat messages could not be loaded; new ones still show.");
+    });
   }
 
   /** Shows events at once and sends them (presenter only; ignored otherwise). */
@@ -207,6 +215,7 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     if (this.#rejoining && el.name === "presence" && el.attrs.from === `${this.#opts.room}/${this.nick}` && !el.attrs.type) {
       this.#rejoining = false;
       this.#setConnection("online");
+      this.#catchUpChat(); // what was said while we were away
     }
     this.occupants.onStanza(el);
     this.chat.onStanza(el, (nick) => this.occupants.isRelay(nick));
