@@ -23,6 +23,7 @@ import type { Logger } from "pino";
 import { LIMITS, NS } from "../../protocol/namespaces.ts";
 import { encodeError } from "../../protocol/stanza-error.ts";
 import { depthLimitedParser, isTooDeep } from "./depth-limit.ts";
+import { decodeWholeCharacters } from "./utf8-chunks.ts";
 
 export interface IqRequest {
   /** Full JID of the requester. */
@@ -76,6 +77,7 @@ export function setupLink(opts: LinkOptions): ComponentLink {
   const xmpp: Component = createComponent({ service: opts.service, domain: opts.domain, password: opts.password });
   const connection = xmpp as unknown as { Parser: new () => never };
   connection.Parser = depthLimitedParser(connection.Parser);
+  decodeWholeCharacters(xmpp);
   const events = new EventEmitter<LinkEvents>();
   const handlers = new Map<string, IqHandler>();
   let online = false;

@@ -5,6 +5,7 @@
  */
 import { client, type Client } from "@xmpp/client";
 import type { RunningProsody } from "../../prosody/launcher.ts";
+import { decodeWholeCharacters } from "../../server/component/utf8-chunks.ts";
 
 export interface TestClient {
   xmpp: Client;
@@ -13,6 +14,7 @@ export interface TestClient {
 }
 
 async function connect(xmpp: Client, reconnect: boolean): Promise<TestClient> {
+  decodeWholeCharacters(xmpp); // as the component does: a character split across TCP chunks stays whole
   xmpp.on("error", () => undefined); // surfaced by start() / iq rejections instead
   if (!reconnect) xmpp.reconnect.stop();
   const address = await xmpp.start();
