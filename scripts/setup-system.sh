@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages deckcast runs on (Debian 12): Prosody for XMPP,
 # LibreOffice (with python3-uno for the warm converter) for decks, poppler for
-# PDF checks, ffmpeg for audio/video, Chromium for the browser tests.
+# PDF checks, ffmpeg for audio/video, Chromium for the browser tests, and the fonts real
+# decks use (otherwise LibreOffice draws empty boxes and the extracted text is wrong).
 # Runs as part of `npm install` (postinstall) and `.ci/run`; safe to run again.
 # Set DECKCAST_SKIP_APT=1 to skip it (for example when you manage packages yourself).
 set -euo pipefail
@@ -15,7 +16,18 @@ have pdftoppm       || need+=(poppler-utils)
 have ffmpeg         || need+=(ffmpeg)
 have opusinfo       || need+=(opus-tools)
 have chromium       || need+=(chromium)
-fc-list 2>/dev/null | grep -qi 'dejavu' || need+=(fonts-dejavu-core)
+# Fonts, by the family fontconfig must know (download sizes for Debian 12):
+font() { fc-list : family 2>/dev/null | grep -qi "$1" || need+=("$2"); }
+font 'DejaVu Sans'       fonts-dejavu-core        # fallback; also covers Arabic and Hebrew
+font 'Noto Sans CJK'     fonts-noto-cjk           # Chinese, Japanese, Korean (57 MB, the big one)
+font 'Carlito'           fonts-crosextra-carlito  # metric stand-in for Calibri (0.7 MB)
+font 'Caladea'           fonts-crosextra-caladea  # ... for Cambria (0.1 MB)
+font 'Liberation Sans'   fonts-liberation2        # Arial, Times New Roman, Courier New; Hebrew (1.5 MB)
+font 'Symbola'           fonts-symbola            # emoji with outlines (1.3 MB), see below
+# Not fonts-noto-color-emoji: LibreOffice 7.4 embeds its bitmap glyphs as an outline font and
+# every emoji comes out invisible (deckcast's workers hide colour fonts: convert/fonts-conf.ts).
+# Not fonts-noto-core (12 MB) for Arabic and Hebrew: DejaVu Sans and Liberation already have
+# them, and LibreOffice kept using those with it installed.
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -1,10 +1,11 @@
 /**
  * One deck from source to record, inside a staging folder: the source's PDF (LibreOffice
  * for office formats, split over the idle workers for big PowerPoint decks; as is for
- * PDFs; drawn for images), then validation and facts with pdf.js, then the title. Pure steps over files; the service decides caching and cleanup.
+ * PDFs; drawn for images), then validation and facts with pdf.js, then the title (title.ts).
+ * Pure steps over files; the service decides caching and cleanup.
  */
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { basename, extname, join } from "node:path";
+import { basename, join } from "node:path";
 import type { Logger } from "pino";
 import { fail, ok, tooManyPages, type DeckResult } from "./errors.ts";
 import { OFFICE_FILTERS } from "./convert/filters.ts";
@@ -14,6 +15,7 @@ import { unlinkOdf } from "./convert/odf-links.ts";
 import type { ConverterPool } from "./convert/pool.ts";
 import type { PdfInspector } from "./pdf/inspector.ts";
 import type { Sniffed } from "./sniff/sniff.ts";
+import { chooseTitle } from "./title.ts";
 import type { DeckRecord, PdfFacts } from "./types.ts";
 
 export interface PipelineDeps {
@@ -31,7 +33,7 @@ export interface BuildInput {
   source: string;
   sniffed: Sniffed;
   stageDir: string;
-  /** The uploader's file name, for the title of last resort. */
+  /** The uploader's file name: the title when the document has no real one of its own. */
   name?: string;
   timeoutMs?: number;
   onProgress?: (progress: number) => void;
@@ -46,7 +48,7 @@ export async function buildDeck(deps: PipelineDeps, input: BuildInput): Promise<
     sourceType: input.sniffed.type,
     pages: facts.value.pages,
     pageSizes: facts.value.pageSizes,
-    title: chooseTitle(facts.value, input.name),
+    title: chooseTitle(facts.value, { document: input.sniffed.title, fileName: input.name }),
     text: facts.value.text,
     createdAt: new Date().toISOString(),
   });
@@ -138,24 +140,4 @@ async function withoutOutsideLinks(deps: PipelineDeps, input: BuildInput): Promi
   await writeFile(file, unlinked.bytes);
   deps.log.info({ deck: input.id, links: unlinked.unlinked }, "links to outside the file emptied before conversion");
   return { file, dir };
-}
-
-/** Placeholder titles office suites write by default: not worth showing. */
-const GENERIC_TITLE = /^(powerpoint presentation|presentation\s*\d*|slide\s*\d+|untitled.*|document\s*\d*|microsoft (word|powerpoint) - .*|title)$/i;
-
-/** The PDF's title when it has a real one, else page 1's first line, else the file name. */
-export function chooseTitle(facts: PdfFacts, name?: string): string {
-  if (facts.metaTitle && !GENERIC_TITLE.test(facts.metaTitle)) return clip(facts.metaTitle);
-  const firstLine = facts.text[0]?.split("\n").map((l) => l.trim()).find((l) => l.length > 0);
-  if (firstLine) return clip(firstLine);
-  if (name) {
-    const base = basename(name, extname(name)).trim();
-    if (base) return clip(base);
-  }
-  return "Untitled deck";
-}
-
-function clip(s: string): string {
-  const one = s.replace(/\s+/g, " ").trim();
-  return one.length > 120 ? `${one.slice(0, 119)}…` : one;
 }

@@ -38,7 +38,7 @@ export interface PdfFacts {
   pages: number;
   pageSizes: PageSize[];
   text: string[];
-  /** The PDF's metadata title, "" when it has none. */
+  /** The PDF's metadata title (Info /Title, else XMP dc:title) when it is a real one (title.ts), else "". */
   metaTitle: string;
 }
 

@@ -267,7 +267,7 @@ describe("setupDecks wires the slot IQ and the status messages to the component 
       if (!s) throw new Error("not yet");
       return s;
     }, { timeout: 30_000 });
-    expect(ready).toMatchObject({ deck: sha256(pdf), pages: 1, title: "Wired deck" });
+    expect(ready).toMatchObject({ deck: sha256(pdf), pages: 1, title: "wired" }); // the file name, before the first line
     expect(sent[0]!.attrs).toMatchObject({ to: ALICE, from: "deckcast.localhost", type: "normal" });
     expect((await fetch(`${wiredBase}/decks/${sha256(pdf)}/deck.pdf`)).status).toBe(200);
   });

@@ -2,7 +2,6 @@
 import xml from "@xmpp/xml";
 import { describe, expect, it } from "vitest";
 import { decodeError } from "../../protocol/stanza-error.ts";
-import { chooseTitle } from "../../server/decks/pipeline.ts";
 import { snapWidth } from "../../server/decks/service.ts";
 import { createSlotIqHandler } from "../../server/decks/upload/slot-iq.ts";
 import { NS } from "../../protocol/namespaces.ts";
@@ -109,13 +108,5 @@ describe("small rules", () => {
   it("page widths are clamped and snapped to a few sizes", () => {
     expect([snapWidth(1), snapWidth(64), snapWidth(300), snapWidth(1280), snapWidth(1281), snapWidth(99999), snapWidth(Number.NaN)])
       .toEqual([64, 64, 320, 1280, 1600, 2560, 1280]);
-  });
-
-  it("a title is the PDF's own, else page 1's first line, else the file name", () => {
-    const facts = { pages: 1, pageSizes: [], metaTitle: "", text: ["\n  Quarterly review \nmore"] };
-    expect(chooseTitle({ ...facts, metaTitle: "Real title" })).toBe("Real title");
-    expect(chooseTitle({ ...facts, metaTitle: "PowerPoint Presentation" })).toBe("Quarterly review");
-    expect(chooseTitle({ ...facts, text: [""] }, "q3 deck.pptx")).toBe("q3 deck");
-    expect(chooseTitle({ ...facts, text: [] })).toBe("Untitled deck");
   });
 });

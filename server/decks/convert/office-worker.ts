@@ -10,6 +10,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import type { Logger } from "pino";
+import { fontsEnv } from "./fonts-conf.ts";
 
 /** Debian's python3 has the `uno` module; a python3 earlier on PATH (pyenv) may not. */
 export const PYTHON = process.env.DECKCAST_UNO_PYTHON ?? "/usr/bin/python3";
@@ -48,7 +49,10 @@ export class OfficeWorker {
   /** Starts the driver and soffice; resolves once soffice accepts conversions. */
   async start(): Promise<void> {
     const pipe = `deckcast-${process.pid}-${this.name}-${randomBytes(4).toString("hex")}`;
+    // Fonts: the system's without colour fonts, which LibreOffice 7.4 exports invisible (fonts-conf.ts).
+    const env = await fontsEnv(this.profileDir);
     const proc = spawn(PYTHON, [DRIVER, "--profile", this.profileDir, "--pipe", pipe], {
+      env,
       detached: true, // own process group: see kill()
       stdio: ["pipe", "pipe", "pipe"],
     });

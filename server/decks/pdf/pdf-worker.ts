@@ -1,7 +1,7 @@
 /**
  * Worker-thread side of the PDF inspector (pdf.js parses on the calling thread in Node, so
  * it runs here, off the server's event loop). Answers {id, path, maxPages} with the PDF's
- * page count, page sizes, per-page text and metadata title, or a deck error.
+ * page count, page sizes, per-page text (page-text.ts) and metadata title, or a deck error.
  * Started through worker-boot.mjs, which loads this TypeScript file with tsx.
  */
 import { readFile } from "node:fs/promises";
@@ -10,7 +10,9 @@ import { dirname, join } from "node:path";
 import { parentPort } from "node:worker_threads";
 import { getDocument, VerbosityLevel } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { tooManyPages, type DeckError } from "../errors.ts";
+import { isRealTitle, oneLine } from "../title.ts";
 import type { PdfFacts } from "../types.ts";
+import { joinTextItems } from "./page-text.ts";
 
 export interface InspectRequest { id: number; path: string; maxPages: number }
 export type InspectReply = { id: number; ok: true; value: PdfFacts } | { id: number; ok: false; error: DeckError };
@@ -52,17 +54,14 @@ async function inspect(req: InspectRequest): Promise<InspectReply> {
       const vp = page.getViewport({ scale: 1 });
       pageSizes.push({ width: round(vp.width), height: round(vp.height) });
       const content = await page.getTextContent();
-      let s = "";
-      for (const item of content.items) {
-        if (!("str" in item)) continue;
-        s += item.str + (item.hasEOL ? "\n" : " ");
-      }
-      text.push(s.replace(/[ \t]+/g, " ").replace(/ *\n */g, "\n").trim());
+      text.push(joinTextItems(content.items.filter((item) => "str" in item)));
       page.cleanup();
     }
     const meta = await doc.getMetadata();
+    // Info /Title first, then XMP dc:title: the first that is a real title (title.ts), else "".
     const info = meta.info as { Title?: unknown };
-    const metaTitle = typeof info.Title === "string" ? info.Title.trim() : (meta.metadata?.get("dc:title") ?? "").trim();
+    const candidates = [typeof info.Title === "string" ? info.Title : "", String(meta.metadata?.get("dc:title") ?? "")];
+    const metaTitle = candidates.map(oneLine).find(isRealTitle) ?? "";
     return { id: req.id, ok: true, value: { pages, pageSizes, text, metaTitle } };
   } catch (err) {
     return { id: req.id, ok: false, error: { code: "corrupt-file", message: `The PDF is damaged and cannot be read (${(err as Error).message}).` } };

@@ -9,6 +9,7 @@ import { fail, ok, type DeckResult } from "../errors.ts";
 import type { SourceType } from "../types.ts";
 import { classifyZip, presentationPart } from "./classify-zip.ts";
 import { listOle2Names, OLE2_MAGIC } from "./ole2.ts";
+import { titleFromXml } from "../title.ts";
 import { DEFAULT_ZIP_LIMITS, inspectZip, type ZipLimits } from "./zip.ts";
 
 export interface SniffLimits {
@@ -23,6 +24,8 @@ export interface Sniffed {
   type: SourceType;
   /** Declared slide count, when the format tells it without converting (PPTX/PPTM). */
   slides?: number;
+  /** The document's own title (OOXML core properties, ODF meta), when it has one; not yet judged. */
+  title?: string;
 }
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -80,7 +83,9 @@ async function sniffZip(path: string, limits: SniffLimits): Promise<DeckResult<S
   if (slides !== undefined && slides > limits.maxPages) {
     return fail("too-many-pages", `The deck has ${slides} slides; at most ${limits.maxPages} are allowed.`);
   }
-  return kind;
+  const meta = kind.value.type === "odp" || kind.value.type === "odt" ? "meta.xml" : "docProps/core.xml";
+  const title = titleFromXml(listing.value.parts.get(meta) ?? "");
+  return ok(title ? { ...kind.value, title } : kind.value);
 }
 
 function mb(n: number): string {

@@ -2,7 +2,7 @@
  * ZIP container inspection, before anything is handed to LibreOffice: lists the entries
  * (central directory only), refuses zip bombs, and reads the few small parts that tell
  * what the archive is (mimetype, [Content_Types].xml, the presentation part, the ODF
- * manifest).
+ * manifest) and what it is called (docProps/core.xml, meta.xml).
  *
  * Zip-bomb guard, in two steps: (1) the declared sizes — entry count, total uncompressed
  * size and per-entry compression ratio — must be plausible for a document; (2) every
@@ -36,6 +36,9 @@ const WANTED: Record<string, number> = {
   "mimetype": 256,
   "[Content_Types].xml": 1024 ** 2,
   "META-INF/manifest.xml": 4 * 1024 ** 2,
+  // The document's own title (docProps/core.xml for OOXML, meta.xml for ODF).
+  "docProps/core.xml": 256 * 1024,
+  "meta.xml": 256 * 1024,
 };
 const MAX_PART_BYTES = 16 * 1024 ** 2;
 

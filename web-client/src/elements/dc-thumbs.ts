@@ -1,11 +1,14 @@
 /**
  * <dc-thumbs>: the deck's pages as a strip of thumbnails; the shown page is highlighted,
- * the live page marked. Scrolls to keep the shown page in view.
+ * the live page marked. Scrolls to keep the shown page in view. A new deck gets new <img>
+ * elements: Chromium keeps painting an <img>'s old picture until its new src has loaded, so
+ * reused ones showed the previous deck's pages for a moment.
  *
  * @fires dc-page-select {PageSelect} a thumbnail was chosen
  */
 import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import { customElement, property } from "lit/decorators.js";
+import { keyed } from "lit/directives/keyed.js";
 import { thumbUrl } from "../render/page-images.ts";
 import { base } from "./shared-styles.ts";
 
@@ -39,7 +42,7 @@ export class DcThumbs extends LitElement {
   override render() {
     if (!this.deck) return nothing;
     const pages = Array.from({ length: this.pages }, (_, i) => i + 1);
-    return html`<ol style="--dc-thumb-ratio:${this.ratio}" aria-label="Pages">
+    return keyed(this.deck, html`<ol style="--dc-thumb-ratio:${this.ratio}" aria-label="Pages">
       ${pages.map(
         (p) => html`<li>
           <button aria-current=${p === this.current ? "true" : "false"} aria-label="Page ${p}" title="Page ${p}" @click=${() => this.#select(p)}>
@@ -49,7 +52,7 @@ export class DcThumbs extends LitElement {
           </button>
         </li>`,
       )}
-    </ol>`;
+    </ol>`);
   }
 
   protected override updated(changed: PropertyValues<this>): void {

@@ -1,0 +1,112 @@
+/**
+ * Right after a new deck is ready, the thumbnail strip must never show the previous deck's
+ * pages. Real browser, real stack: Alice presents deck A, its thumbnails load; then she
+ * uploads deck B while the server's answers for B's thumbnails are held back. Until they
+ * are let through, no thumbnail may paint any page: the strip used to reuse A's <img>
+ * elements, and Chromium keeps painting an <img>'s old picture until its new src has loaded
+ * (while naturalWidth already says 0, so this is checked on the pixels). Afterwards every
+ * thumbnail shows B's own page.
+ */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Route } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchBrowser, screenshot, type Person, type TestBrowser } from "../support/browser.ts";
+import { makePdf } from "../support/decks-pdf.ts";
+import { createMeeting, login } from "./support/meeting-page.ts";
+import { PASSWORD, startWebStack, type WebStack } from "./support/stack.ts";
+
+interface ThumbState { deck: string | null; imgs: { src: string; currentSrc: string; shown: boolean }[] }
+
+/** What the strip shows now: its deck and, per <img>, its URL and whether a picture is drawn. */
+function thumbs(alice: Person): Promise<ThumbState> {
+  return alice.page.evaluate(() => {
+    const meeting = document.querySelector("deckcast-app")?.shadowRoot?.querySelector("dc-meeting")?.shadowRoot;
+    const strip = meeting?.querySelector("dc-thumbs") as (HTMLElement & { deck: string | null }) | null;
+    const imgs = [...(strip?.shadowRoot?.querySelectorAll("img") ?? [])] as HTMLImageElement[];
+    return {
+      deck: strip?.deck ?? null,
+      imgs: imgs.map((i) => ({ src: i.src, currentSrc: i.currentSrc, shown: i.complete && i.naturalWidth > 0 })),
+    };
+  });
+}
+
+/** Grey-to-black pixels in the top half of thumbnail k as painted: the page's text (the page number badge is below). */
+async function inkInThumb(alice: Person, k: number): Promise<number> {
+  const png = await alice.page.locator("dc-thumbs img").nth(k).screenshot();
+  const { createCanvas, loadImage } = await import("@napi-rs/canvas");
+  const img = await loadImage(png);
+  const ctx = createCanvas(img.width, img.height).getContext("2d");
+  ctx.drawImage(img, 0, 0);
+  // Inside the rounded corners (they show the button behind), above the number badge.
+  const px = ctx.getImageData(6, 6, img.width - 12, Math.floor(img.height / 2) - 6).data;
+  let dark = 0;
+  for (let i = 0; i < px.length; i += 4) if (px[i]! < 200 && px[i + 1]! < 200 && px[i + 2]! < 200) dark++;
+  return dark;
+}
+
+async function upload(alice: Person, file: string, deckBefore: string | null): Promise<string> {
+  await alice.page.setInputFiles("dc-upload input[type=file]", file);
+  await expect.poll(async () => (await thumbs(alice)).deck, { timeout: 60_000 }).not.toBe(deckBefore);
+  return (await thumbs(alice)).deck!;
+}
+
+describe("thumbnails after a deck change", () => {
+  let stack: WebStack;
+  let browser: TestBrowser;
+  let alice: Person;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "deckcast-thumbs-"));
+    stack = await startWebStack();
+    browser = await launchBrowser();
+    alice = await browser.person("alice");
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("never shows the previous deck's pages, even while the new thumbnails load", async () => {
+    const a = path.join(dir, "deck-a.pdf");
+    const b = path.join(dir, "deck-b.pdf");
+    await writeFile(a, makePdf(["A one", "A two", "A three"]));
+    await writeFile(b, makePdf(["B one", "B two", "B three"]));
+
+    await login(alice.page, stack.url, "alice", PASSWORD);
+    await createMeeting(alice.page, "Thumbnails");
+    const deckA = await upload(alice, a, null);
+    await expect.poll(async () => (await thumbs(alice)).imgs.filter((i) => i.shown).length, { timeout: 30_000 }).toBe(3);
+    for (let k = 0; k < 3; k++) await expect.poll(() => inkInThumb(alice, k), { timeout: 10_000 }).toBeGreaterThan(0);
+
+    // Hold every thumbnail answer that is not deck A's until B's strip has been looked at.
+    const held: Route[] = [];
+    let holding = true;
+    await alice.page.route("**/decks/*/thumbs/*", (route) => {
+      if (!holding || route.request().url().includes(`/decks/${deckA}/`)) void route.continue();
+      else held.push(route);
+    });
+    const deckB = await upload(alice, b, deckA);
+    expect(deckB).not.toBe(deckA);
+    await expect.poll(() => held.length, { timeout: 15_000 }).toBeGreaterThan(0);
+    const whileHeld = await thumbs(alice);
+    await screenshot(alice.page, "thumbs-deck-change-held");
+    expect(whileHeld.imgs).toHaveLength(3);
+    for (const [k, img] of whileHeld.imgs.entries()) {
+      expect(img.src).toContain(`/decks/${deckB}/`);
+      // The DOM says "nothing loaded" even when Chromium still paints the old picture: look at the pixels.
+      expect(await inkInThumb(alice, k), `thumbnail ${k + 1} still paints deck A's page while deck B's loads`).toBe(0);
+    }
+
+    holding = false;
+    for (const r of held.splice(0)) await r.continue();
+    await expect.poll(async () => (await thumbs(alice)).imgs.filter((i) => i.shown).length, { timeout: 30_000 }).toBe(3);
+    for (const img of (await thumbs(alice)).imgs) expect(img.currentSrc).toContain(`/decks/${deckB}/`);
+    for (let k = 0; k < 3; k++) await expect.poll(() => inkInThumb(alice, k), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(alice.errors).toEqual([]);
+  }, 180_000);
+});
