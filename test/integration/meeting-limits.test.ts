@@ -3,29 +3,22 @@
  * once (creates fired all at once included), and a meeting nobody uses ends by itself, with
  * the room told why.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import xml, { type Element } from "@xmpp/xml";
 import { NS } from "../../protocol/namespaces.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import { Follower } from "../../web-client/src/session/follower.ts";
-import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
-import { connectGuest, connectUser, type TestClient } from "../support/xmpp.ts";
+import { waitFor } from "../support/deckcast.ts";
+import { withDeckcast } from "../support/with-deckcast.ts";
+import type { TestClient } from "../support/xmpp.ts";
 
 const MAX = 3;
 const IDLE_MS = 4000;
-let dc: TestDeckcast;
-const clients: TestClient[] = [];
-beforeAll(async () => {
-  dc = await startDeckcast({ limits: { meetingsPerAccount: MAX, meetingIdleMs: IDLE_MS } });
-});
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await dc?.stop();
-});
+const env = withDeckcast({ limits: { meetingsPerAccount: MAX, meetingIdleMs: IDLE_MS } });
 
 async function create(c: TestClient): Promise<{ code?: string; room?: string; jid?: string; error?: string | null }> {
   try {
-    const res = await c.xmpp.iqCaller.request(xml("iq", { type: "set", to: dc.prosody.domains.component }, xml("create", { xmlns: NS.deckcast })));
+    const res = await c.xmpp.iqCaller.request(xml("iq", { type: "set", to: env.dc.prosody.domains.component }, xml("create", { xmlns: NS.deckcast })));
     const a = res.getChild("meeting", NS.deckcast)!.attrs as { code: string; room: string; jid: string };
     return { code: a.code, room: a.room, jid: a.jid };
   } catch (err) {
@@ -35,9 +28,8 @@ async function create(c: TestClient): Promise<{ code?: string; room?: string; ji
 
 describe("meeting limits", () => {
   it("refuses an account's meeting over its quota, even when the creates arrive together", async () => {
-    const alice = await connectUser(dc.prosody, "alice", PASSWORD);
-    const bob = await connectUser(dc.prosody, "bob", PASSWORD);
-    clients.push(alice, bob);
+    const alice = await env.user("alice");
+    const bob = await env.user("bob");
     const results = await Promise.all(Array.from({ length: MAX + 4 }, () => create(alice)));
     expect(results.filter((r) => r.code)).toHaveLength(MAX);
     expect(results.filter((r) => !r.code).map((r) => r.error)).toEqual(Array(4).fill("quota-exceeded"));
@@ -50,14 +42,13 @@ describe("meeting limits", () => {
   });
 
   it("ends a meeting nobody used for the idle time, and tells the room", async () => {
-    const carol = await connectUser(dc.prosody, "bob", PASSWORD);
-    const watcher = await connectGuest(dc.prosody);
-    clients.push(carol, watcher);
+    const carol = await env.user("bob");
+    const watcher = await env.guest();
     const m = await create(carol);
     const f = new Follower(watcher.xmpp, { room: m.room!, meeting: m.jid!, nick: "watcher" });
     await f.join();
     await waitFor(() => f.state?.ended === true, 20_000, "the idle meeting to end");
-    expect(dc.component.meetings.get(m.code!)).toBeUndefined();
+    expect(env.dc.component.meetings.get(m.code!)).toBeUndefined();
     // The presenter's next bundle is told the session ended, not that the room never existed.
     const res = await carol.xmpp.iqCaller
       .request(xml("iq", { type: "set", to: m.jid }, xml("bundle", { xmlns: NS.deckcast, id: "late", t: "10" }, xml("page", { t: "10", page: "1" }))))

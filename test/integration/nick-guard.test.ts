@@ -3,23 +3,16 @@
  * nobody else can take their nick, so nobody else can wear the presenter badge or be handed
  * the role by a take-back "by nick".
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import xml, { type Element } from "@xmpp/xml";
 import { NS } from "../../protocol/namespaces.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import { joinRoom } from "../../web-client/src/session/join-room.ts";
-import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
-import { connectGuest, connectUser, type TestClient } from "../support/xmpp.ts";
+import { waitFor } from "../support/deckcast.ts";
+import { withDeckcast } from "../support/with-deckcast.ts";
+import type { TestClient } from "../support/xmpp.ts";
 
-let dc: TestDeckcast;
-const clients: TestClient[] = [];
-beforeAll(async () => {
-  dc = await startDeckcast();
-});
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await dc?.stop();
-});
+const env = withDeckcast();
 
 const leave = (c: TestClient, room: string, nick: string) => c.xmpp.send(xml("presence", { to: `${room}/${nick}`, type: "unavailable" }));
 const joinError = (c: TestClient, room: string, nick: string) =>
@@ -30,18 +23,17 @@ const joinError = (c: TestClient, room: string, nick: string) =>
 
 describe("reserved nicks", () => {
   it("keeps the owner's and the presenter's nicks for them while they are out", async () => {
-    const alice = await connectUser(dc.prosody, "alice", PASSWORD);
-    const mallory = await connectGuest(dc.prosody);
-    const grace = await connectGuest(dc.prosody);
-    clients.push(alice, mallory, grace);
-    const res = await alice.xmpp.iqCaller.request(xml("iq", { type: "set", to: dc.prosody.domains.component }, xml("create", { xmlns: NS.deckcast, nick: "Alice" })));
+    const alice = await env.user("alice");
+    const mallory = await env.guest();
+    const grace = await env.guest();
+    const res = await alice.xmpp.iqCaller.request(xml("iq", { type: "set", to: env.dc.prosody.domains.component }, xml("create", { xmlns: NS.deckcast, nick: "Alice" })));
     const m = res.getChild("meeting", NS.deckcast)!.attrs as { code: string; room: string; jid: string };
 
     // The owner's nick is reserved from the start, before she ever joins.
     expect(await joinError(mallory, m.room, "Alice")).toMatch(/conflict/);
     await joinRoom(alice.xmpp, m.room, "Alice");
     await joinRoom(grace.xmpp, m.room, "Grace");
-    const meeting = dc.component.meetings.get(m.code)!;
+    const meeting = env.dc.component.meetings.get(m.code)!;
     await waitFor(() => meeting.occupants.has("Grace"));
 
     // Alice hands the role to Grace, who steps out: her nick stays hers.
@@ -60,7 +52,7 @@ describe("reserved nicks", () => {
     // Alice takes the role back by her own nick while Mallory sits in the room under another.
     await joinRoom(mallory.xmpp, m.room, "Mallory");
     await alice.xmpp.iqCaller.request(xml("iq", { type: "set", to: m.jid }, xml("presenter", { xmlns: NS.deckcast, nick: "Alice" })));
-    expect(meeting.presenter).toBe(`alice@${dc.prosody.domains.accounts}`);
+    expect(meeting.presenter).toBe(`alice@${env.dc.prosody.domains.accounts}`);
 
     // Grace is no longer presenter: her nick is free again.
     await waitFor(() => meeting.state.presenter === "Alice");
@@ -70,9 +62,8 @@ describe("reserved nicks", () => {
   });
 
   it("refuses to hand the role to a nick the protocol refuses", async () => {
-    const alice = await connectUser(dc.prosody, "alice", PASSWORD);
-    clients.push(alice);
-    const res = await alice.xmpp.iqCaller.request(xml("iq", { type: "set", to: dc.prosody.domains.component }, xml("create", { xmlns: NS.deckcast })));
+    const alice = await env.user("alice");
+    const res = await alice.xmpp.iqCaller.request(xml("iq", { type: "set", to: env.dc.prosody.domains.component }, xml("create", { xmlns: NS.deckcast })));
     const m = res.getChild("meeting", NS.deckcast)!.attrs as { jid: string };
     const err = await alice.xmpp.iqCaller
       .request(xml("iq", { type: "set", to: m.jid }, xml("presenter", { xmlns: NS.deckcast, nick: "x".repeat(65) })))

@@ -5,33 +5,24 @@
  */
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import xml from "@xmpp/xml";
 import { NS } from "../../protocol/namespaces.ts";
-import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
-import { connectUser, type TestClient } from "../support/xmpp.ts";
+import { waitFor } from "../support/deckcast.ts";
+import { withDeckcast } from "../support/with-deckcast.ts";
 
-let dc: TestDeckcast;
-const clients: TestClient[] = [];
-beforeAll(async () => {
-  dc = await startDeckcast();
-});
-afterAll(async () => {
-  for (const c of clients) await c.stop();
-  await dc?.stop();
-});
+const env = withDeckcast();
 
 describe("a clean shutdown with a meeting open", () => {
   it("marks the meeting interrupted, keeps what was acknowledged, and resumes it at the next start", async () => {
-    const alice = await connectUser(dc.prosody, "alice", PASSWORD);
-    clients.push(alice);
-    const res = await alice.xmpp.iqCaller.request(xml("iq", { type: "set", to: dc.prosody.domains.component }, xml("create", { xmlns: NS.deckcast })));
+    const alice = await env.user("alice");
+    const res = await alice.xmpp.iqCaller.request(xml("iq", { type: "set", to: env.dc.prosody.domains.component }, xml("create", { xmlns: NS.deckcast })));
     const m = res.getChild("meeting", NS.deckcast)!.attrs as { code: string; jid: string };
     await alice.xmpp.iqCaller.request(xml("iq", { type: "set", to: m.jid }, xml("bundle", { xmlns: NS.deckcast, id: "p1", t: "5" }, xml("page", { t: "5", page: "3" }))));
-    const dir = dc.component.meetings.get(m.code)!.archive.dir;
+    const dir = env.dc.component.meetings.get(m.code)!.archive.dir;
     const manifest = async () => JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8"));
 
-    await dc.component.stop();
+    await env.dc.component.stop();
     const stopped = await manifest();
     expect(stopped.endedAt).toBeNull();
     expect(stopped.interruptions).toEqual([{ from: expect.any(String), to: null }]);
@@ -39,7 +30,7 @@ describe("a clean shutdown with a meeting open", () => {
     expect(lines.map((l) => l.id)).toEqual(["srv-start", "p1"]);
     expect(lines.some((l) => l.events.some((e: { type: string }) => e.type === "session-stop"))).toBe(false);
 
-    const component = await dc.restartComponent();
+    const component = await env.dc.restartComponent();
     await waitFor(() => component.meetings.get(m.code) !== undefined);
     const resumed = await manifest();
     expect(resumed.interruptions).toHaveLength(1);
