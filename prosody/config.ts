@@ -6,6 +6,7 @@
  * longer story, with the measurements behind the limits).
  */
 import { ERRORS } from "../protocol/errors.ts";
+import { LOGIN_TOKEN } from "../protocol/login-token.ts";
 import { LIMITS, NS } from "../protocol/namespaces.ts";
 import type { ProsodyPaths } from "./paths.ts";
 
@@ -140,7 +141,7 @@ export function renderProsodyConfig(o: ProsodyConfigOptions): string {
     `pidfile = ${s(o.paths.pid)} -- inside the deckcast data dir instead of /run/prosody (not writable in tests)`,
     `data_path = ${s(o.paths.data)} -- accounts and rooms live in the deckcast data dir, not /var/lib/prosody`,
     `certificates = ${s(o.paths.certs)} -- an empty folder: no certificate, so no TLS is ever offered`,
-    `plugin_paths = { ${s(o.modulesDir)} } -- Prosody's bundled modules plus deckcast's own (mod_deckcast_guard); nothing from /usr/local`,
+    `plugin_paths = { ${s(o.modulesDir)} } -- Prosody's bundled modules plus deckcast's own (mod_deckcast_guard, mod_auth_deckcast_token); nothing from /usr/local`,
     "log = {",
     `  { levels = { min = ${s(o.logLevel)} }, to = "file", filename = ${s(o.paths.log)} }; -- full log in the data dir`,
     '  { levels = { min = "error" }, to = "console" }; -- errors also reach the launcher, which forwards them to pino',
@@ -201,7 +202,14 @@ export function renderProsodyConfig(o: ProsodyConfigOptions): string {
     "",
     "---------- Hosts ----------",
     `VirtualHost ${s(d.accounts)} -- presenters: registered accounts (deckcast user add)`,
-    '  authentication = "internal_hashed"',
+    '  -- internal_hashed (passwords, SCRAM, prosodyctl register) wrapped by deckcast\'s module, whose SASL PLAIN',
+    "  -- also takes a login token: a reload keeps a presenter logged in (prosody/modules/mod_auth_deckcast_token.lua)",
+    '  authentication = "deckcast_token"',
+    `  deckcast_token_ttl = ${LOGIN_TOKEN.maxSeconds} -- seconds a login token is valid at most (LOGIN_TOKEN.maxSeconds)`,
+    `  deckcast_token_bits = ${LOGIN_TOKEN.bits} -- random bits in a token's secret; only its SHA-256 is stored`,
+    `  deckcast_token_max = ${LOGIN_TOKEN.maxPerAccount} -- live tokens per account; a new one pushes out the oldest`,
+    `  deckcast_ns = ${s(NS.deckcast)}`,
+    `  deckcast_errors_ns = ${s(NS.errors)}`,
     "",
     `VirtualHost ${s(d.guests)} -- followers join without an account`,
     '  authentication = "anonymous"',

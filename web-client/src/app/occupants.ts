@@ -31,6 +31,11 @@ export class Occupants extends Emitter<{ change: [Occupant[]]; destroyed: [strin
     return [...this.#byNick.values()].sort((a, b) => Number(b.self) - Number(a.self) || a.nick.localeCompare(b.nick));
   }
 
+  /** True while someone (not the relay) is in the room under `nick`. */
+  has(nick: string): boolean {
+    return this.#byNick.has(nick);
+  }
+
   /** True for the nick of the deckcast relay (the only owner). */
   isRelay(nick: string): boolean {
     return this.#relays.has(nick);

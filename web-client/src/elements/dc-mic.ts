@@ -35,18 +35,20 @@ export class DcMic extends LitElement {
   @property({ attribute: false }) accessor inputs: readonly MicInput[] = [];
   @property() accessor device: string | null = null;
   @property({ attribute: false }) accessor level: (() => number) | null = null;
+  /** It was on before the page reloaded: offer it back (the browser needs a click to start it). */
+  @property({ type: Boolean }) accessor resume = false;
 
   override render() {
     const s = this.state;
     const on = s === "live" || s === "muted";
     return html`
-      <div class="state ${s}" aria-live="polite"><span class="dot"></span>${LABELS[s]}</div>
+      <div class="state ${s}" aria-live="polite"><span class="dot"></span>${this.resume && s === "off" ? "Microphone off since the page reloaded: followers do not hear you" : LABELS[s]}</div>
       ${on ? html`<dc-level-meter .read=${this.level} ?muted=${s === "muted"}></dc-level-meter>` : nothing}
       <div class="row">
         ${on
           ? html`<button class=${s === "muted" ? "muted" : ""} aria-pressed=${s === "muted"} @click=${() => this.#send({ command: s === "muted" ? "unmute" : "mute" })}>${s === "muted" ? "Unmute" : "Mute"}</button>
               <button @click=${() => this.#send({ command: "off" })}>Switch off</button>`
-          : html`<button class="primary" ?disabled=${s === "starting"} @click=${() => this.#send({ command: "on" })}>Switch microphone on</button>`}
+          : html`<button class="primary" ?disabled=${s === "starting"} @click=${() => this.#send({ command: "on" })}>${this.resume ? "Turn the microphone back on" : "Switch microphone on"}</button>`}
       </div>
       ${this.inputs.length > 1
         ? html`<label>Input
