@@ -48,6 +48,8 @@ const BY_CONDITION: Record<string, string> = {
   "resource-constraint": "The server is busy. Try again in a moment.",
   "policy-violation": "The server refused that as too large or too fast.",
   "jid-malformed": "That name cannot be used. Pick a simpler one.",
+  // Prosody keeps a destroyed room's tombstone (muc_tombstones, 31 days): joining it gets <gone/>.
+  "gone": "This meeting has ended.",
 };
 
 /** The words for an <error/> element (or the stanza holding one). */
@@ -58,6 +60,20 @@ export function describeStanzaError(el: Element): string {
 export function describeDecoded(d: DecodedError): string {
   if (d.code) return BY_CODE[d.code];
   return BY_CONDITION[d.condition] ?? (d.text || "The server refused the request.");
+}
+
+/**
+ * True when `err` says the meeting is over: a join of its destroyed room (`gone`, the room's
+ * tombstone) or a request the component refused with `session-ended`.
+ */
+export function isMeetingEnded(err: unknown): boolean {
+  const e = err as { message?: string; element?: Element };
+  if (e?.element && typeof e.element === "object" && e.element.name === "error") {
+    const d = decodeError(e.element);
+    return d.code === "session-ended" || d.condition === "gone";
+  }
+  const joinCondition = /could not join [^:]+: ([a-z-]+)/.exec(String(e?.message ?? ""))?.[1];
+  return joinCondition === "gone" || joinCondition === "session-ended";
 }
 
 /** The words for anything thrown while connecting, joining or asking the server. */

@@ -1,5 +1,6 @@
 /**
- * <dc-create-meeting>: a logged-in person starts a meeting (title, their name in it).
+ * <dc-create-meeting>: a logged-in person starts a meeting (title, their name in it). A
+ * notice above the form says what just happened (a meeting they presented has ended).
  *
  * @fires dc-create {CreateDetail} the form was submitted
  * @fires dc-logout {void} the person wants to log out
@@ -16,10 +17,12 @@ export interface CreateDetail {
 
 @customElement("dc-create-meeting")
 export class DcCreateMeeting extends LitElement {
-  static override styles = [base, css`:host { display: grid; place-items: center; padding: 1rem; } form { display: contents; } .row { display: flex; gap: 0.5rem; justify-content: space-between; align-items: center; }`];
+  static override styles = [base, css`:host { display: grid; place-items: center; padding: 1rem; } form { display: contents; } .row { display: flex; gap: 0.5rem; justify-content: space-between; align-items: center; } .notice { margin: 0; color: #b6f0cf; background: #173d2a; border: 1px solid #24603f; border-radius: 8px; padding: 0.55rem 0.75rem; }`];
 
   @property({ type: Boolean }) accessor busy = false;
   @property() accessor error = "";
+  /** What just happened, e.g. "“Quarterly review” has ended. The recording is saved." */
+  @property() accessor notice = "";
   /** The account's user name: the default display name. */
   @property() accessor username = "";
 
@@ -29,6 +32,7 @@ export class DcCreateMeeting extends LitElement {
   override render() {
     return html`
       <form class="card" @submit=${this.#submit}>
+        ${this.notice ? html`<p class="notice" role="status">${this.notice}</p>` : nothing}
         <div class="row"><h1>New meeting</h1><button type="button" @click=${this.#logout}>Log out</button></div>
         <label>Title <input id="title" maxlength=${LIMITS.maxTitle} placeholder="Quarterly review" /></label>
         <label>Your name in the meeting <input id="nick" maxlength=${LIMITS.maxNick} .value=${this.username} required /></label>

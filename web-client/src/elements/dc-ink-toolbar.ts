@@ -1,7 +1,8 @@
 /**
  * <dc-ink-toolbar>: the presenter's ink tools (pen, highlighter, laser, eraser), colours,
- * widths, undo and clear page. Shortcuts (handled by the meeting): P pen, H highlighter,
- * L laser, E eraser, Ctrl/Cmd+Z undo.
+ * widths, undo and clear page. Shortcuts (handled by the meeting, shown on the buttons where
+ * there is a keyboard): P pen, H highlighter, L laser, E eraser, Ctrl/Cmd+Z undo. The
+ * meeting picks the pen for a new presenter, so dragging on the page draws at once.
  *
  * @fires dc-tool-change {ToolChange} a tool, colour or width was picked
  * @fires dc-ink-command {InkCommand} undo or clear page
@@ -55,6 +56,8 @@ export class DcInkToolbar extends LitElement {
       .swatch { width: 1.6rem; height: 1.6rem; min-width: 0; min-height: 0; border-radius: 50%; padding: 0; border: 2px solid var(--dc-line); }
       .swatch[aria-pressed="true"] { outline: 2px solid #fff; outline-offset: 1px; background: var(--c); border-color: var(--c); }
       .dot { display: inline-block; border-radius: 50%; background: currentColor; vertical-align: middle; }
+      kbd { font: 600 0.68rem/1 ui-monospace, monospace; opacity: 0.75; margin-left: 0.2rem; vertical-align: 0.1rem; }
+      @media not (hover: hover) { kbd { display: none; } }
     `,
   ];
 
@@ -68,7 +71,7 @@ export class DcInkToolbar extends LitElement {
       <div class="group" role="group" aria-label="Tools">
         ${TOOLS.map(
           (t) => html`<button aria-pressed=${this.tool === t.tool ? "true" : "false"} title="${t.label} (${t.key})" aria-label=${t.label}
-            @click=${() => this.#change({ tool: this.tool === t.tool ? null : t.tool })}>${t.icon}</button>`,
+            @click=${() => this.#change({ tool: this.tool === t.tool ? null : t.tool })}>${t.icon}<kbd aria-hidden="true">${t.key}</kbd></button>`,
         )}
       </div>
       <div class="group" role="group" aria-label="Colour">

@@ -1,7 +1,8 @@
 /**
- * <dc-listen>: a follower's sound: "Tap to listen" until they do (browsers only play sound
- * after a tap), then mute and volume. While listening, slides wait for the voice (sync
- * mode); muted, they show as they arrive.
+ * <dc-listen>: a follower's sound: "Presenter's microphone is off" while no voice arrives,
+ * "Tap to listen" once it does, until they tap (browsers only play sound after a tap), then
+ * mute and volume (and again a word when the microphone goes off). While listening, slides
+ * wait for the voice (sync mode); muted, they show as they arrive.
  *
  * @fires dc-listen {ListenCommand} listen, mute, unmute, or a volume (0..1)
  */
@@ -25,20 +26,26 @@ export class DcListen extends LitElement {
       :host { display: flex; align-items: center; gap: 0.4rem; }
       button.listen { background: var(--dc-ok); border-color: var(--dc-ok); color: #fff; font-weight: 600; }
       input[type="range"] { width: 6rem; accent-color: var(--dc-accent-2); }
-      @media (max-width: 820px) { input[type="range"] { display: none; } }
+      .off { color: var(--dc-dim); font-size: 0.85rem; white-space: nowrap; display: flex; align-items: center; gap: 0.3rem; }
+      @media (max-width: 820px), (orientation: landscape) and (max-height: 540px) { input[type="range"] { display: none; } .off { white-space: normal; max-width: 8.5rem; line-height: 1.2; font-size: 0.8rem; } }
     `,
   ];
 
   @property({ type: Boolean }) accessor listening = false;
   @property({ type: Boolean }) accessor muted = false;
   @property({ type: Number }) accessor volume = 1;
+  /** The presenter's voice is arriving (their microphone is on). */
+  @property({ type: Boolean }) accessor voice = false;
 
   override render() {
+    const off = html`<span class="off" role="status">${speaker(true)} Presenter's microphone is off</span>`;
     if (!this.listening) {
+      if (!this.voice) return off;
       return html`<button class="listen" @click=${() => this.#send({ command: "listen" })}>${speaker(false)} Tap to listen</button>`;
     }
     const title = this.muted ? "Unmute: hear the presenter, slides in step with the voice" : "Mute: slides show as soon as they arrive";
     return html`
+      ${this.voice ? "" : off}
       <button aria-pressed=${this.muted} title=${title} aria-label=${this.muted ? "Unmute" : "Mute"} @click=${() => this.#send({ command: this.muted ? "unmute" : "mute" })}>${speaker(this.muted)}</button>
       <input type="range" min="0" max="1" step="0.05" aria-label="Volume" .value=${String(this.volume)} ?disabled=${this.muted}
         @input=${(e: Event) => this.#send({ command: "volume", volume: Number((e.target as HTMLInputElement).value) })} />

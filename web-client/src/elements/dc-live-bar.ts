@@ -17,6 +17,11 @@ export class DcLiveBar extends LitElement {
       .live { font-weight: 700; font-size: 0.78rem; color: #fff; background: var(--dc-live); border-radius: 4px; padding: 1px 6px; letter-spacing: 0.05em; }
       .private { color: var(--dc-warn); }
       button.primary { background: var(--dc-live); border-color: var(--dc-live); }
+      /* A phone on its side: this sits in the narrow column beside the slide. */
+      @media (orientation: landscape) and (max-height: 540px) {
+        :host { gap: 0.25rem; font-size: 0.8rem; line-height: 1.25; }
+        button.primary { min-height: 0; padding: 0.3rem 0.5rem; }
+      }
     `,
   ];
 

@@ -17,6 +17,7 @@ import type { DeckEvent, RoomState, Stroke } from "../../../protocol/types.ts";
 import type { ChatMessage } from "../app/chat.ts";
 import { loadDeckInfo, pageRatio, type DeckInfo } from "../app/deck-info.ts";
 import { describeError } from "../app/errors.ts";
+import { rememberMic, rememberedMeeting } from "../app/login-session.ts";
 import { PageKeys, typingInField, type KeyAction } from "../app/keys.ts";
 import { MeetingAudio } from "../app/meeting-audio.ts";
 import type { ConnectionState, MeetingSession } from "../app/meeting-session.ts";
@@ -35,6 +36,7 @@ import "./dc-listen.ts";
 import "./dc-live-bar.ts";
 import "./dc-mic.ts";
 import "./dc-people.ts";
+import "./dc-presenter-away.ts";
 import "./dc-share.ts";
 import "./dc-stage.ts";
 import "./dc-thumbs.ts";
@@ -44,6 +46,14 @@ const FULLSCREEN_ICON = html`<svg width="16" height="16" viewBox="0 0 16 16" ari
 
 /** Problems stay on screen this long unless dismissed. */
 const PROBLEM_MS = 9000;
+/** The presenter's microphone counts as on while relayed audio (100 ms pages) came this recently. */
+const AUDIO_QUIET_MS = 2500;
+
+/** The meeting ended (`dc-meeting-ended`): whether this person was presenting (or pressed End), and its title. */
+export interface MeetingEnded {
+  presenter: boolean;
+  title: string;
+}
 
 @customElement("dc-meeting")
 export class DcMeeting extends LitElement {
@@ -76,7 +86,13 @@ export class DcMeeting extends LitElement {
   @state() accessor inkTick = 0;
   /** Bumped when the microphone or the sound changed (MeetingAudio holds the values). */
   @state() accessor audioTick = 0;
+  /** Relayed audio is arriving: the presenter's microphone is on. */
+  @state() accessor voice = false;
   #audio: MeetingAudio | null = null;
+  #voiceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** dc-meeting-ended was sent; this person pressed End. */
+  #endAnnounced = false;
+  #endedByMe = false;
 
   #keys = new PageKeys();
   #problemTimer: ReturnType<typeof setTimeout> | undefined;
@@ -103,6 +119,7 @@ export class DcMeeting extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener("keydown", this.#onKey);
+    clearTimeout(this.#voiceTimer);
     this.#recorder.finish();
     for (const off of this.#off) off();
     void this.#audio?.stop();
@@ -124,10 +141,13 @@ export class DcMeeting extends LitElement {
     exposeForTests(s, audio);
     const sync = () => {
       const before = this.view;
+      if (!this.#endAnnounced && (s.connection === "ended" || s.confirmed?.ended)) this.#announceEnd(s);
       this.view = s.view;
       if (this.presenting !== s.presenting) {
         this.presenting = s.presenting;
         if (!s.presenting) this.#recorder.finish();
+        // A new presenter can draw at once: the pen is picked (P H L E change it, Esc leaves it).
+        this.tool = s.presenting ? "pen" : null;
         this.privatePage = null;
       }
       this.people = s.people;
@@ -144,6 +164,9 @@ export class DcMeeting extends LitElement {
       s.on("change", sync),
       s.on("problem", (text) => this.#showProblem(text)),
       audio.on("change", () => this.audioTick++),
+      // A reload offers the microphone again when it was on (app/login-session.ts).
+      audio.mic.on("change", () => rememberMic(this.code, audio.mic.state !== "off")),
+      s.on("audio", () => this.#heardVoice()),
       audio.on("problem", (text) => this.#showProblem(text)),
     );
     sync();
@@ -161,9 +184,32 @@ export class DcMeeting extends LitElement {
     );
   }
 
+  /** Tells the app once that the meeting is over (it shows the ending: the meeting list or a closing message). */
+  #announceEnd(s: MeetingSession) {
+    this.#endAnnounced = true;
+    this.#recorder.finish();
+    const detail: MeetingEnded = { presenter: this.presenting || this.#endedByMe, title: s.view?.title ?? s.confirmed?.title ?? "" };
+    this.dispatchEvent(new CustomEvent<MeetingEnded>("dc-meeting-ended", { detail, bubbles: true, composed: true }));
+  }
+
+  /** Relayed audio arrived: the presenter's microphone is on until it has been quiet for a while. */
+  #heardVoice() {
+    this.voice = true;
+    clearTimeout(this.#voiceTimer);
+    this.#voiceTimer = setTimeout(() => (this.voice = false), AUDIO_QUIET_MS);
+  }
+
+  protected override updated(): void {
+    // The landscape phone layout sizes the slide's column from the page's shape.
+    this.style.setProperty("--ratio", String(pageRatio(this.deckInfo, this.shownPage)));
+  }
+
   override render() {
     const v = this.view;
     if (!v) return html`<p class="loading">Joining the meeting…</p>`;
+    if (this.#endAnnounced || v.ended) {
+      return html`<div class="closed"><div class="card" role="status"><h1>${v.title || "Meeting"}</h1><p>The meeting has ended. Thank you for joining.</p></div></div>`;
+    }
     const page = this.shownPage;
     const deck = v.deck;
     const ratio = pageRatio(this.deckInfo, page);
@@ -175,13 +221,14 @@ export class DcMeeting extends LitElement {
         </div>
         <div class="actions">
           ${this.#audio && !this.presenting
-            ? html`<dc-listen ?listening=${this.#audio.listening} ?muted=${this.#audio.muted} .volume=${this.#audio.volume} @dc-listen=${this.#onListen}></dc-listen>`
+            ? html`<dc-listen ?listening=${this.#audio.listening} ?muted=${this.#audio.muted} .volume=${this.#audio.volume} ?voice=${this.voice} @dc-listen=${this.#onListen}></dc-listen>`
             : nothing}
           <button @click=${this.#fullscreen} title="Fullscreen (F)" aria-label="Fullscreen">${FULLSCREEN_ICON}<span class="wide"> Fullscreen</span></button>
           ${this.presenting ? html`<button class="danger" @click=${this.#end}>End<span class="wide"> meeting</span></button>` : nothing}
         </div>
       </header>
       <dc-connection .state=${this.connection} .page=${v.page}></dc-connection>
+      <dc-presenter-away .session=${this.session}></dc-presenter-away>
       ${this.problem ? html`<div class="problem" role="alert"><span>${this.problem}</span><button @click=${() => (this.problem = "")} aria-label="Dismiss">✕</button></div>` : nothing}
       <div class="body">
         <section class="stage-area" aria-label="Slides">
@@ -212,7 +259,7 @@ export class DcMeeting extends LitElement {
         <aside>
           ${this.presenting && this.#audio
             ? html`<section class="box"><h2>Microphone</h2><dc-mic .state=${this.#audio.mic.state} .error=${this.#audio.mic.error} .inputs=${this.#audio.inputs}
-                .device=${this.#audio.mic.deviceId} .level=${this.#level} @dc-mic-command=${this.#onMic}></dc-mic></section>`
+                .device=${this.#audio.mic.deviceId} .level=${this.#level} ?resume=${!!rememberedMeeting(this.code)?.mic} @dc-mic-command=${this.#onMic}></dc-mic></section>`
             : nothing}
           ${this.presenting && this.account
             ? html`<section class="box"><h2>Deck</h2><dc-upload .progress=${this.upload} @dc-upload-file=${this.#onUpload}></dc-upload></section>`
@@ -273,7 +320,7 @@ export class DcMeeting extends LitElement {
   }
 
   #onKey = (e: KeyboardEvent) => {
-    if (typingInField(e) || !this.view) return;
+    if (typingInField(e) || !this.view || this.#endAnnounced) return;
     const action = this.#keys.read(e);
     if (!action) return;
     if (this.#handleKey(action)) e.preventDefault();
@@ -303,6 +350,7 @@ export class DcMeeting extends LitElement {
       case "digits":
         return pages > 0;
       case "escape":
+        if (this.digits) return true; // only the page number being typed is dropped
         if (this.privatePage !== null) this.privatePage = null;
         else if (this.tool) this.tool = null;
         return true;
@@ -311,7 +359,7 @@ export class DcMeeting extends LitElement {
         return true;
       case "tool":
         if (!this.presenting) return false;
-        this.#setTool(this.tool === a.tool ? null : a.tool);
+        this.#setTool(a.tool); // a key picks its tool; Esc leaves it
         return true;
       case "undo":
         if (!this.presenting) return false;
@@ -403,8 +451,12 @@ export class DcMeeting extends LitElement {
 
   async #end() {
     if (!confirm("End the meeting for everyone?")) return;
+    this.#endedByMe = true;
     await this.session?.flush();
-    this.session?.end().catch((err: unknown) => this.#showProblem(describeError(err)));
+    this.session?.end().catch((err: unknown) => {
+      this.#endedByMe = false;
+      this.#showProblem(describeError(err));
+    });
   }
 
   #showProblem(text: string) {
@@ -425,5 +477,8 @@ function exposeForTests(session: MeetingSession, audio: MeetingAudio) {
 declare global {
   interface HTMLElementTagNameMap {
     "dc-meeting": DcMeeting;
+  }
+  interface HTMLElementEventMap {
+    "dc-meeting-ended": CustomEvent<MeetingEnded>;
   }
 }
