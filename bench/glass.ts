@@ -12,7 +12,13 @@
  *
  *   npm run bench -- glass [--followers 1,10] [--turns 50] [--gap 300]
  *
- * Writes bench/results/glass.json as [{followers, p50_ms, p99_ms, relay_p99_ms}].
+ * And the floor (bench/support/glass-floor.ts): in the same browser, N minimal pages that draw
+ * the same, already decoded page image when a raw WebSocket message from a minimal presenter
+ * page arrives. deckcast's p50/p99 over the floor's is what deckcast adds (goal ≤ 1.3×); the
+ * rest is the machine: N browsers decoding, compositing and painting on 2 cores.
+ *
+ * Writes bench/results/glass.json as [{followers, p50_ms, p99_ms, relay_p99_ms, floor_p50_ms,
+ * floor_p99_ms, ratio_p50, ratio_p99}].
  */
 import path from "node:path";
 import { existsSync } from "node:fs";
@@ -26,12 +32,18 @@ import { launchBrowser, type Person } from "../test/support/browser.ts";
 import { arg, NO_THROTTLE } from "./support/args.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";
 import { joinRoom } from "../web-client/src/session/join-room.ts";
+import { snapWidth } from "../web-client/src/render/page-images.ts";
+import { mountGlassFloor, type GlassFloor } from "./support/glass-floor.ts";
 
 interface Row {
   followers: number;
   p50_ms: number;
   p99_ms: number;
   relay_p99_ms: number;
+  floor_p50_ms: number;
+  floor_p99_ms: number;
+  ratio_p50: number;
+  ratio_p99: number;
 }
 
 const DECK = path.resolve("../shared/fixtures/bench/deck30.pptx");
@@ -48,6 +60,7 @@ export default async function run(args: string[]): Promise<void> {
   const stack = await startWebStack({ accounts: ["alice", "bob"] });
   const browser = await launchBrowser({ extraArgs: NO_THROTTLE });
   const rows: Row[] = [];
+  const floor = mountGlassFloor(stack.http, stack.url);
   try {
     const presenter = await browser.person("presenter");
     await login(presenter.page, stack.url, "alice", PASSWORD);
@@ -88,19 +101,72 @@ export default async function run(args: string[]): Promise<void> {
       }
       // p99 of 50 samples is their maximum: the relay gets more samples, as fanout does.
       const relay = await relayP99(stack, n, Math.max(turns, 100));
-      const row: Row = { followers: n, p50_ms: round(quantile(samples, 0.5)), p99_ms: round(quantile(samples, 0.99)), relay_p99_ms: round(relay) };
+      const floorSamples = await floorTurns(browser, stack, floor, n, turns, gapMs);
+      const p50 = quantile(samples, 0.5);
+      const p99 = quantile(samples, 0.99);
+      const f50 = quantile(floorSamples, 0.5);
+      const f99 = quantile(floorSamples, 0.99);
+      const row: Row = {
+        followers: n,
+        p50_ms: round(p50),
+        p99_ms: round(p99),
+        relay_p99_ms: round(relay),
+        floor_p50_ms: round(f50),
+        floor_p99_ms: round(f99),
+        ratio_p50: Math.round((p50 / f50) * 100) / 100,
+        ratio_p99: Math.round((p99 / f99) * 100) / 100,
+      };
       rows.push(row);
       printTable([{ ...row, max_ms: round(Math.max(...samples)), samples: samples.length }]);
     }
     const errors = [presenter, ...followers].flatMap((p) => p.errors.map((e) => `${p.name}: ${e}`));
     if (errors.length) process.stdout.write(`console errors during the run:\n${errors.join("\n")}\n`);
   } finally {
+    floor.stop();
     await browser.close();
     await stack.stop();
   }
   process.stdout.write("\n");
   printTable(rows.map((r) => ({ ...r, browser_share_p99_ms: round(r.p99_ms - r.relay_p99_ms) })));
   process.stdout.write(`wrote ${await writeResults("glass", rows)}\n`);
+}
+
+/** Floor pages opened so far (kept across rows, like the deckcast followers). */
+const floorPeople: Person[] = [];
+
+/**
+ * The floor for `n` followers: `turns` page turns from the floor presenter page, each timed
+ * from its keydown to each floor follower's painted frame, exactly as deckcast's are.
+ */
+async function floorTurns(browser: Awaited<ReturnType<typeof launchBrowser>>, stack: WebStack, floor: GlassFloor, n: number, turns: number, gapMs: number): Promise<number[]> {
+  const deck = stack.component.meetings.all().find((m) => m.state.deck)?.state.deck;
+  if (!deck) throw new Error("no deck is open for the floor to draw");
+  const width = snapWidth(960);
+  while (floorPeople.length < n) {
+    const f = await browser.person(`floor${floorPeople.length + 1}`, { viewport: { width: 960, height: 600 } });
+    await f.page.goto(floor.followerUrl({ deck: deck.id, pages: deck.pages, width }));
+    await f.page.waitForFunction(() => (window as unknown as { ready: boolean }).ready === true, undefined, { timeout: 60_000 });
+    floorPeople.push(f);
+  }
+  const presenter = await browser.person("floor-presenter");
+  let page = 1;
+  await presenter.page.goto(floor.presenterUrl(page));
+  await presenter.page.waitForFunction(() => (window as unknown as { ready: boolean }).ready === true);
+  await presenter.page.click("canvas");
+  const samples: number[] = [];
+  try {
+    for (let k = 0; k < turns; k++) {
+      const forward = Math.floor(k / 25) % 2 === 0;
+      page += forward ? 1 : -1;
+      await presenter.page.keyboard.press(forward ? "ArrowRight" : "ArrowLeft");
+      const keyAt = await presenter.page.evaluate(() => (window as unknown as { keys: number[] }).keys.at(-1)!);
+      for (const f of floorPeople.slice(0, n)) samples.push((await paintedAt(f, page, keyAt)) - keyAt);
+      await presenter.page.waitForTimeout(gapMs);
+    }
+  } finally {
+    await presenter.context.close();
+  }
+  return samples;
 }
 
 /** When follower `f` painted `page` after `since` (polls its log; 15 s at most). */
