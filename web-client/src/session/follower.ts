@@ -9,6 +9,7 @@ import xml, { type Element } from "@xmpp/xml";
 import { decodeAudioHeader } from "../../../protocol/audio-header.ts";
 import { decodeBundle, decodeState } from "../../../protocol/codec.ts";
 import { NS } from "../../../protocol/namespaces.ts";
+import { decodeError } from "../../../protocol/stanza-error.ts";
 import { applyBundle } from "../../../protocol/reducer.ts";
 import type { RoomState, StampedBundle } from "../../../protocol/types.ts";
 import { Emitter, type XmppLike } from "./xmpp-like.ts";
@@ -165,8 +166,9 @@ export class Follower extends Emitter<FollowerEvents> {
       try {
         res = await this.#xmpp.iqCaller.request(xml("iq", { type: "get", to: this.#opts.meeting }, xml("range", attrs)));
       } catch (err) {
-        // out-of-range: nothing newer exists yet.
-        if (to === undefined && String((err as Error).message).includes("bad-request")) return;
+        // out-of-range: nothing newer exists yet. Recognised by its code, never by its text.
+        const refused = (err as { element?: Element }).element;
+        if (to === undefined && refused && decodeError(refused).code === "out-of-range") return;
         throw err;
       }
       const range = res.getChild("range", NS.deckcast)!;
