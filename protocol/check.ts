@@ -42,6 +42,7 @@ export function describe(v: unknown): string {
 const ID = /^[A-Za-z0-9_-]+$/;
 const COLOR = /^#[0-9a-fA-F]{6}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
+const BARE_JID = /^(?:[^@/\s]+@)?[^@/\s]+$/u;
 // Characters XML 1.0 cannot carry (or silently rewrites), and unpaired surrogates.
 const BAD_CHAR = /[\u0000-\u001f\u007f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -128,6 +129,17 @@ export class Checker {
   /** An occupant nick: non-empty text of at most LIMITS.maxNick code points. */
   nick(v: unknown, at: Loc): string {
     return this.text(v, at, LIMITS.maxNick, true);
+  }
+
+  /**
+   * A bare JID (`local@domain` or `domain`): text of at most LIMITS.maxJid code points, no
+   * white space, no resource (`/`), at most one `@` with something on both sides.
+   */
+  jid(v: unknown, at: Loc): string {
+    const s = this.text(v, at, LIMITS.maxJid, true);
+    if (this.failed || BARE_JID.test(s)) return s;
+    this.fail(at.path, `${at.name} must be a bare JID (local@domain, no resource), got ${describe(s)}`);
+    return "";
   }
 
   oneOf<T extends string>(v: unknown, at: Loc, options: readonly T[]): T {

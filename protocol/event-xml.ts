@@ -37,7 +37,7 @@ export function eventToXml(e: DeckEvent): Element {
     case "pointer":
       return xml(e.type, { t: e.t, page: e.page, x: e.x, y: e.y });
     case "presenter":
-      return xml(e.type, { t: e.t, nick: e.nick });
+      return xml(e.type, { t: e.t, nick: e.nick, jid: e.jid });
     case "recording":
       return xml(e.type, { t: e.t, state: e.state, bytes: e.bytes, duration: e.duration, reason: e.reason });
   }
@@ -90,7 +90,7 @@ export function eventFromXml(type: EventType, el: Element, path: string): Result
     case "pointer":
       return ok({ type, t, page, x: numAttr(el, "x"), y: numAttr(el, "y") });
     case "presenter":
-      return ok({ type, t, nick: attr(el, "nick") });
+      return ok({ type, t, nick: attr(el, "nick"), jid: attr(el, "jid") });
     case "recording":
       return ok({ type, t, state: attr(el, "state"), bytes: numAttr(el, "bytes"), duration: numAttr(el, "duration"), reason: attr(el, "reason") });
   }

@@ -38,6 +38,8 @@ export const LIMITS = {
   maxTitle: 200,
   /** Characters (code points) in an occupant nick. */
   maxNick: 64,
+  /** Characters (code points) in a bare JID (RFC 7622: a localpart and a domainpart of 1023 bytes each, and the "@"). */
+  maxJid: 2047,
   /** Characters in a stroke id ([A-Za-z0-9_-]). */
   maxStrokeId: 32,
   /** Characters in a bundle id ([A-Za-z0-9_-]). */

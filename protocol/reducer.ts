@@ -89,8 +89,12 @@ function applyEvent(s: RoomState, e: DeckEvent): RoomState {
       return { ...s, ink: withInk(s.ink, e.page, []), drawing: dropDrawing(s.drawing, (_, page) => page === e.page) };
     case "pointer":
       return { ...s, pointer: e.x === undefined || e.y === undefined ? null : { page: e.page, x: e.x, y: e.y } };
-    case "presenter":
-      return { ...s, presenter: e.nick };
+    case "presenter": {
+      // Who presents is this event's word alone: an event without a JID (archived before it
+      // had one) leaves no JID behind from an earlier presenter.
+      const { presenterJid: _earlier, ...rest } = s;
+      return e.jid === undefined ? { ...rest, presenter: e.nick } : { ...rest, presenter: e.nick, presenterJid: e.jid };
+    }
     case "recording": {
       const { state, bytes, duration, reason } = e;
       return { ...s, recording: reason === undefined ? { state, bytes, duration } : { state, bytes, duration, reason } };

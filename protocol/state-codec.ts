@@ -21,6 +21,7 @@ export function encodeState(s: RoomState): Element {
   const el = xml("state", {
     xmlns: NS.deckcast, seq: s.seq, clock: s.clock, page: s.page,
     started: String(s.started), ended: String(s.ended), presenter: s.presenter ?? undefined,
+    "presenter-jid": s.presenterJid,
   });
   el.append(xml("title", {}, s.title));
   if (s.deck) el.append(xml("deck", { id: s.deck.id, pages: s.deck.pages }, s.deck.title));
@@ -85,6 +86,8 @@ export function decodeState(el: Element): Result<RoomState> {
     clock: c.int(numAttr(el, "clock"), attrAt("state", "clock")),
     seq: c.int(numAttr(el, "seq"), attrAt("state", "seq")),
   };
+  const presenterJid = attr(el, "presenter-jid");
+  if (presenterJid !== undefined) s.presenterJid = c.jid(presenterJid, attrAt("state", "presenter-jid"));
   const seen = new Map<string, number>();
   const drawing: [string, Stroke & { page: number }][] = [];
   for (const child of childElements(el)) {

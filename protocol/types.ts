@@ -53,8 +53,12 @@ export interface InkUndoEvent { type: "ink-undo"; t: SessionMs; page: number }
 export interface InkClearEvent { type: "ink-clear"; t: SessionMs; page: number }
 /** Laser pointer; x/y absent means the pointer is hidden. */
 export interface PointerEvent { type: "pointer"; t: SessionMs; page: number; x?: number; y?: number }
-/** Emitted by the component when the presenter role changes hands. */
-export interface PresenterEvent { type: "presenter"; t: SessionMs; nick: string }
+/**
+ * Emitted by the component when the presenter role changes hands: the one record of who
+ * presents. `jid` is the new presenter's bare JID (rights go by it); events archived before
+ * it was added lack it.
+ */
+export interface PresenterEvent { type: "presenter"; t: SessionMs; nick: string; jid?: string }
 export interface RecordingEvent {
   type: "recording";
   t: SessionMs;
@@ -120,6 +124,11 @@ export interface RoomState {
   title: string;
   /** Nick of the current presenter, null before the session starts. */
   presenter: string | null;
+  /**
+   * Bare JID of the presenter named by the last `presenter` event; absent until the first
+   * hand-over (the meeting's owner presents) and after an event that carries none.
+   */
+  presenterJid?: string;
   started: boolean;
   ended: boolean;
   deck: DeckRef | null;

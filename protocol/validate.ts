@@ -87,7 +87,10 @@ const BUILDERS: { [K in EventType]: Builder<K> } = {
     }
     return { ...base, x: c.int(x, attrAt(p, "x"), 0, INK_SCALE), y: c.int(y, attrAt(p, "y"), 0, INK_SCALE) };
   },
-  presenter: (c, f, p) => ({ type: "presenter", t: t(c, f, p), nick: c.nick(f("nick"), attrAt(p, "nick")) }),
+  presenter: (c, f, p) => {
+    const jid = f("jid");
+    return { type: "presenter", t: t(c, f, p), nick: c.nick(f("nick"), attrAt(p, "nick")), ...(jid === undefined ? {} : { jid: c.jid(jid, attrAt(p, "jid")) }) };
+  },
   recording: (c, f, p) => {
     const reason = f("reason");
     return {

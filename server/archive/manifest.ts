@@ -125,6 +125,25 @@ export function noteDecks(m: Manifest, b: Pick<StampedBundle, "seq" | "events">)
   return true;
 }
 
+/**
+ * Who presents after a bundle or line, by its own word: the bare JID of its last `presenter`
+ * event that carries one, else its `rights.presenter` (lines written before the event had a
+ * JID), else undefined (it changes nothing).
+ */
+export function presenterNamed(l: Pick<JournalLine, "events" | "rights">): string | undefined {
+  const e = l.events.findLast((x) => x.type === "presenter" && x.jid !== undefined);
+  return e?.type === "presenter" && e.jid !== undefined ? e.jid : l.rights?.presenter;
+}
+
+/** The presenter the journal's lines name last, or undefined when none does. */
+export function lastPresenter(lines: readonly Pick<JournalLine, "events" | "rights">[]): string | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const p = presenterNamed(lines[i]!);
+    if (p !== undefined) return p;
+  }
+  return undefined;
+}
+
 /** Session clock of a line: the latest of its t and its events' t. */
 export function lineClock(l: Pick<JournalLine, "t" | "events">): number {
   return l.events.reduce((d, e) => Math.max(d, e.t), l.t);
@@ -147,11 +166,8 @@ export function rebuildManifest(dir: string, lines: JournalLine[], audioBytes: n
   const start = events.find((e) => e.type === "session-start");
   const stop = lines.find((l) => l.events.some((e) => e.type === "session-stop"));
   let owner: string | undefined;
-  let presenter: string | undefined;
-  for (const l of lines) {
-    owner = l.rights?.owner ?? owner;
-    presenter = l.rights?.presenter ?? presenter;
-  }
+  for (const l of lines) owner = l.rights?.owner ?? owner;
+  const presenter = lastPresenter(lines);
   const [, y, mo, d, h, mi, s] = name;
   const createdAt = lines[0] ? iso(lines[0].ts) : `${y}-${mo}-${d}T${h}:${mi}:${s}.000Z`;
   const closed = owner === undefined;

@@ -12,7 +12,8 @@
  * Recovery rules on open: the journal repairs itself (journal-recover.ts: torn last line,
  * bad lines set aside, unflushed or torn audio dropped); the manifest's counts and duration
  * are reconciled with it; a manifest that does not parse is rebuilt from the journal —
- * owner and presenter come from the lines' `rights`, and an archive whose lines name no
+ * the owner comes from the lines' `rights`, the presenter from the last `presenter` event's
+ * JID (or, in older lines, `rights`), and an archive whose lines name no
  * owner (older than `rights`) is rebuilt as ended, kept for replay. Listing open sessions
  * never fails for one folder. The room's chat is a log of its own beside the journal
  * (chat-log.ts), opened and closed with it.
@@ -24,7 +25,7 @@ import type { StampedBundle } from "../../protocol/types.ts";
 import { openChatLog, type ChatLog } from "./chat-log.ts";
 import { EVENTS_FILE, openJournal, type AppendOptions, type Journal, type JournalOptions, type Written } from "./journal.ts";
 import { wholeOggPages } from "./opus-recover.ts";
-import { currentDeck, decksOpened, lineClock, manifestWriter, MANIFEST_FILE, noteDecks, readManifest, rebuildManifest, type Manifest } from "./manifest.ts";
+import { currentDeck, decksOpened, lastPresenter, lineClock, manifestWriter, MANIFEST_FILE, noteDecks, presenterNamed, readManifest, rebuildManifest, type Manifest } from "./manifest.ts";
 
 export { MANIFEST_FILE, type Manifest } from "./manifest.ts";
 
@@ -36,8 +37,10 @@ export interface SessionArchive {
   readonly chat: ChatLog;
   /**
    * Appends to the journal and folds the bundle into the manifest's summary; see
-   * Journal.append for `durable`. `rights` (bare JIDs) is stored in the line and folded into
-   * the manifest's owner and presenter; it never reaches a bundle read back.
+   * Journal.append for `durable`. The manifest's presenter is the bare JID of the bundle's
+   * `presenter` event (the only record of a hand-over). `rights` (bare JIDs) is stored in the
+   * line and folded into the manifest's owner (and, in lines older than the event's JID, its
+   * presenter); it never reaches a bundle read back.
    */
   append(bundle: StampedBundle, opts?: AppendOptions): Promise<Written>;
   /** Merges fields into the manifest and writes it atomically. */
@@ -100,7 +103,7 @@ export async function openSessionArchive(dir: string, opts: ArchiveOptions = {})
       manifest.duration = lines.reduce((d, l) => Math.max(d, lineClock(l)), 0);
       // Who owns and who presents: the journal's last word, when it has one.
       const owner = lines.findLast((l) => l.rights?.owner !== undefined)?.rights?.owner;
-      const presenter = lines.findLast((l) => l.rights?.presenter !== undefined)?.rights?.presenter;
+      const presenter = lastPresenter(lines);
       if (owner !== undefined) manifest.owner = owner;
       if (presenter !== undefined) manifest.presenter = presenter;
       // Every deck opened, from the journal (a manifest older than `decks` gets it here).
@@ -192,8 +195,11 @@ function wrap(dir: string, manifest: Manifest, journal: Journal, chat: ChatLog, 
         manifest.owner = rights.owner;
         changed = true;
       }
-      if (rights?.presenter !== undefined && rights.presenter !== manifest.presenter) {
-        manifest.presenter = rights.presenter;
+      // Who presents is the bundle's own `presenter` event (its bare JID): the manifest follows
+      // the journal, inside the serialised commit, and is never written apart from it.
+      const presenter = presenterNamed({ events: b.events, rights });
+      if (presenter !== undefined && presenter !== manifest.presenter) {
+        manifest.presenter = presenter;
         changed = true;
       }
       if (changed) await summarise();

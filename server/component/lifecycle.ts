@@ -53,7 +53,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
   });
 
   function newMeeting(code: string, archive: SessionArchive, audio: Result<OpusSessionStream, string>): Meeting {
-    return {
+    const m: Meeting = {
       code,
       room: `${code}@${domains.muc}`,
       jid: `${code}@${domains.component}`,
@@ -64,17 +64,20 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
       archive,
       audio,
       state: initialState(archive.manifest.title),
-      // Who owns and who presents live in the manifest (it survives restarts): read them there.
+      // Who owns lives in the manifest (from session-start's rights). Who presents is the
+      // room state's: the last committed `presenter` event, which the manifest follows; until
+      // the first hand-over the owner presents.
       get owner() {
         return archive.manifest.owner;
       },
       get presenter() {
-        return archive.manifest.presenter;
+        return m.state.presenterJid ?? archive.manifest.owner;
       },
       occupants: new Map(),
       recent: new Map(),
       tail: Promise.resolve(),
     };
+    return m;
   }
 
   async function join(m: Meeting): Promise<void> {
@@ -136,7 +139,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
         throw err;
       }
       meetings.add(m);
-      await meetings.commit(m, { id: `srv-start`, t: 0, events: [{ type: "session-start", t: 0, title, presenter: nick }] }, nick, { rights: { owner, presenter: owner } });
+      await meetings.commit(m, { id: `srv-start`, t: 0, events: [{ type: "session-start", t: 0, title, presenter: nick }] }, nick, { rights: { owner } });
       log.info({ room: code, session, owner }, "meeting created");
       return m;
     },

@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import { ERRORS } from "../../protocol/errors.ts";
 import { applyBundle, initialState } from "../../protocol/reducer.ts";
 import { validateBundle } from "../../protocol/validate.ts";
-import type { Bundle, ProtocolError, Result, RoomState, StampedBundle } from "../../protocol/types.ts";
+import type { Bundle, DeckEvent, ProtocolError, Result, RoomState, StampedBundle } from "../../protocol/types.ts";
 import type { OpusSessionStream } from "../archive/opus-stream.ts";
 import type { SessionArchive } from "../archive/session-archive.ts";
 import type { ComponentLink } from "./link.ts";
@@ -39,7 +39,11 @@ export interface Meeting {
   state: RoomState;
   /** Bare JID of the account that created it; it can always take the presenter role back (from the manifest). */
   readonly owner: string;
-  /** Bare JID of the current presenter (from the manifest; change it with archive.update). */
+  /**
+   * Bare JID of the current presenter: the room state's (the last `presenter` event's JID),
+   * else the owner's (nobody has been handed the role). A hand-over is a committed
+   * `presenter` event and nothing else: the manifest follows it inside the commit.
+   */
   readonly presenter: string;
   occupants: Map<string, Occupant>;
   /** Recently accepted bundle ids → seq, so a resent bundle is acknowledged, not applied twice. */
@@ -66,9 +70,16 @@ export class CommitRefused extends Error {
   }
 }
 
-/** What the archive alone keeps with a bundle (never relayed): who holds rights from it on. */
+/** How a bundle is committed, beyond the bundle itself. */
 export interface CommitOptions {
+  /** What the archive alone keeps with the bundle (never relayed): who holds rights from it on. */
   rights?: { owner?: string; presenter?: string };
+  /**
+   * Checked inside the serialised commit, against the state every earlier commit left (a
+   * right checked before queueing can be gone by the bundle's turn: two hand-overs at once).
+   * A refusal rejects the commit with CommitRefused; nothing is numbered, archived or sent.
+   */
+  allowed?: (m: Meeting) => ProtocolError | null;
   /**
    * A server bundle numbered by the commit: its id becomes `<serverId>-<seq>`, built inside
    * the serialised commit (two hand-overs at once once built the same id outside it, and the
@@ -139,6 +150,8 @@ export function createMeetings({ link, log }: { link: ComponentLink; log: Logger
     // Checked here, inside the serialised commit: a bundle queued behind <end/> must not be
     // archived after session-stop.
     if (m.state.ended) throw new CommitRefused({ code: "session-ended", message: ERRORS["session-ended"].text });
+    const refusal = opts.allowed?.(m);
+    if (refusal) throw new CommitRefused(refusal);
     const audio = planAudio(m.audio, bundle);
     if (!audio.ok) throw new CommitRefused(audio.error);
     if (!audio.value) return commitOne(m, bundle, from, opts);
@@ -224,6 +237,17 @@ export function createMeetings({ link, log }: { link: ComponentLink; log: Logger
   }) as Meetings;
 }
 
+/**
+ * A line's events, its `presenter` events given the JID its `rights` name when they carry
+ * none (hand-overs archived before the event had a JID), so a meeting restored from such an
+ * archive keeps its presenter's rights.
+ */
+function withPresenterJid(line: { events: DeckEvent[]; rights?: { presenter?: string } }): DeckEvent[] {
+  const jid = line.rights?.presenter;
+  if (jid === undefined || !line.events.some((e) => e.type === "presenter" && e.jid === undefined)) return line.events;
+  return line.events.map((e) => (e.type === "presenter" && e.jid === undefined ? { ...e, jid } : e));
+}
+
 /** Rebuilds a meeting's state and recent ids from its journal (after a restart); holes in its seq numbers are empty bundles. */
 export async function replayJournal(archive: SessionArchive): Promise<{ state: RoomState; recent: Map<string, Ack> }> {
   let state = initialState(archive.manifest.title);
@@ -231,7 +255,7 @@ export async function replayJournal(archive: SessionArchive): Promise<{ state: R
   for (const line of await archive.journal.readAll()) {
     // The audio's t counts for the clock as it did live; its bytes do not matter here.
     const audio = line.audio ? { audio: { t: line.audio.t, data: NO_BYTES } } : {};
-    state = applyBundle(state, { id: line.id, t: line.t, seq: line.seq, events: line.events, ...audio });
+    state = applyBundle(state, { id: line.id, t: line.t, seq: line.seq, events: withPresenterJid(line), ...audio });
     recent.set(line.id, { seq: line.seq, ts: line.ts });
     if (recent.size > RECENT_IDS) recent.delete(recent.keys().next().value!);
   }

@@ -2,7 +2,11 @@
  * Session control by the presenter or the meeting's owner (who can always take the role back):
  * <presenter nick="…"/> hands the presenter role to another occupant, as a bundle of its own
  * so followers, late joiners and the archive all see it; <end/> ends the session.
- * docs/protocol.md §Hand over, §End.
+ *
+ * A hand-over is one committed `presenter` event carrying the new presenter's bare JID, and
+ * nothing else: the room state (which the rights checks read) and the manifest (which the
+ * archive folds from the event) both follow from it, inside the serialised commit, where the
+ * asker's right is checked again and the bundle's id is numbered. docs/protocol.md §Hand over, §End.
  */
 import type { Logger } from "pino";
 import { LIMITS, NS } from "../../../protocol/namespaces.ts";
@@ -10,8 +14,13 @@ import { validateEvent } from "../../../protocol/validate.ts";
 import { encodeError, encodeRefusal } from "../../../protocol/stanza-error.ts";
 import { clip, type ComponentLink } from "../link.ts";
 import type { Lifecycle } from "../lifecycle.ts";
-import { CommitRefused, type Meetings } from "../meetings.ts";
+import { CommitRefused, type Meeting, type Meetings } from "../meetings.ts";
 import { bareJid } from "../muc.ts";
+
+const HAND_OVER_REFUSED = "Only the presenter or the meeting's owner can hand over the presenter role.";
+
+/** The presenter (by the room state) and the owner may hand over and end. */
+const mayControl = (m: Meeting, jid: string) => jid === m.presenter || jid === m.owner;
 
 export function setupControl({ link, meetings, lifecycle, log }: { link: ComponentLink; meetings: Meetings; lifecycle: Lifecycle; log: Logger }) {
   link.onIq("set", NS.deckcast, "presenter", async (req) => {
@@ -19,7 +28,7 @@ export function setupControl({ link, meetings, lifecycle, log }: { link: Compone
     if (!m) return encodeError("unknown-room");
     if (m.state.ended) return encodeError("session-ended");
     const asker = bareJid(req.from);
-    if (asker !== m.presenter && asker !== m.owner) return encodeError("not-owner", "Only the presenter or the meeting's owner can hand over the presenter role.");
+    if (!mayControl(m, asker)) return encodeError("not-owner", HAND_OVER_REFUSED);
     const nick = String(req.element.attrs.nick ?? "");
     // The presenter's nick goes into every later bundle's `from` and into the state: it must be
     // one the protocol's reader accepts, or followers would refuse everything after it.
@@ -29,13 +38,13 @@ export function setupControl({ link, meetings, lifecycle, log }: { link: Compone
     }
     const target = m.occupants.get(nick);
     if (!target?.jid) return encodeError("unknown-occupant", `Nobody called “${clip(nick, 80)}” is in the meeting.`);
-    const previous = m.presenter;
-    const presenter = bareJid(target.jid);
+    const jid = bareJid(target.jid);
+    // Asked again at the bundle's turn: with hand-overs crossing, the asker may have handed
+    // the role on (or been handed it) while this one waited.
+    const allowed = (now: Meeting) => (mayControl(now, asker) ? null : { code: "not-owner" as const, message: HAND_OVER_REFUSED });
     try {
-      await m.archive.update({ presenter });
-      await meetings.commit(m, { id: "srv-presenter", t, events: [{ type: "presenter", t, nick }] }, meetings.nickOf(m, req.from) ?? nick, { rights: { presenter }, serverId: "srv-presenter" });
+      await meetings.commit(m, { id: "srv-presenter", t, events: [{ type: "presenter", t, nick, jid }] }, meetings.nickOf(m, req.from) ?? nick, { serverId: "srv-presenter", allowed });
     } catch (err) {
-      await m.archive.update({ presenter: previous }).catch((e: Error) => log.error({ room: m.code, err: e.message }, "could not restore the presenter in the manifest"));
       if (err instanceof CommitRefused) return encodeRefusal(err.refusal);
       log.error({ room: m.code, err: (err as Error).message }, "hand-over failed");
       return encodeError("archive-failed");
@@ -53,7 +62,7 @@ export function setupControl({ link, meetings, lifecycle, log }: { link: Compone
       if (gone && (asker === gone.presenter || asker === gone.owner)) return undefined;
       return encodeError("unknown-room");
     }
-    if (asker !== m.presenter && asker !== m.owner) return encodeError("not-owner", "Only the presenter or the meeting's owner can end the meeting.");
+    if (!mayControl(m, asker)) return encodeError("not-owner", "Only the presenter or the meeting's owner can end the meeting.");
     try {
       await lifecycle.end(m, "The presenter ended the meeting.");
     } catch (err) {

@@ -1,7 +1,7 @@
 /**
  * Reserved nicks: nobody else can take the owner's or the presenter's name in the room.
  *
- * Rights are decided by real JID (the manifest's owner and presenter), but people see nicks:
+ * Rights are decided by real JID (the owner, and the presenter the room state names), but people see nicks:
  * a guest who joined as the presenter's nick while the presenter was out got the presenter
  * badge in every follower, and the owner's take-back by that nick handed the role to the
  * guest. So the component registers the nicks of the owner and the current presenter with the

@@ -39,7 +39,6 @@ export function setupRecording({ meetings, lifecycle, log, everyMs = RECORDING_R
   const unreported = new Map<Meeting, string>();
   /** Meetings with a report on its way: one at a time each. */
   const busy = new Set<Meeting>();
-  let n = 0;
 
   /** Commits a report; false when it cannot be sent now (one is on its way, or the meeting ended). */
   function report(m: Meeting, state: RecordingState, reason?: string): boolean {
@@ -48,7 +47,7 @@ export function setupRecording({ meetings, lifecycle, log, everyMs = RECORDING_R
     const t = lifecycle.clock(m);
     const event: RecordingEvent = { type: "recording", t, state, bytes: m.archive.journal.audioBytes, duration: m.audio.ok ? m.audio.value.position : 0, ...(reason ? { reason } : {}) };
     meetings
-      .commit(m, { id: `${ID_PREFIX}${Date.now().toString(36)}-${++n}`, t, events: [event] }, m.nick)
+      .commit(m, { id: ID_PREFIX, t, events: [event] }, m.nick, { serverId: ID_PREFIX.slice(0, -1) })
       .then(
         () => state === "failed" && unreported.delete(m),
         (err: Error) => log.error({ room: m.code, state, err: err.message }, "recording report not archived; will retry"),

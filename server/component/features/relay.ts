@@ -7,6 +7,7 @@
 import xml from "@xmpp/xml";
 import type { Logger } from "pino";
 import { decodeBundle } from "../../../protocol/codec.ts";
+import { ERRORS } from "../../../protocol/errors.ts";
 import { LIMITS, NS } from "../../../protocol/namespaces.ts";
 import { isServerBundle, SERVER_ID_PREFIX } from "../../../protocol/server-bundles.ts";
 import { xmlSizeOver } from "../../../protocol/xml-read.ts";
@@ -30,7 +31,10 @@ export function setupRelay({ link, meetings, clock, decks, log }: { link: Compon
     const m = meetings.get(req.local);
     if (!m) return encodeError(meetings.ended(req.local) ? "session-ended" : "unknown-room");
     if (m.state.ended) return encodeError("session-ended");
-    if (bareJid(req.from) !== m.presenter) return encodeError("not-presenter");
+    // Rights by the room state (m.presenter: the last committed hand-over), here and again at
+    // the bundle's turn in the commit, since a hand-over may be queued ahead of it.
+    const sender = bareJid(req.from);
+    if (sender !== m.presenter) return encodeError("not-presenter");
     if (xmlSizeOver(req.element, MAX_BUNDLE_CHARS)) return encodeError("too-large", `A bundle may be at most ${MAX_BUNDLE_CHARS} characters.`);
     const decoded = decodeBundle(req.element);
     if (!decoded.ok) return encodeRefusal(decoded.error);
@@ -43,7 +47,7 @@ export function setupRelay({ link, meetings, clock, decks, log }: { link: Compon
     // sending from a script) is stamped with the nick the state names as presenter.
     const from = meetings.nickOf(m, req.from) ?? m.state.presenter ?? bareJid(req.from).split("@")[0]!;
     try {
-      const ack = await meetings.commit(m, bundle, from);
+      const ack = await meetings.commit(m, bundle, from, { allowed: (now) => (sender === now.presenter ? null : { code: "not-presenter", message: ERRORS["not-presenter"].text }) });
       return xml("ack", { xmlns: NS.deckcast, id: bundle.id, seq: String(ack.seq), ts: String(ack.ts), ...(ack.duplicate ? { duplicate: "true" } : {}) });
     } catch (err) {
       if (err instanceof CommitRefused) return encodeRefusal(err.refusal);
