@@ -16,27 +16,43 @@ export type KeyAction =
   | { kind: "tool"; tool: Tool }
   | { kind: "undo" };
 
+/** What a key press says (a KeyboardEvent has all of it; tests pass plain objects). */
+export interface KeyPress {
+  key: string;
+  shiftKey?: boolean;
+  ctrlKey?: boolean;
+  metaKey?: boolean;
+  altKey?: boolean;
+}
+
 /** Digits typed more than this long ago are forgotten. */
-const DIGITS_MS = 2500;
+export const DIGITS_MS = 2500;
 
 const TOOL_KEYS: Record<string, Tool> = { p: "pen", h: "highlighter", l: "laser", e: "eraser" };
 
 export class PageKeys {
   #digits = "";
   #at = 0;
+  readonly #now: () => number;
 
+  /** `now`: a clock in ms (the wall clock unless a test gives its own). */
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** The page number being typed ("" when none, or when it was typed too long ago). */
   get digits(): string {
-    return Date.now() - this.#at > DIGITS_MS ? "" : this.#digits;
+    return this.#now() - this.#at > DIGITS_MS ? "" : this.#digits;
   }
 
   /** The action for a key press, or null when the key means nothing here (let it through). */
-  read(e: KeyboardEvent): KeyAction | null {
+  read(e: KeyPress): KeyAction | null {
     if (e.altKey) return null;
     const mod = e.ctrlKey || e.metaKey;
     if (mod) return e.key.toLowerCase() === "z" && !e.shiftKey ? { kind: "undo" } : null;
     if (/^[0-9]$/.test(e.key)) {
       this.#digits = (this.digits + e.key).slice(-3);
-      this.#at = Date.now();
+      this.#at = this.#now();
       return { kind: "digits", text: this.#digits };
     }
     if (e.key === "Enter" && this.digits) {

@@ -3,27 +3,26 @@
  * person can do follows from whether they hold the presenter role right now (it can be
  * handed over mid-meeting).
  *
- * It owns no protocol logic: the MeetingSession (app/meeting-session.ts) gives the room
- * state to show and takes the presenter's events; the InkRecorder turns pointer input into
- * ink events. This element lays out the children, passes them what they show, and turns
- * their events and the keyboard into calls on the session.
- *
- * Keys: → ↓ PageDown Space next, ← ↑ PageUp Shift+Space previous, Home/End, digits + Enter
- * go to a page, F fullscreen, Esc back to live; presenter: P H L E tools, Ctrl+Z undo.
+ * Layout and wiring only: the MeetingSession (app/meeting-session.ts) gives the room state
+ * to show and takes the presenter's events; PresenterControls (app/presenter-controls.ts)
+ * turns the keyboard, the ink toolbar, pointer input and the page buttons into those events
+ * (keys are listed there) and holds the tool and the page shown. This element lays out the
+ * children, passes them what they show, and hands their events to the two.
  */
 import { LitElement, html, nothing, svg, type PropertyValues } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
-import type { DeckEvent, RoomState, Stroke } from "../../../protocol/types.ts";
+import type { RoomState } from "../../../protocol/types.ts";
 import type { ChatMessage } from "../app/chat.ts";
 import { loadDeckInfo, pageRatio, type DeckInfo } from "../app/deck-info.ts";
 import { describeError } from "../app/errors.ts";
 import { rememberMic, rememberedMeeting } from "../app/login-session.ts";
-import { PageKeys, typingInField, type KeyAction } from "../app/keys.ts";
+import { typingInField } from "../app/keys.ts";
 import { MeetingAudio } from "../app/meeting-audio.ts";
 import type { ConnectionState, MeetingSession } from "../app/meeting-session.ts";
 import type { Occupant } from "../app/occupants.ts";
+import { PresenterControls } from "../app/presenter-controls.ts";
+import { VoiceActivity } from "../app/voice-activity.ts";
 import type { UploadProgress } from "../app/upload.ts";
-import { InkRecorder, type Tool } from "../ink/recorder.ts";
 import { meetingStyles } from "./dc-meeting.styles.ts";
 import type { InkInput } from "./dc-stage.ts";
 import type { ListenCommand } from "./dc-listen.ts";
@@ -40,14 +39,13 @@ import "./dc-presenter-away.ts";
 import "./dc-share.ts";
 import "./dc-stage.ts";
 import "./dc-thumbs.ts";
+import type { PageSelect } from "./dc-thumbs.ts";
 import "./dc-upload.ts";
 
 const FULLSCREEN_ICON = html`<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" style="vertical-align:-2px">${svg`<path d="M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4" fill="none" stroke="currentColor" stroke-width="2"/>`}</svg>`;
 
 /** Problems stay on screen this long unless dismissed. */
 const PROBLEM_MS = 9000;
-/** The presenter's microphone counts as on while relayed audio (100 ms pages) came this recently. */
-const AUDIO_QUIET_MS = 2500;
 
 /** The meeting ended (`dc-meeting-ended`): whether this person was presenting (or pressed End), and its title. */
 export interface MeetingEnded {
@@ -71,56 +69,59 @@ export class DcMeeting extends LitElement {
   @state() accessor people: readonly Occupant[] = [];
   @state() accessor messages: readonly ChatMessage[] = [];
   @state() accessor connection: ConnectionState = "connecting";
-  /** A follower browsing on their own: the page they look at (null = live). */
-  @state() accessor privatePage: number | null = null;
   @state() accessor deckInfo: DeckInfo | null = null;
   @state() accessor upload: UploadProgress | null = null;
   @state() accessor problem = "";
   @state() accessor tab: "people" | "chat" = "chat";
   @state() accessor unread = 0;
-  @state() accessor tool: Tool | null = null;
-  @state() accessor color: string = COLORS[0].value;
-  @state() accessor width: number = WIDTHS[1].value;
-  @state() accessor digits = "";
-  /** Bumped when the stroke being drawn grows between batches. */
-  @state() accessor inkTick = 0;
+  /** Bumped when the controls changed (PresenterControls holds the tool, the page shown, the digits, the stroke being drawn). */
+  @state() accessor controlsTick = 0;
   /** Bumped when the microphone or the sound changed (MeetingAudio holds the values). */
   @state() accessor audioTick = 0;
   /** Relayed audio is arriving: the presenter's microphone is on. */
   @state() accessor voice = false;
   #audio: MeetingAudio | null = null;
-  #voiceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Relayed audio arriving or not (app/voice-activity.ts). */
+  readonly #voice = new VoiceActivity();
   /** dc-meeting-ended was sent; this person pressed End. */
   #endAnnounced = false;
   #endedByMe = false;
 
-  #keys = new PageKeys();
   #problemTimer: ReturnType<typeof setTimeout> | undefined;
   #off: (() => void)[] = [];
-  #recorder = new InkRecorder({
-    clock: () => this.session?.clock() ?? 0,
-    send: (events) => this.#present(events),
-    strokes: (page) => this.view?.ink[page] ?? [],
-    ratio: () => pageRatio(this.deckInfo, this.shownPage),
-    changed: () => this.inkTick++,
-  });
+  #offControls: (() => void)[] = [];
+  readonly #controls = new PresenterControls(
+    {
+      view: () => this.view,
+      presenting: () => this.presenting,
+      clock: () => this.session?.clock() ?? 0,
+      present: (events) => this.session?.present(events),
+      ratio: (page) => pageRatio(this.deckInfo, page),
+    },
+    { color: COLORS[0].value, width: WIDTHS[1].value },
+  );
 
   /** The page on this person's stage. */
   get shownPage(): number {
-    const live = this.view?.page ?? 1;
-    return this.presenting ? live : (this.privatePage ?? live);
+    return this.#controls.shownPage;
   }
 
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener("keydown", this.#onKey);
+    this.#offControls = [
+      this.#controls.on("change", () => this.controlsTick++),
+      this.#controls.on("fullscreen", () => this.#fullscreen()),
+      this.#voice.on("change", (on) => (this.voice = on)),
+    ];
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener("keydown", this.#onKey);
-    clearTimeout(this.#voiceTimer);
-    this.#recorder.finish();
+    for (const off of this.#offControls) off();
+    this.#voice.stop();
+    this.#controls.finish();
     for (const off of this.#off) off();
     void this.#audio?.stop();
     this.#audio = null;
@@ -143,13 +144,9 @@ export class DcMeeting extends LitElement {
       const before = this.view;
       if (!this.#endAnnounced && (s.connection === "ended" || s.confirmed?.ended)) this.#announceEnd(s);
       this.view = s.view;
-      if (this.presenting !== s.presenting) {
-        this.presenting = s.presenting;
-        if (!s.presenting) this.#recorder.finish();
-        // A new presenter can draw at once: the pen is picked (P H L E change it, Esc leaves it).
-        this.tool = s.presenting ? "pen" : null;
-        this.privatePage = null;
-      }
+      this.presenting = s.presenting;
+      // A role change, a new deck or reaching the live page (the controls pick the pen for a new presenter).
+      this.#controls.sync();
       this.people = s.people;
       if (s.messages !== this.messages) {
         const added = s.messages.length - this.messages.length;
@@ -158,7 +155,6 @@ export class DcMeeting extends LitElement {
       }
       this.connection = s.connection;
       if (s.view?.deck?.id !== before?.deck?.id) this.#deckChanged(s.view?.deck?.id ?? null);
-      if (this.privatePage !== null && this.privatePage === s.view?.page) this.privatePage = null;
     };
     this.#off.push(
       s.on("change", sync),
@@ -166,14 +162,13 @@ export class DcMeeting extends LitElement {
       audio.on("change", () => this.audioTick++),
       // A reload offers the microphone again when it was on (app/login-session.ts).
       audio.mic.on("change", () => rememberMic(this.code, audio.mic.state !== "off")),
-      s.on("audio", () => this.#heardVoice()),
+      s.on("audio", () => this.#voice.heard()),
       audio.on("problem", (text) => this.#showProblem(text)),
     );
     sync();
   }
 
   #deckChanged(id: string | null) {
-    this.privatePage = null;
     this.deckInfo = null;
     if (!id) return;
     loadDeckInfo(id).then(
@@ -187,16 +182,9 @@ export class DcMeeting extends LitElement {
   /** Tells the app once that the meeting is over (it shows the ending: the meeting list or a closing message). */
   #announceEnd(s: MeetingSession) {
     this.#endAnnounced = true;
-    this.#recorder.finish();
+    this.#controls.finish();
     const detail: MeetingEnded = { presenter: this.presenting || this.#endedByMe, title: s.view?.title ?? s.confirmed?.title ?? "" };
     this.dispatchEvent(new CustomEvent<MeetingEnded>("dc-meeting-ended", { detail, bubbles: true, composed: true }));
-  }
-
-  /** Relayed audio arrived: the presenter's microphone is on until it has been quiet for a while. */
-  #heardVoice() {
-    this.voice = true;
-    clearTimeout(this.#voiceTimer);
-    this.#voiceTimer = setTimeout(() => (this.voice = false), AUDIO_QUIET_MS);
   }
 
   protected override updated(): void {
@@ -210,7 +198,9 @@ export class DcMeeting extends LitElement {
     if (this.#endAnnounced || v.ended) {
       return html`<div class="closed"><div class="card" role="status"><h1>${v.title || "Meeting"}</h1><p>The meeting has ended. Thank you for joining.</p></div></div>`;
     }
-    const page = this.shownPage;
+    void this.controlsTick;
+    const c = this.#controls;
+    const page = c.shownPage;
     const deck = v.deck;
     const ratio = pageRatio(this.deckInfo, page);
     return html`
@@ -233,7 +223,7 @@ export class DcMeeting extends LitElement {
       <div class="body">
         <section class="stage-area" aria-label="Slides">
           ${this.presenting && deck
-            ? html`<dc-ink-toolbar .tool=${this.tool} .color=${this.color} .width=${this.width} @dc-tool-change=${this.#onTool} @dc-ink-command=${this.#onInkCommand}></dc-ink-toolbar>`
+            ? html`<dc-ink-toolbar .tool=${c.tool} .color=${c.color} .width=${c.width} @dc-tool-change=${this.#onTool} @dc-ink-command=${this.#onInkCommand}></dc-ink-toolbar>`
             : nothing}
           <dc-stage
             style="--ratio:${ratio}"
@@ -242,18 +232,18 @@ export class DcMeeting extends LitElement {
             .page=${page}
             .ratio=${ratio}
             .strokes=${v.ink[page] ?? []}
-            .drawing=${this.#drawing(v, page)}
+            .drawing=${c.drawing(page)}
             .pointer=${v.pointer && v.pointer.page === page ? v.pointer : null}
-            .input=${this.presenting && deck ? this.tool : null}
+            .input=${this.presenting && deck ? c.tool : null}
             @dc-ink-input=${this.#onInk}
           >
             <span slot="empty">${this.presenting ? "Upload a deck to start presenting." : "Waiting for the presenter to open a deck…"}</span>
           </dc-stage>
-          ${this.digits ? html`<div class="digits" aria-live="assertive">Go to page ${this.digits}…</div>` : nothing}
+          ${c.digits ? html`<div class="digits" aria-live="assertive">Go to page ${c.digits}…</div>` : nothing}
           ${deck ? this.#nav(v, page) : nothing}
           ${deck
             ? html`<dc-thumbs .deck=${deck.id} .pages=${deck.pages} .current=${page} .live=${this.presenting ? 0 : v.page} .ratio=${ratio}
-                @dc-page-select=${(e: CustomEvent<{ page: number }>) => this.#goTo(e.detail.page)}></dc-thumbs>`
+                @dc-page-select=${(e: CustomEvent<PageSelect>) => c.goTo(e.detail.page)}></dc-thumbs>`
             : nothing}
         </section>
         <aside>
@@ -284,116 +274,24 @@ export class DcMeeting extends LitElement {
   #nav(v: RoomState, page: number) {
     const pages = v.deck?.pages ?? 0;
     return html`<div class="nav">
-      <button aria-label="Previous page" ?disabled=${page <= 1} @click=${() => this.#goTo(page - 1)}>‹</button>
+      <button aria-label="Previous page" ?disabled=${page <= 1} @click=${() => this.#controls.goTo(page - 1)}>‹</button>
       ${this.presenting
         ? html`<span class="where">Page ${page} of ${pages}</span>`
-        : html`<dc-live-bar .page=${page} .live=${v.page} .pages=${pages} @dc-back-to-live=${() => (this.privatePage = null)}></dc-live-bar>`}
-      <button aria-label="Next page" ?disabled=${page >= pages} @click=${() => this.#goTo(page + 1)}>›</button>
+        : html`<dc-live-bar .page=${page} .live=${v.page} .pages=${pages} @dc-back-to-live=${() => this.#controls.backToLive()}></dc-live-bar>`}
+      <button aria-label="Next page" ?disabled=${page >= pages} @click=${() => this.#controls.goTo(page + 1)}>›</button>
     </div>`;
   }
 
-  /** Strokes being drawn on `page`, with the presenter's own stroke as drawn so far (not only as sent). */
-  #drawing(v: RoomState, page: number): Stroke[] {
-    void this.inkTick;
-    const mine = this.presenting ? this.#recorder.current : null;
-    const list = Object.values(v.drawing).filter((d) => d.page === page && d.stroke !== mine?.stroke);
-    if (mine && mine.page === page) list.push(mine);
-    return list;
-  }
-
-  /** Presenter: turn the room's page. Follower: browse on their own. */
-  #goTo(page: number) {
-    const v = this.view;
-    if (!v?.deck) return;
-    const p = Math.min(v.deck.pages, Math.max(1, Math.round(page)));
-    if (this.presenting) {
-      if (p === v.page) return;
-      this.#recorder.finish();
-      this.#present([{ type: "page", t: this.session!.clock(), page: p }]);
-    } else {
-      this.privatePage = p === v.page ? null : p;
-    }
-  }
-
-  #present(events: DeckEvent[]) {
-    this.session?.present(events);
-  }
-
   #onKey = (e: KeyboardEvent) => {
-    if (typingInField(e) || !this.view || this.#endAnnounced) return;
-    const action = this.#keys.read(e);
-    if (!action) return;
-    if (this.#handleKey(action)) e.preventDefault();
-    this.digits = this.#keys.digits;
+    if (typingInField(e) || this.#endAnnounced) return;
+    if (this.#controls.key(e)) e.preventDefault();
   };
 
-  /** True when the key was used. */
-  #handleKey(a: KeyAction): boolean {
-    const page = this.shownPage;
-    const pages = this.view?.deck?.pages ?? 0;
-    switch (a.kind) {
-      case "next":
-        this.#goTo(page + 1);
-        return true;
-      case "prev":
-        this.#goTo(page - 1);
-        return true;
-      case "first":
-        this.#goTo(1);
-        return true;
-      case "last":
-        this.#goTo(pages);
-        return true;
-      case "goto":
-        this.#goTo(a.page);
-        return true;
-      case "digits":
-        return pages > 0;
-      case "escape":
-        if (this.digits) return true; // only the page number being typed is dropped
-        if (this.privatePage !== null) this.privatePage = null;
-        else if (this.tool) this.tool = null;
-        return true;
-      case "fullscreen":
-        this.#fullscreen();
-        return true;
-      case "tool":
-        if (!this.presenting) return false;
-        this.#setTool(a.tool); // a key picks its tool; Esc leaves it
-        return true;
-      case "undo":
-        if (!this.presenting) return false;
-        this.#inkCommand("undo");
-        return true;
-    }
-  }
+  #onTool = (e: CustomEvent<ToolChange>) => this.#controls.pick(e.detail);
 
-  #setTool(tool: Tool | null) {
-    if (tool !== this.tool) this.#recorder.finish();
-    this.tool = tool;
-  }
+  #onInkCommand = (e: CustomEvent<InkCommand>) => this.#controls.command(e.detail.command);
 
-  #onTool = (e: CustomEvent<ToolChange>) => {
-    if (e.detail.tool !== undefined) this.#setTool(e.detail.tool);
-    if (e.detail.color) this.color = e.detail.color;
-    if (e.detail.width) this.width = e.detail.width;
-  };
-
-  #onInkCommand = (e: CustomEvent<InkCommand>) => this.#inkCommand(e.detail.command);
-
-  #inkCommand(command: InkCommand["command"]) {
-    const page = this.shownPage;
-    this.#recorder.finish();
-    const t = this.session?.clock() ?? 0;
-    if (command === "clear" && (this.view?.ink[page]?.length ?? 0) > 0) this.#present([{ type: "ink-clear", t, page }]);
-    if (command === "undo" && (this.view?.ink[page]?.length ?? 0) > 0) this.#present([{ type: "ink-undo", t, page }]);
-  }
-
-  #onInk = (e: CustomEvent<InkInput>) => {
-    if (!this.tool || !this.presenting) return;
-    const width = this.tool === "highlighter" ? this.width * 4 : this.width;
-    this.#recorder.input(this.tool, { color: this.color, width }, this.shownPage, e.detail.phase, e.detail.points);
-  };
+  #onInk = (e: CustomEvent<InkInput>) => this.#controls.ink(e.detail.phase, e.detail.points);
 
   async #onUpload(e: CustomEvent<{ file: File }>) {
     const s = this.session;
@@ -401,8 +299,7 @@ export class DcMeeting extends LitElement {
     const file = e.detail.file;
     try {
       const deck = await s.upload(file, (p) => (this.upload = p));
-      this.#recorder.finish();
-      this.#present([{ type: "deck-open", t: s.clock(), deck }]);
+      this.#controls.openDeck(deck);
     } catch (err) {
       this.upload = { phase: "failed", file: file.name, message: err instanceof Error ? err.message : describeError(err) };
     }

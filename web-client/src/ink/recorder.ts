@@ -8,6 +8,8 @@
  *   keeps every stanza far below the server's 64 KiB limit.
  * - eraser: `ink-erase` for the strokes it touches, as it touches them.
  * - laser: `pointer` at most every POINTER_MS, and a hidden `pointer` at release.
+ *
+ * Timers come from RecorderTimers (the browser's by default; tests give their own clock).
  */
 import type { DeckEvent, InkTool, Stroke } from "../../../protocol/types.ts";
 import { randomId } from "../app/ids.ts";
@@ -33,6 +35,25 @@ export interface RecorderHost {
   changed(): void;
 }
 
+/** The recorder's clock and timers (ms). */
+export interface RecorderTimers {
+  now(): number;
+  /** Calls `fn` every `ms` until cleared. */
+  every(fn: () => void, ms: number): unknown;
+  /** Calls `fn` once after `ms` unless cleared. */
+  after(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+/** The browser's (and Node's) clock and timers. */
+export const browserTimers: RecorderTimers = {
+  now: () => Date.now(),
+  every: (fn, ms) => setInterval(fn, ms),
+  after: (fn, ms) => setTimeout(fn, ms),
+  // One list of timers behind both (HTML and Node alike): clearTimeout ends an interval too.
+  clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
 export const BATCH_MS = 50;
 export const POINTER_MS = 40;
 /** Points per stroke (x, y pairs); ~10 characters each on the wire. */
@@ -53,17 +74,19 @@ interface Current {
 
 export class InkRecorder {
   #current: Current | null = null;
-  #timer: ReturnType<typeof setInterval> | null = null;
+  #timer: unknown = null;
   #pointerAt = 0;
   #pointerPending: { page: number; x: number; y: number } | null = null;
-  #pointerTimer: ReturnType<typeof setTimeout> | null = null;
+  #pointerTimer: unknown = null;
   #erased = new Set<string>();
   #n = 0;
   readonly #prefix = randomId(6);
   readonly #host: RecorderHost;
+  readonly #timers: RecorderTimers;
 
-  constructor(host: RecorderHost) {
+  constructor(host: RecorderHost, timers: RecorderTimers = browserTimers) {
     this.#host = host;
+    this.#timers = timers;
   }
 
   /** The stroke being drawn right now, with every point so far (null when none). */
@@ -95,9 +118,9 @@ export class InkRecorder {
     if (phase === "down") {
       if (this.#current) this.#endStroke();
       this.#current = { stroke: `${this.#prefix}${++this.#n}`, page, tool, color: style.color, width: style.width, points: [], sent: 0 };
-      this.#timer = setInterval(() => this.#flushProgress(), BATCH_MS);
+      this.#timer = this.#timers.every(() => this.#flushProgress(), BATCH_MS);
     }
-    const c = this.#current;
+    let c = this.#current;
     if (!c) return;
     for (let i = 0; i + 1 < points.length; i += 2) {
       const n = c.points.length;
@@ -107,8 +130,9 @@ export class InkRecorder {
         // Too long for one stroke: finish it and carry on seamlessly in a new one.
         const [x, y] = [points[i]!, points[i + 1]!];
         this.#endStroke();
-        this.#current = { ...c, stroke: `${this.#prefix}${++this.#n}`, points: [x, y], sent: 0 };
-        this.#timer = setInterval(() => this.#flushProgress(), BATCH_MS);
+        // The rest of this batch goes on in the new stroke (the one sent must not grow).
+        c = this.#current = { ...c, stroke: `${this.#prefix}${++this.#n}`, points: [x, y], sent: 0 };
+        this.#timer = this.#timers.every(() => this.#flushProgress(), BATCH_MS);
       }
     }
     this.#host.changed();
@@ -125,7 +149,7 @@ export class InkRecorder {
 
   #endStroke() {
     const c = this.#current;
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer) this.#timers.clear(this.#timer);
     this.#timer = null;
     this.#current = null;
     if (!c || c.points.length === 0) return;
@@ -150,7 +174,7 @@ export class InkRecorder {
 
   #laser(page: number, phase: "down" | "move" | "up", points: number[]) {
     if (phase === "up") {
-      if (this.#pointerTimer) clearTimeout(this.#pointerTimer);
+      if (this.#pointerTimer) this.#timers.clear(this.#pointerTimer);
       this.#pointerTimer = null;
       this.#pointerPending = null;
       this.#host.send([{ type: "pointer", t: this.#host.clock(), page }]);
@@ -158,9 +182,9 @@ export class InkRecorder {
     }
     if (points.length < 2) return;
     this.#pointerPending = { page, x: points[points.length - 2]!, y: points[points.length - 1]! };
-    const wait = this.#pointerAt + POINTER_MS - Date.now();
+    const wait = this.#pointerAt + POINTER_MS - this.#timers.now();
     if (wait <= 0) this.#sendPointer();
-    else this.#pointerTimer ??= setTimeout(() => this.#sendPointer(), wait);
+    else this.#pointerTimer ??= this.#timers.after(() => this.#sendPointer(), wait);
   }
 
   #sendPointer() {
@@ -168,7 +192,7 @@ export class InkRecorder {
     const p = this.#pointerPending;
     if (!p) return;
     this.#pointerPending = null;
-    this.#pointerAt = Date.now();
+    this.#pointerAt = this.#timers.now();
     this.#host.send([{ type: "pointer", t: this.#host.clock(), page: p.page, x: p.x, y: p.y }]);
   }
 }
