@@ -11,9 +11,10 @@
  *
  * Timing: presenter and follower are pages of one Chromium on one machine, so their wall
  * clocks (performance.timeOrigin + now) agree. See support/audio-probes.ts for what is
- * measured where.
+ * measured where. This test checks sync by design, so its windows (SYNC_MS) are numbers; it
+ * is a pass/fail check of the issue's criterion, not a measurement: how fast and how well in
+ * sync audio is, `npm run bench -- audio` measures (mouth-to-ear p50/p95, sync errors).
  */
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -23,13 +24,14 @@ import { launchBrowser, screenshot, type Person, type TestBrowser } from "../sup
 import { beepWav, fakeMicFlags, followerLog, logFollower, match, presenterBeeps, quantile, turnPagesOnBeeps, type Matched } from "./support/audio-probes.ts";
 import { createMeeting, join, login, waitForPage } from "./support/meeting-page.ts";
 import { PASSWORD, startWebStack, waitFor, type WebStack } from "./support/stack.ts";
+import { needFixtures } from "../support/fixtures.ts";
 
-const DECK = path.resolve("../shared/fixtures/bench/deck5.pptx");
-const haveFixture = existsSync(DECK);
+const need = needFixtures("bench/deck5.pptx");
+const [DECK] = need.paths as [string];
 /** The issue's criterion: a page change lands within 40 ms of its beep. */
 const SYNC_MS = 40;
 
-describe.skipIf(!haveFixture)("live audio in real browsers", () => {
+describe.skipIf(need.skip)(`live audio in real browsers${need.note}`, () => {
   let stack: WebStack;
   let browser: TestBrowser;
   let alice: Person;
@@ -90,7 +92,7 @@ describe.skipIf(!haveFixture)("live audio in real browsers", () => {
       expect(matched.map((m) => m.turn !== null && m.painted !== null), `every beep turned a page ${f.name} saw`).toEqual(matched.map(() => true));
       const errors = matched.map((m) => Math.abs(m.syncError!));
       expect(quantile(errors, 0.5), `${f.name}'s median sync error (all: ${errors.map(Math.round).join(", ")} ms)`).toBeLessThanOrEqual(SYNC_MS);
-      expect(errors.every((e) => e <= SYNC_MS), `every page change within ${SYNC_MS} ms of its beep at ${f.name}: ${errors.map(Math.round).join(", ")} ms`).toBe(true);
+      expect(errors.filter((e) => e > SYNC_MS).map(Math.round), `page changes more than ${SYNC_MS} ms from their beep at ${f.name} (all: ${errors.map(Math.round).join(", ")} ms)`).toEqual([]);
       if (f === fern) before = matched;
     }
     await screenshot(alice.page, "presenter-mic-live");
@@ -159,7 +161,7 @@ describe.skipIf(!haveFixture)("live audio in real browsers", () => {
     const archived = findBeeps(await decodePcm(path.join(m.archive.dir, "audio.opus")), 3000);
     // Every beep Alice's microphone heard is in the archive, where she heard it.
     const offsets = beeps.map((b) => archived.reduce((best, a) => (Math.abs(a - b.session) < Math.abs(best) ? a - b.session : best), Infinity));
-    expect(offsets.every((o) => Math.abs(o) <= SYNC_MS), `archive − microphone per beep: ${offsets.map(Math.round).join(", ")} ms`).toBe(true);
+    expect(offsets.filter((o) => !(Math.abs(o) <= SYNC_MS)).map(Math.round), `beeps archived more than ${SYNC_MS} ms from where the microphone heard them (archive − microphone per beep: ${offsets.map(Math.round).join(", ")} ms)`).toEqual([]);
     expect(archived.length).toBeGreaterThanOrEqual(beeps.length);
     // Ended, the stream is closed and opusinfo finds nothing to say against it.
     await alice.page.evaluate(() => (window as unknown as { __deckcast: { session: { end(): Promise<void> } } }).__deckcast.session.end());

@@ -9,23 +9,21 @@
  * What followers see is checked on the pixels of their canvases, scaled to one size and
  * compared with the presenter's, not only on DOM state. Screenshots go to test-artifacts/.
  */
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot, type Person, type TestBrowser } from "../support/browser.ts";
 import { createMeeting, difference, drawStroke, inkedPixels, join, login, shown, snapshot, textOf, waitForPage, type Snapshot } from "./support/meeting-page.ts";
 import { PASSWORD, startWebStack, type WebStack } from "./support/stack.ts";
+import { needFixtures } from "../support/fixtures.ts";
 
-const DECK = path.resolve("../shared/fixtures/bench/deck5.pptx");
-const haveFixture = existsSync(DECK);
-if (!haveFixture) console.warn(`skipping browser tests: fixture deck ${DECK} is missing (shared/fixtures beside the repo)`);
+const need = needFixtures("bench/deck5.pptx");
+const [DECK] = need.paths as [string];
 
 /** Mean per-channel difference under which two stages "show the same" (sizes and JPEG widths differ). */
 const SAME = 6;
 /** Ink-only snapshots of the same strokes drawn at different sizes. */
 const SAME_INK = 4;
 
-describe.skipIf(!haveFixture)("a live meeting in real browsers", () => {
+describe.skipIf(need.skip)(`a live meeting in real browsers${need.note}`, () => {
   let stack: WebStack;
   let browser: TestBrowser;
   let alice: Person;

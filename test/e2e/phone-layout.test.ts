@@ -4,27 +4,21 @@
  * 4:3 deck and then a 16:9 one; Pia follows on a 390×844 phone held upright, Lou on one held
  * sideways (844×390). Screenshots of each state go to test-artifacts/.
  */
-import { existsSync } from "node:fs";
-import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot, type Person, type TestBrowser } from "../support/browser.ts";
 import { boxOf, inViewport, overlaps, overSlide, pageText, slideBox } from "./support/layout.ts";
 import { createMeeting, drawStroke, inkedPixels, join, login, snapshot, waitForPage } from "./support/meeting-page.ts";
 import { PASSWORD, startWebStack, type WebStack } from "./support/stack.ts";
+import { needFixtures } from "../support/fixtures.ts";
 
-const DECK_4_3 = path.resolve("../shared/fixtures/decks/tbl-cell.pptx"); // 3 pages, 4:3
-const DECK_16_9 = path.resolve("../shared/fixtures/bench/deck5.pptx"); // 5 pages, 16:9
-const haveFixtures = existsSync(DECK_4_3) && existsSync(DECK_16_9);
-if (!haveFixtures) {
-  if (process.env.CI === "true") throw new Error(`fixture decks ${DECK_4_3} and ${DECK_16_9} are missing (shared/fixtures beside the repo)`);
-  console.warn(`skipping phone layout tests: fixture decks ${DECK_4_3} / ${DECK_16_9} are missing (shared/fixtures beside the repo)`);
-}
+const need = needFixtures("decks/tbl-cell.pptx", "bench/deck5.pptx");
+const [DECK_4_3, DECK_16_9] = need.paths as [string, string]; // 3 pages, 4:3; 5 pages, 16:9
 
 const PORTRAIT = { width: 390, height: 844 };
 const LANDSCAPE = { width: 844, height: 390 };
 
-describe.skipIf(!haveFixtures)("the meeting on a phone", () => {
+describe.skipIf(need.skip)(`the meeting on a phone${need.note}`, () => {
   let stack: WebStack;
   let browser: TestBrowser;
   let alice: Person;

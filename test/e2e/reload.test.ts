@@ -7,21 +7,16 @@
  * presenter is reconnecting, and the message goes when she is back. Logging out ends the
  * token; a refused token lands on the login form with a plain message.
  */
-import { existsSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot, type Person, type TestBrowser } from "../support/browser.ts";
 import { createMeeting, join, login, textOf, waitForPage } from "./support/meeting-page.ts";
 import { PASSWORD, startWebStack, type WebStack } from "./support/stack.ts";
+import { needFixtures } from "../support/fixtures.ts";
 
-const DECK = path.resolve("../shared/fixtures/bench/deck5.pptx");
-const haveFixture = existsSync(DECK);
-if (!haveFixture) {
-  if (process.env.CI === "true") throw new Error(`fixture deck ${DECK} is missing (shared/fixtures beside the repo)`);
-  console.warn(`skipping reload tests: fixture deck ${DECK} is missing (shared/fixtures beside the repo)`);
-}
+const need = needFixtures("bench/deck5.pptx");
+const [DECK] = need.paths as [string];
 
-describe.skipIf(!haveFixture)("a reload keeps the presenter logged in", () => {
+describe.skipIf(need.skip)(`a reload keeps the presenter logged in${need.note}`, () => {
   let stack: WebStack;
   let browser: TestBrowser;
   let alice: Person;

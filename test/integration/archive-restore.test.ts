@@ -113,7 +113,7 @@ describe("restoring damaged archives", () => {
     // Both are live again with every valid line.
     const ra = dc.component.meetings.get(a.code);
     const rb = dc.component.meetings.get(b.code);
-    expect(ra && rb).toBeTruthy();
+    expect({ a: ra !== undefined, b: rb !== undefined }, "meetings live again").toEqual({ a: true, b: true });
     expect(await ra!.archive.journal.read(1, ra!.archive.journal.lastSeq)).toEqual(before.a);
     const afterB = await rb!.archive.journal.read(1, rb!.archive.journal.lastSeq);
     expect(afterB.map((x) => x.id)).toEqual(before.b.map((x) => (x.seq === lost ? `srv-lost-${lost}` : x.id)));

@@ -5,7 +5,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import pino from "pino";
 import xml, { type Element } from "@xmpp/xml";
 import { NS } from "../../protocol/namespaces.ts";
@@ -16,12 +15,12 @@ import { Follower } from "../../web-client/src/session/follower.ts";
 import { PresenterSender } from "../../web-client/src/session/presenter.ts";
 import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
 import { connectGuest, connectUser, nextStanza, type TestClient } from "../support/xmpp.ts";
-import { fixturesDir, NO_FIXTURES } from "../support/decks-files.ts";
+import { needFixtures } from "../support/fixtures.ts";
 
-const deckFile = fixturesDir ? path.join(fixturesDir, "decks", "tbl-cell.pptx") : null;
-if (!deckFile) console.warn(`deck flow test skipped: ${NO_FIXTURES}`);
+const need = needFixtures("decks/tbl-cell.pptx");
+const deckFile = need.paths[0]!;
 
-describe.skipIf(!deckFile)("a deck from upload to followers", () => {
+describe.skipIf(need.skip)(`a deck from upload to followers${need.note}`, () => {
   let dc: TestDeckcast;
   let http: HttpServer;
   let decks: Decks;
@@ -60,7 +59,7 @@ describe.skipIf(!deckFile)("a deck from upload to followers", () => {
     const follower = new Follower(fern.xmpp, { room: m.room, meeting: m.jid, nick: "fern" });
     await follower.join();
 
-    const bytes = await readFile(deckFile!);
+    const bytes = await readFile(deckFile);
     const slot = (await requestSlot(alice, bytes.length)).getChild("slot", NS.upload)!;
     const put = String(slot.getChild("put")!.attrs.url);
     expect(put.startsWith(`${base}/upload/`)).toBe(true);

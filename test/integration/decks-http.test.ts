@@ -20,13 +20,15 @@ import { parseDeckStatus, UploadTracker, type UploadStatus } from "../../server/
 import { createHttpServer, type HttpServer } from "../../server/http/app.ts";
 import { createDeckRouter } from "../../server/http/deck-routes.ts";
 import { createUploadRouter } from "../../server/http/upload-routes.ts";
-import { fixturesDir, makeExe, makeImage } from "../support/decks-files.ts";
+import { makeExe, makeImage } from "../support/decks-files.ts";
+import { needFixtures } from "../support/fixtures.ts";
 import { makePdf } from "../support/decks-pdf.ts";
 import { withZipComment } from "../support/decks-zip.ts";
 
 const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
 const ALICE = "alice@localhost/web";
 const clock = { now: Date.now() };
+const tables = needFixtures("decks/tbl-cell.pptx");
 let dataDir: string;
 let base: string;
 let server: HttpServer;
@@ -89,7 +91,7 @@ describe("a presenter uploads, followers fetch", () => {
     const states = toldAbout(r.slot).map((s) => s.state);
     expect(states[0]).toBe("uploaded");
     expect(states).toContain("converting");
-    expect(told.filter((t) => t.status.slot === r.slot).every((t) => t.jid === ALICE)).toBe(true);
+    expect(told.filter((t) => t.status.slot === r.slot && t.jid !== ALICE), "statuses told to anyone but Alice").toEqual([]);
     const status = await (await fetch(`${base}/upload/${r.slot}/status`)).json();
     expect(status).toMatchObject({ state: "ready", deck, pages: 2 });
     const pending = await fetch(`${base}/decks/pending/${r.slot}`, { redirect: "manual" });
@@ -126,12 +128,17 @@ describe("a presenter uploads, followers fetch", () => {
     expect((await fetch(`${base}/decks/${deck}/pages/x.png`)).status).toBe(400);
   });
 
+  // What "at once" means here is "nothing was converted": how fast a cache hit is, over HTTP,
+  // `npm run bench -- convert` measures (its "cache" row).
   it("the same file again is ready at once, without converting", async () => {
-    const t0 = performance.now();
+    const record = service.get(deck);
+    const stored = await readdir(path.join(dataDir, "decks"));
     const r = await upload(pdf, "again.pdf");
-    expect(performance.now() - t0).toBeLessThan(500);
     expect(toldAbout(r.slot).map((s) => s.state)).toEqual(["uploaded", "ready"]);
     expect(r.final).toMatchObject({ deck, pages: 2 });
+    expect(service.get(deck), "the stored record, not a rebuilt one").toEqual(record);
+    expect(await readdir(path.join(dataDir, "decks")), "no deck added or staged").toEqual(stored);
+    expect(await uploadsLeft()).toEqual([]);
   });
 
   it("an image upload becomes a one-page deck", async () => {
@@ -139,8 +146,8 @@ describe("a presenter uploads, followers fetch", () => {
     expect(r.final).toMatchObject({ state: "ready", pages: 1, title: "diagram" });
   });
 
-  it.skipIf(!fixturesDir)("a PPTX goes through LibreOffice", async () => {
-    const pptx = withZipComment(await readFile(path.join(fixturesDir!, "decks", "tbl-cell.pptx")), "http");
+  it.skipIf(tables.skip)(`a PPTX goes through LibreOffice${tables.note}`, async () => {
+    const pptx = withZipComment(await readFile(tables.paths[0]!), "http");
     const r = await upload(pptx, "tables.pptx");
     expect(r.final).toMatchObject({ state: "ready", pages: 3 });
   });

@@ -15,7 +15,8 @@ import { ConverterPool } from "../../server/decks/convert/pool.ts";
 import { ZipParts } from "../../server/decks/convert/zip-parts.ts";
 import { DeckService } from "../../server/decks/service.ts";
 import type { DeckRecord } from "../../server/decks/types.ts";
-import { fixturesDir, makeNumberedOdp, NO_FIXTURES, pptxFromOdp } from "../support/decks-files.ts";
+import { makeNumberedOdp, pptxFromOdp } from "../support/decks-files.ts";
+import { fixture, needFixtures } from "../support/fixtures.ts";
 
 let work: string;
 let inParts: DeckService;
@@ -103,14 +104,15 @@ describe("a deck converted in parts", () => {
   });
 });
 
-describe.skipIf(!fixturesDir)(`real decks in parts equal the same decks whole${fixturesDir ? "" : ` (skipped: ${NO_FIXTURES})`}`, () => {
-  const decks = ["decks/tbl-cell.pptx", "decks/shp-picture.pptx", "bench/deck5.pptx", "bench/deck30.pptx"];
-  it.each(decks)("%s", async (rel) => {
-    await expectSameAsWhole(path.join(fixturesDir!, rel));
+const realDecks = ["decks/tbl-cell.pptx", "decks/shp-picture.pptx", "bench/deck5.pptx", "bench/deck30.pptx"];
+const real = needFixtures(...realDecks, "decks/act-props.pptm");
+describe.skipIf(real.skip)(`real decks in parts equal the same decks whole${real.note}`, () => {
+  it.each(realDecks)("%s", async (rel) => {
+    await expectSameAsWhole(fixture(rel));
   });
 
   it("act-props.pptm, whose slides jump to other slides, converts whole so its links stay inside one PDF", async () => {
-    const deck = await ingest(inParts, path.join(fixturesDir!, "decks/act-props.pptm"));
+    const deck = await ingest(inParts, fixture("decks/act-props.pptm"));
     expect(deck.pages).toBe(5);
     expect(partsOf(deck.id)).toBeNull();
     expect(lines.find((l) => l.deck === deck.id && l.msg === "deck converts whole")).toMatchObject({ reason: "a slide links to another slide" });

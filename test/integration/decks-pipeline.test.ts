@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import convertCli from "../../server/cli/convert.ts";
 import { DeckService } from "../../server/decks/service.ts";
 import {
-  FIXTURE_DECKS, fixturesDir, makeDocx, makeEncryptedOoxml, makeExe, makeImage, makeOdp, makeOdt,
-  makeZipBombDeclared, makeZipBombLying, NO_FIXTURES,
+  FIXTURE_DECKS, makeDocx, makeEncryptedOoxml, makeExe, makeImage, makeOdp, makeOdt,
+  makeZipBombDeclared, makeZipBombLying,
 } from "../support/decks-files.ts";
+import { fixture, needFixtures } from "../support/fixtures.ts";
 import { makePdf } from "../support/decks-pdf.ts";
 import { withZipComment } from "../support/decks-zip.ts";
 
@@ -56,9 +57,10 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe.skipIf(!fixturesDir)(`fixture decks${fixturesDir ? "" : ` (skipped: ${NO_FIXTURES})`}`, () => {
+const fixtureDecks = needFixtures(...FIXTURE_DECKS.map((d) => `decks/${d.file}`));
+describe.skipIf(fixtureDecks.skip)(`fixture decks${fixtureDecks.note}`, () => {
   it.each(FIXTURE_DECKS)("$file", async (deck) => {
-    const src = path.join(fixturesDir!, "decks", deck.file);
+    const src = fixture(`decks/${deck.file}`);
     const r = await service.ingest(src, { name: deck.file });
     if (deck.error) {
       expect(r).toMatchObject({ ok: false, error: { code: deck.error } });
@@ -132,14 +134,15 @@ describe("refusals leave nothing behind", () => {
   });
 });
 
-describe.skipIf(!fixturesDir)(`cache, parallelism and hangs${fixturesDir ? "" : ` (skipped: ${NO_FIXTURES})`}`, () => {
+const cacheDecks = needFixtures("decks/tbl-cell.pptx", "decks/act-props.pptm", "bench/deck30.pptx", "decks/test_slides.pptx", "decks/shp-picture.pptx");
+describe.skipIf(cacheDecks.skip)(`cache, parallelism and hangs${cacheDecks.note}`, () => {
   it("the same file twice: converted once, the second time ready at once", async () => {
-    const src = await file("again.pptx", withZipComment(await readFile(path.join(fixturesDir!, "decks", "tbl-cell.pptx")), "again"));
+    const src = await file("again.pptx", withZipComment(await readFile(fixture("decks/tbl-cell.pptx")), "again"));
     const progress = [vi.fn(), vi.fn(), vi.fn()];
     // Two at the same time join one conversion; a third afterwards is a cache hit.
     const [a, b] = await Promise.all([service.ingest(src, { onProgress: progress[0] }), service.ingest(src, { onProgress: progress[1] })]);
     const c = await service.ingest(src, { onProgress: progress[2] });
-    expect(a.ok && b.ok && c.ok).toBe(true);
+    expect([a, b, c]).toMatchObject([{ ok: true }, { ok: true }, { ok: true }]);
     if (a.ok) okIds.add(a.value.id);
     expect(b).toEqual(a);
     expect(c).toEqual(a);
@@ -150,7 +153,7 @@ describe.skipIf(!fixturesDir)(`cache, parallelism and hangs${fixturesDir ? "" : 
 
   it("two different conversions at once both succeed", async () => {
     const [a, b] = await Promise.all([
-      service.ingest(path.join(fixturesDir!, "decks", "act-props.pptm")),
+      service.ingest(fixture("decks/act-props.pptm")),
       service.ingest(await file("other.odp", makeOdp(["Parallel A", "Parallel B"]))),
     ]);
     expect(a).toMatchObject({ ok: true, value: { pages: 5, sourceType: "pptm" } });
@@ -160,16 +163,16 @@ describe.skipIf(!fixturesDir)(`cache, parallelism and hangs${fixturesDir ? "" : 
   });
 
   it("a conversion that hangs is stopped, leaves nothing, and the next one works", async () => {
-    const big = path.join(fixturesDir!, "bench", "deck30.pptx");
+    const big = fixture("bench/deck30.pptx");
     const hung = await service.ingest(await file("hang.pptx", withZipComment(await readFile(big), "hang")), { timeoutMs: 150 });
     expect(hung).toMatchObject({ ok: false, error: { code: "conversion-timeout" } });
     await expectNothingLeftBehind();
-    const after = await file("after.pptx", withZipComment(await readFile(path.join(fixturesDir!, "decks", "test_slides.pptx")), "after"));
+    const after = await file("after.pptx", withZipComment(await readFile(fixture("decks/test_slides.pptx")), "after"));
     expect(await ingestOk(after)).toMatchObject({ pages: 1 });
   });
 
   it("page images are rendered at a snapped width and cached", async () => {
-    const deck = await ingestOk(path.join(fixturesDir!, "decks", "shp-picture.pptx"));
+    const deck = await ingestOk(fixture("decks/shp-picture.pptx"));
     const img = await service.pageImage(deck.id, 2, 300);
     if (!img.ok) throw new Error(img.error.message);
     expect(img.value).toBe(path.join(dataDir, "decks", deck.id, "images", "320", "2.jpg"));

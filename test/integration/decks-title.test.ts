@@ -15,7 +15,8 @@ import { pdfFile } from "../../server/decks/convert/pdf-file.ts";
 import { ConverterPool } from "../../server/decks/convert/pool.ts";
 import { DeckService } from "../../server/decks/service.ts";
 import type { DeckRecord } from "../../server/decks/types.ts";
-import { fixturesDir, NO_FIXTURES, pptxFromOdp } from "../support/decks-files.ts";
+import { pptxFromOdp } from "../support/decks-files.ts";
+import { needFixtures } from "../support/fixtures.ts";
 import { makeZip } from "../support/decks-zip.ts";
 
 let work: string;
@@ -134,24 +135,22 @@ describe("office documents' own titles", () => {
   });
 });
 
-describe.skipIf(!fixturesDir)(`shared fixtures${fixturesDir ? "" : ` (skipped: ${NO_FIXTURES})`}`, () => {
+const shared = needFixtures("decks/cht-charts.pptx", "decks/test_slides.pptx", "decks/tbl-cell.pptx");
+const [chtCharts, testSlides, tblCell] = shared.paths as [string, string, string];
+describe.skipIf(shared.skip)(`shared fixtures${shared.note}`, () => {
   it("the chart deck is named after its file, not its first axis label \"0\"", async () => {
-    const deck = await ingest(path.join(fixturesDir!, "decks", "cht-charts.pptx"), "cht-charts.pptx");
+    const deck = await ingest(chtCharts, "cht-charts.pptx");
     expect(deck.title).toBe("cht-charts");
   });
 
   it("a deck whose core.xml has a real title keeps it", async () => {
-    const deck = await ingest(path.join(fixturesDir!, "decks", "test_slides.pptx"), "test_slides.pptx");
+    const deck = await ingest(testSlides, "test_slides.pptx");
     expect(deck.title).toBe("python-pptx was here!");
   });
 
   it("a deck with only a default title and no file name falls back to its first line", async () => {
-    const deck = await ingest(path.join(fixturesDir!, "decks", "tbl-cell.pptx"));
+    const deck = await ingest(tblCell);
     expect(deck.title.length).toBeGreaterThan(0);
     expect(deck.title).not.toMatch(/^(Presentation|PowerPoint Presentation)$/);
   });
-});
-
-it.runIf(!fixturesDir && process.env.CI === "true")("under CI the shared fixtures must be present", () => {
-  throw new Error(`${NO_FIXTURES}; CI must provide them`);
 });

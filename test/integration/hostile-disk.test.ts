@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, stat, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Follower } from "../../web-client/src/session/follower.ts";
 import { acknowledgedProblems, archiveDir, audioProblems, readArchive, readTitle, reduceArchive } from "../support/hostile-archive.ts";
 import { talk } from "../support/hostile-audio.ts";
@@ -84,10 +84,13 @@ describe.skipIf(!mounted)("a full disk under a talking presenter", () => {
       await waitFor(() => t.acked.size >= ackedAtFree + 8, 30_000, `acknowledgements after freeing the disk (cycle ${cycle + 1})`);
     }
     await Promise.race([t.finish(), new Promise((_, reject) => setTimeout(() => reject(new Error("timed out: everything queued to be acknowledged")), 30_000))]);
-    // The last recording report follows the last audio within recordingReportMs: let it land.
-    await new Promise((r) => setTimeout(r, 1500));
-
+    // The last recording report follows the last audio within recordingReportMs: wait for it
+    // to land. Once the archive ends with a report, nothing is left to report or archive.
     const dir = archiveDir(stack.componentDataDir, meeting.session);
+    await vi.waitFor(async () => {
+      const last = (await readArchive(dir)).at(-1);
+      expect(last?.events.map((e) => e.type), "the archive's last line").toEqual(["recording"]);
+    }, { timeout: 15_000, interval: 50 });
     const lines = await readArchive(dir);
     expect(acknowledgedProblems(lines, t.acked)).toEqual([]);
     expect(t.refused, "bundles refused for good").toEqual([]);

@@ -48,7 +48,8 @@ describe("meeting limits", () => {
     const f = new Follower(watcher.xmpp, { room: m.room!, meeting: m.jid!, nick: "watcher" });
     await f.join();
     await waitFor(() => f.state?.ended === true, 20_000, "the idle meeting to end");
-    expect(env.dc.component.meetings.get(m.code!)).toBeUndefined();
+    // session-stop reaches the room before the component has finished ending: wait for that too.
+    await waitFor(() => env.dc.component.meetings.get(m.code!) === undefined, 10_000, "the meeting to be gone");
     // The presenter's next bundle is told the session ended, not that the room never existed.
     const res = await carol.xmpp.iqCaller
       .request(xml("iq", { type: "set", to: m.jid }, xml("bundle", { xmlns: NS.deckcast, id: "late", t: "10" }, xml("page", { t: "10", page: "1" }))))

@@ -3,22 +3,12 @@
  * and PPTX archives, images, a renamed program, zip bombs, an encrypted OOXML container;
  * and the shared fixture decks with the page counts LibreOffice 7.4 gives them.
  */
-import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { writeFile } from "node:fs/promises";
 import type { ConverterPool } from "../../server/decks/convert/pool.ts";
 import { makeOle2, makeZip } from "./decks-zip.ts";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-/** The shared fixtures folder (beside the repo), or null when this checkout has none. */
-export const fixturesDir: string | null = (() => {
-  const dir = path.resolve(repoRoot, "../shared/fixtures");
-  return existsSync(path.join(dir, "decks")) ? dir : null;
-})();
-export const NO_FIXTURES = "shared fixtures (../shared/fixtures) are absent in this checkout";
-
-/** ../shared/fixtures/decks, from its README: pages, or the error code expected. */
+/** ../shared/fixtures/decks, from its README: pages, or the error code expected (found with support/fixtures.ts). */
 export const FIXTURE_DECKS: { file: string; type: string; pages?: number; error?: string; text: boolean }[] = [
   { file: "act-props.pptm", type: "pptm", pages: 5, text: true },
   { file: "cht-charts.pptx", type: "pptx", pages: 1, text: true },

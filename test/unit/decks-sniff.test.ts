@@ -5,9 +5,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sniff, type SniffLimits } from "../../server/decks/sniff/sniff.ts";
 import {
-  FIXTURE_DECKS, fixturesDir, makeDocx, makeEncryptedOoxml, makeExe, makeImage, makeOdp, makeOdt, makePptxSkeleton,
-  makeZipBombDeclared, makeZipBombLying, NO_FIXTURES,
+  FIXTURE_DECKS, makeDocx, makeEncryptedOoxml, makeExe, makeImage, makeOdp, makeOdt, makePptxSkeleton,
+  makeZipBombDeclared, makeZipBombLying,
 } from "../support/decks-files.ts";
+import { fixture, needFixtures } from "../support/fixtures.ts";
 import { makePdf } from "../support/decks-pdf.ts";
 import { makeOle2, makeZip } from "../support/decks-zip.ts";
 
@@ -101,9 +102,10 @@ describe("sniff: refusals", () => {
   });
 });
 
-describe.skipIf(!fixturesDir)(`sniff: the shared fixture decks${fixturesDir ? "" : ` (skipped: ${NO_FIXTURES})`}`, () => {
+const fixtureDecks = needFixtures(...FIXTURE_DECKS.map((d) => `decks/${d.file}`));
+describe.skipIf(fixtureDecks.skip)(`sniff: the shared fixture decks${fixtureDecks.note}`, () => {
   it.each(FIXTURE_DECKS)("$file", async (deck) => {
-    const r = await sniffBytes(await readFile(path.join(fixturesDir!, "decks", deck.file)));
+    const r = await sniffBytes(await readFile(fixture(`decks/${deck.file}`)));
     if (deck.error) expect(r).toMatchObject({ ok: false, error: { code: deck.error } });
     else expect(r).toMatchObject({ ok: true, value: { type: deck.type, slides: deck.pages } }); // and the raw dc:title
   });
