@@ -7,28 +7,13 @@ import { describe, expect, it } from "vitest";
 import { applyBundle, initialState } from "../../protocol/reducer.ts";
 import type { DeckEvent, RoomState, StampedBundle } from "../../protocol/types.ts";
 import { Playout, VISUAL_LEAD_MS, type PlayoutTimers } from "../../web-client/src/app/playout.ts";
+import { fakeClock, type FakeClock } from "../support/fake-clock.ts";
 
+/** Playout's clock and timers, moved by the test. */
 function fakeTimers() {
-  let now = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let n = 0;
-  const t: PlayoutTimers & { advance(ms: number): void } = {
-    now: () => now,
-    set: (fn, ms) => (timers.push({ at: now + ms, fn, id: ++n }), n),
-    clear: (h) => (timers = timers.filter((x) => x.id !== h)),
-    advance(ms) {
-      const until = now + ms;
-      for (;;) {
-        const next = timers.filter((x) => x.at <= until).sort((a, b) => a.at - b.at)[0];
-        if (!next) break;
-        timers = timers.filter((x) => x !== next);
-        now = next.at;
-        next.fn();
-      }
-      now = until;
-    },
-  };
-  return t;
+  const c = fakeClock(0);
+  const timers: PlayoutTimers & Pick<FakeClock, "advance" | "pending"> = { now: c.now, set: c.after, clear: c.clear, pending: c.pending, advance: c.advance };
+  return timers;
 }
 
 const deck = { id: "a".repeat(64), pages: 9, title: "" };

@@ -10,32 +10,13 @@ import type { DeckEvent, RoomState } from "../../protocol/types.ts";
 import { DIGITS_MS, type KeyPress } from "../../web-client/src/app/keys.ts";
 import { HIGHLIGHTER_SCALE, PresenterControls } from "../../web-client/src/app/presenter-controls.ts";
 import { BATCH_MS, type RecorderTimers } from "../../web-client/src/ink/recorder.ts";
+import { fakeClock, type FakeClock } from "../support/fake-clock.ts";
 
+/** The recorder's timers on a clock the test moves. */
 function fakeTimers() {
-  let now = 1_000_000;
-  let timers: { at: number; every: number | null; fn: () => void; id: number }[] = [];
-  let n = 0;
-  const add = (fn: () => void, ms: number, every: number | null) => (timers.push({ at: now + ms, every, fn, id: ++n }), n);
-  const t: RecorderTimers & { advance(ms: number): void; pending(): number } = {
-    now: () => now,
-    every: (fn, ms) => add(fn, ms, ms),
-    after: (fn, ms) => add(fn, ms, null),
-    clear: (h) => (timers = timers.filter((x) => x.id !== h)),
-    pending: () => timers.length,
-    advance(ms) {
-      const until = now + ms;
-      for (;;) {
-        const next = timers.filter((x) => x.at <= until).sort((a, b) => a.at - b.at)[0];
-        if (!next) break;
-        now = next.at;
-        if (next.every === null) timers = timers.filter((x) => x !== next);
-        else next.at += next.every;
-        next.fn();
-      }
-      now = until;
-    },
-  };
-  return t;
+  const c = fakeClock(1_000_000);
+  const timers: RecorderTimers & Pick<FakeClock, "advance" | "pending"> = { now: c.now, every: c.every, after: c.after, clear: c.clear, pending: c.pending, advance: c.advance };
+  return timers;
 }
 
 const DECK = { id: "d".repeat(64), pages: 20, title: "Deck" };

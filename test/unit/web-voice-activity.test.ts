@@ -5,28 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { QUIET_MS, VoiceActivity, type VoiceTimers } from "../../web-client/src/app/voice-activity.ts";
+import { fakeClock, type FakeClock } from "../support/fake-clock.ts";
 
+/** Voice activity's timers on a clock the test moves. */
 function fakeTimers() {
-  let now = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let n = 0;
-  const t: VoiceTimers & { advance(ms: number): void; pending(): number } = {
-    set: (fn, ms) => (timers.push({ at: now + ms, fn, id: ++n }), n),
-    clear: (h) => (timers = timers.filter((x) => x.id !== h)),
-    pending: () => timers.length,
-    advance(ms) {
-      const until = now + ms;
-      for (;;) {
-        const next = timers.filter((x) => x.at <= until).sort((a, b) => a.at - b.at)[0];
-        if (!next) break;
-        timers = timers.filter((x) => x !== next);
-        now = next.at;
-        next.fn();
-      }
-      now = until;
-    },
-  };
-  return t;
+  const c = fakeClock(0);
+  const timers: VoiceTimers & Pick<FakeClock, "advance" | "pending"> = { set: c.after, clear: c.clear, pending: c.pending, advance: c.advance };
+  return timers;
 }
 
 describe("voice activity", () => {
