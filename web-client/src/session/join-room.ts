@@ -7,17 +7,27 @@ import { NS } from "../../../protocol/namespaces.ts";
 import { decodeError } from "../../../protocol/stanza-error.ts";
 import type { XmppLike } from "./xmpp-like.ts";
 
-/** Resolves on our own presence in the room (status 110); rejects on an error presence or after `timeoutMs`. */
+/**
+ * The room refused the join. `element` is the room's <error/>, read by its code (bad-nick) or
+ * condition (conflict, gone) like any stanza error (decodeError), never by this message.
+ */
+export class JoinRefused extends Error {
+  readonly element: Element | undefined;
+  constructor(room: string, element: Element | undefined) {
+    const e = element ? decodeError(element) : null;
+    super(`could not join ${room}: ${e?.code ?? e?.condition ?? "error"}`);
+    this.name = "JoinRefused";
+    this.element = element;
+  }
+}
+
+/** Resolves on our own presence in the room (status 110); rejects with JoinRefused on an error presence, or after `timeoutMs`. */
 export function joinRoom(xmpp: Pick<XmppLike, "send" | "on" | "off">, room: string, nick: string, timeoutMs = 15_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => finish(new Error(`no answer joining ${room}`)), timeoutMs);
     const onJoined = (p: Element) => {
       if (p.name !== "presence" || p.attrs.from !== `${room}/${nick}`) return;
-      if (p.attrs.type === "error") {
-        // deckcast's code when the room gave one (bad-nick), else the XMPP condition (conflict).
-        const e = decodeError(p);
-        return finish(new Error(`could not join ${room}: ${e.code ?? e.condition}`));
-      }
+      if (p.attrs.type === "error") return finish(new JoinRefused(room, p.getChild("error")));
       const codes = p.getChild("x", NS.mucUser)?.getChildren("status").map((s) => s.attrs.code) ?? [];
       if (codes.includes("110")) finish(null);
     };
