@@ -3,7 +3,9 @@
  *
  *   DECKCAST_DATA_DIR     ./data         archives, decks, Prosody's data, the log, the operator token
  *   DECKCAST_HTTP_PORT    8080           web client, uploads, downloads
- *   DECKCAST_HTTP_HOST    127.0.0.1      interface to listen on (0.0.0.0 for a LAN room)
+ *   DECKCAST_HTTP_HOST    127.0.0.1      interface to listen on: 127.0.0.1 serves this computer only,
+ *                                        0.0.0.0 (or one address) lets phones on the network join; the
+ *                                        addresses they reach are listed by server/http/addresses.ts
  *   DECKCAST_PUBLIC_URL   http://localhost:<port>   how browsers reach the HTTP server
  *   DECKCAST_ALLOWED_HOSTS (none)        more host names /api/* answers to, comma-separated
  *                                        (a reverse proxy's name); localhost, IP literals, the

@@ -16,6 +16,7 @@ import { readConfig } from "./config.ts";
 import { startComponent } from "./component/setup.ts";
 import { createHttpServer } from "./http/app.ts";
 import { componentPart, decksPart, prosodyConsoleLine, prosodyPart, type ProsodyHealth } from "./http/health.ts";
+import { isLoopbackHost, reachableUrls } from "./http/addresses.ts";
 import { hostPolicy } from "./http/hosts.ts";
 import { mountMeetingsApi } from "./http/meetings-api.ts";
 import { ensureOperatorToken } from "./http/operator.ts";
@@ -120,8 +121,11 @@ async function start() {
   stops.decks = () => d.stop();
   http.mount("/upload", decks.uploadRouter);
   http.mount("/decks", decks.deckRouter);
-  // The web client answers "/" and /m/<code>; /api/* is left to the routes below.
-  mountWebClient(http, { domains: prosody.domains, publicUrl: config.explicitPublicUrl });
+  // The web client answers "/" and /m/<code>; /api/* is left to the routes below. The
+  // addresses other devices reach are read at each request (the port once it is bound).
+  let boundPort = 0;
+  const reachable = () => (boundPort ? reachableUrls(config.httpHost, boundPort, os.networkInterfaces()) : []);
+  mountWebClient(http, { domains: prosody.domains, publicUrl: config.explicitPublicUrl, reachable });
   const wsProxy = setupWsProxy(http, {
     prosodyHttpPort: prosody.ports.http,
     log: log.child({ part: "http" }),
@@ -141,6 +145,7 @@ async function start() {
   watchProsody(prosody);
 
   const port = await http.listen(config.httpPort, config.httpHost);
+  boundPort = port;
   stops.http = async () => {
     wsProxy.stop();
     await http.close();
@@ -156,8 +161,27 @@ async function start() {
   say(`  XMPP        ${prosody.domains.accounts} on 127.0.0.1:${prosody.ports.c2s} (TCP), ${prosody.websocketUrl} (WebSocket)\n`);
   say(`  More users  npx deckcast user add NAME\n`);
   say(`  Operators   token in ${shortPath(operator.path)}${operator.fresh ? " (new)" : ""}: GET /api/meetings with "Authorization: Bearer <token>"\n`);
-  say(`  Logs        ${logPath}\n\nPress Ctrl+C to stop.\n`);
-  log.info({ port }, "deckcast is running");
+  say(`  Logs        ${logPath}\n`);
+  say(otherDevices(reachable()));
+  say(`\nPress Ctrl+C to stop.\n`);
+  log.info({ port, reachable: reachable() }, "deckcast is running");
+}
+
+/** The banner's lines on reaching this server from phones and other computers. */
+function otherDevices(urls: string[]): string {
+  const publicHost = config.explicitPublicUrl ? new URL(config.explicitPublicUrl).hostname : null;
+  if (publicHost && !isLoopbackHost(publicHost)) return `\n  Other devices join at ${config.explicitPublicUrl} (DECKCAST_PUBLIC_URL)\n`;
+  if (urls.length === 0) {
+    return (
+      `\n  Other devices cannot reach this server: it listens on ${config.httpHost} only.\n` +
+      `  To let phones on your network join, restart with DECKCAST_HTTP_HOST=0.0.0.0.\n`
+    );
+  }
+  return (
+    `\n  Other devices on your network join at ${urls.join(" or ")}\n` +
+    `  (guests need no password; to present, log in on this computer: passwords are not\n` +
+    `  accepted from other devices over plain http, see docs/security.md)\n`
+  );
 }
 
 /** What shutdown stops, filled in as the parts start (so a signal mid-start stops what exists). */

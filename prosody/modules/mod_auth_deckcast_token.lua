@@ -19,6 +19,14 @@
 -- (so a stolen token never outlives its expiry); setting the password (prosodyctl register,
 -- passwd) removes every token of the account; revoking a token closes the sessions that
 -- logged in with it.
+--
+-- No passwords in clear from another device: an account login (password or token, any
+-- mechanism) on a session that is not secure and whose address is not loopback is refused
+-- with SASL `encryption-required` before its credentials are looked at. A WebSocket session's
+-- address is the browser's, from the X-Forwarded-For of deckcast's proxy (mod_http's
+-- trusted_proxies, prosody/config.ts); it is secure only when the browser used https (the
+-- request's own TLS, or X-Forwarded-Proto from the proxy), whatever consider_websocket_secure
+-- says. Guests log in on their own host and are not affected.
 
 local st = require "util.stanza";
 local jid = require "util.jid";
@@ -128,6 +136,32 @@ local function close_sessions(username, ids, keep)
 		end
 	end
 end
+
+--- No passwords in clear from another device ------------------------------------------------
+
+local SASL_NS = "urn:ietf:params:xml:ns:xmpp-sasl";
+local IN_CLEAR = "Logging in with a password from another device needs https; ask the person running deckcast";
+
+local function is_loopback(ip)
+	if type(ip) ~= "string" then return false; end
+	ip = ip:lower():gsub("^::ffff:", "");
+	return ip == "::1" or ip:match("^127%.%d+%.%d+%.%d+$") ~= nil;
+end
+
+--- True when the session's stream is protected: TLS on TCP, https for a WebSocket.
+local function is_secure(session)
+	local request = session.websocket_request;
+	if request then return request.secure == true; end
+	return session.secure == true;
+end
+
+module:hook("stanza/" .. SASL_NS .. ":auth", function(event)
+	local session = event.origin;
+	if session.type ~= "c2s_unauthed" or is_secure(session) or is_loopback(session.ip) then return; end
+	module:log("info", "refused a login in clear from %s", tostring(session.ip));
+	session.send(st.stanza("failure", { xmlns = SASL_NS }):tag("encryption-required"):up():tag("text"):text(IN_CLEAR));
+	return true;
+end, 10); -- before mod_saslauth (priority 0) reads the credentials
 
 --- The provider -------------------------------------------------------------------------------
 

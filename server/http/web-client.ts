@@ -22,11 +22,18 @@ export interface ClientConfig {
   websocketPath: string;
   /** Base URL for join links when set by the operator (DECKCAST_PUBLIC_URL); else the page's origin is used. */
   publicUrl: string | null;
+  /**
+   * Base URLs other devices can reach this server on (`http://192.168.1.20:8080`, from
+   * server/http/addresses.ts); empty when it listens on loopback only (the default).
+   */
+  reachable: string[];
 }
 
 export interface WebClientOptions {
   domains: ClientConfig["domains"];
   publicUrl?: string | null | undefined;
+  /** The base URLs other devices reach the server on, asked at each request (interfaces change). Default none. */
+  reachable?: () => readonly string[];
   /** Folder with the built client. Default web-client/dist. */
   dist?: string;
 }
@@ -36,10 +43,11 @@ const NOT_PAGES = /^\/(api|decks|upload|healthz|assets)(\/|$)|^\/xmpp-websocket/
 
 export function mountWebClient(http: HttpServer, opts: WebClientOptions): void {
   const dist = opts.dist ?? WEB_CLIENT_DIST;
-  const config: ClientConfig = { domains: opts.domains, websocketPath: WEBSOCKET_PATH, publicUrl: opts.publicUrl?.replace(/\/$/, "") || null };
+  const fixed = { domains: opts.domains, websocketPath: WEBSOCKET_PATH, publicUrl: opts.publicUrl?.replace(/\/$/, "") || null };
   const router = express.Router();
 
   router.get("/api/config", (_req, res) => {
+    const config: ClientConfig = { ...fixed, reachable: [...(opts.reachable?.() ?? [])] };
     res.set("Cache-Control", "no-store").json(config);
   });
 

@@ -3,12 +3,16 @@ export interface ClientConfig {
   domains: { accounts: string; guests: string; muc: string; component: string };
   websocketPath: string;
   publicUrl: string | null;
+  /** Base URLs other devices reach the server on (`http://192.168.1.20:8080`); empty when it serves this computer only. */
+  reachable: string[];
 }
 
 export async function loadConfig(): Promise<ClientConfig> {
   const res = await fetch("/api/config", { cache: "no-store" });
   if (!res.ok) throw new Error(`config: HTTP ${res.status}`);
-  return (await res.json()) as ClientConfig;
+  const config = (await res.json()) as ClientConfig;
+  // An older server sends no `reachable`: nothing is known to reach it from elsewhere.
+  return { ...config, reachable: Array.isArray(config.reachable) ? config.reachable.filter((u) => typeof u === "string") : [] };
 }
 
 /** ws(s)://<this origin>/xmpp-websocket: the server proxies it to Prosody. */
@@ -24,4 +28,40 @@ export function meetingAddresses(config: ClientConfig, code: string): { room: st
 /** The link followers open: <origin>/m/<code>. */
 export function joinLink(config: ClientConfig, code: string, loc: Location = location): string {
   return `${config.publicUrl ?? loc.origin}/m/${code}`;
+}
+
+/** True for a host name only this computer reaches (localhost, 127.x, ::1). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  if (h === "localhost" || h.endsWith(".localhost")) return true;
+  const v4 = h.startsWith("::ffff:") ? h.slice(7) : h;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(v4)) return v4.startsWith("127.");
+  return h === "::1";
+}
+
+/**
+ * What the invite panel offers: the links other devices can open, and whether the link only
+ * works on this computer. A link on a name others reach (DECKCAST_PUBLIC_URL, or a page opened
+ * at a LAN address) is offered as it is; a loopback link is replaced by the reachable
+ * addresses' links, and when there are none, `thisComputerOnly` says so.
+ */
+export function shareLinks(link: string, reachable: readonly string[], code: string): { links: string[]; thisComputerOnly: boolean } {
+  let host: string;
+  try {
+    host = new URL(link).hostname;
+  } catch {
+    return { links: [link], thisComputerOnly: false };
+  }
+  if (!isLoopbackHost(host)) return { links: [link], thisComputerOnly: false };
+  if (reachable.length === 0) return { links: [link], thisComputerOnly: true };
+  return { links: reachable.map((base) => `${base.replace(/\/$/, "")}/m/${code}`), thisComputerOnly: false };
+}
+
+/**
+ * True when a password typed on this page would cross the network in clear: plain http from
+ * a name other than this computer. The server refuses such logins (mod_auth_deckcast_token);
+ * the login form says so before anything is sent.
+ */
+export function passwordInClear(loc: Pick<Location, "protocol" | "hostname"> = location): boolean {
+  return loc.protocol !== "https:" && !isLoopbackHost(loc.hostname);
 }

@@ -4,7 +4,7 @@
  * failures by their condition. Nothing here shows a stack, a JID or an XML name.
  */
 import type { Element } from "@xmpp/xml";
-import { isErrorCode, type ErrorCode } from "../../../protocol/errors.ts";
+import type { ErrorCode } from "../../../protocol/errors.ts";
 import { decodeError, type DecodedError } from "../../../protocol/stanza-error.ts";
 
 const BY_CODE: Record<ErrorCode, string> = {
@@ -30,12 +30,20 @@ const BY_CODE: Record<ErrorCode, string> = {
   "internal": "Something went wrong on the server. Try again in a moment.",
 };
 
+/**
+ * Why an account cannot log in from another device over plain http: the server answers such a
+ * login with SASL `encryption-required` (prosody/modules/mod_auth_deckcast_token.lua), and the
+ * login form says it before anything is sent (dc-login.ts).
+ */
+export const PASSWORD_NEEDS_HTTPS = "Logging in with a password from another device needs https; ask the person running deckcast. Joining a meeting needs no password: open its link.";
+
 /** XMPP defined conditions (RFC 6120 §8.3.3, RFC 6120 §6.5 for SASL) that can reach a person. */
 const BY_CONDITION: Record<string, string> = {
   "not-authorized": "Wrong user name or password.",
   "credentials-expired": "Your password has expired. Ask the person running deckcast for a new one.",
   "account-disabled": "This account is disabled.",
   "invalid-mechanism": "The server does not accept this way of logging in.",
+  "encryption-required": PASSWORD_NEEDS_HTTPS,
   "conflict": "Someone in this meeting already uses that name. Pick another one.",
   "not-allowed": "There is no meeting with this code. Check the link, or ask the presenter for a new one.",
   "item-not-found": "There is no meeting with this code. Check the link, or ask the presenter for a new one.",
@@ -72,8 +80,7 @@ export function isMeetingEnded(err: unknown): boolean {
     const d = decodeError(e.element);
     return d.code === "session-ended" || d.condition === "gone";
   }
-  const joinCondition = /could not join [^:]+: ([a-z-]+)/.exec(String(e?.message ?? ""))?.[1];
-  return joinCondition === "gone" || joinCondition === "session-ended";
+  return false;
 }
 
 /** The words for anything thrown while connecting, joining or asking the server. */
@@ -86,9 +93,6 @@ export function describeError(err: unknown): string {
   if (e?.name === "TimeoutError" || /timed? ?out|no answer/i.test(message)) {
     return "The server did not answer in time. Check your connection and try again.";
   }
-  const joinCondition = /could not join [^:]+: ([a-z-]+)/.exec(message)?.[1];
-  if (joinCondition && isErrorCode(joinCondition)) return BY_CODE[joinCondition];
-  if (joinCondition && BY_CONDITION[joinCondition]) return BY_CONDITION[joinCondition]!;
   if (/websocket|ECONNREFUSED|network|failed to fetch|disconnect|socket/i.test(message) || e?.name === "ConnectionError") {
     return "Cannot reach the deckcast server. Check your network connection and try again.";
   }

@@ -1,11 +1,16 @@
 /**
  * <dc-share>: how others join: the link (with a copy button), the meeting code, and the
  * link as a QR code for phones.
+ *
+ * A link on localhost does not work on a phone: the panel asks the server which addresses
+ * other devices reach it on (/api/config `reachable`) and offers those links instead (a
+ * choice when there are several), or warns that the link only works on this computer.
  */
 import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import { unsafeSVG } from "lit/directives/unsafe-svg.js";
 import QRCode from "qrcode";
+import { loadConfig, shareLinks } from "../app/config.ts";
 import { base } from "./shared-styles.ts";
 
 @customElement("dc-share")
@@ -19,6 +24,9 @@ export class DcShare extends LitElement {
       .qr { background: #fff; border-radius: 10px; padding: 0.4rem; width: min(13rem, 100%); justify-self: center; line-height: 0; }
       .qr svg { width: 100%; height: auto; }
       code { font-size: 1.1rem; letter-spacing: 0.08em; }
+      .warn { margin: 0; font-size: 0.85rem; }
+      .choices { display: flex; flex-wrap: wrap; gap: 0.3rem; }
+      .choices button[aria-pressed="true"] { font-weight: 600; }
     `,
   ];
 
@@ -26,33 +34,66 @@ export class DcShare extends LitElement {
   @property() accessor code = "";
   @state() accessor svg = "";
   @state() accessor copied = false;
+  /** Base URLs other devices reach the server on; null until the server has said. */
+  @state() accessor reachable: string[] | null = null;
+  /** Which of the offered links is shown (and in the QR code). */
+  @state() accessor chosen = 0;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    // Asked afresh each time the panel appears: the machine's addresses may have changed.
+    loadConfig().then(
+      (c) => (this.reachable = c.reachable),
+      () => (this.reachable = []),
+    );
+  }
+
+  /** The links offered and the one shown. */
+  #offer(): { links: string[]; shown: string; thisComputerOnly: boolean } {
+    if (!this.link || this.reachable === null) return { links: this.link ? [this.link] : [], shown: this.link, thisComputerOnly: false };
+    const { links, thisComputerOnly } = shareLinks(this.link, this.reachable, this.code);
+    return { links, shown: links[Math.min(this.chosen, links.length - 1)] ?? this.link, thisComputerOnly };
+  }
 
   override render() {
+    const { links, shown, thisComputerOnly } = this.#offer();
     return html`
       <div class="dim">Meeting code <code>${this.code}</code></div>
+      ${thisComputerOnly
+        ? html`<p class="warn error" role="note">This link only works on this computer. To let phones join, restart deckcast with DECKCAST_HTTP_HOST=0.0.0.0 (phones on the same network can then use the link shown here), or set DECKCAST_PUBLIC_URL to an address they reach.</p>`
+        : nothing}
+      ${links.length > 1
+        ? html`<div class="choices" role="group" aria-label="Addresses of this server">
+            ${links.map((l, i) => html`<button aria-pressed=${i === this.chosen ? "true" : "false"} @click=${() => (this.chosen = i)}>${new URL(l).host}</button>`)}
+          </div>`
+        : nothing}
       <div class="link">
-        <input readonly aria-label="Join link" .value=${this.link} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} />
-        <button @click=${this.#copy}>${this.copied ? "Copied" : "Copy"}</button>
+        <input readonly aria-label="Join link" .value=${shown} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} />
+        <button @click=${() => this.#copy(shown)}>${this.copied ? "Copied" : "Copy"}</button>
       </div>
       ${this.svg ? html`<div class="qr" role="img" aria-label="QR code of the join link">${unsafeSVG(this.svg)}</div>` : nothing}
     `;
   }
 
+  /** The link the QR code was last drawn for. */
+  #drawn = "";
+
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has("link") && this.link) {
-      const link = this.link;
-      QRCode.toString(link, { type: "svg", margin: 1, errorCorrectionLevel: "M" }).then(
-        (svg) => {
-          if (this.link === link) this.svg = svg;
-        },
-        () => (this.svg = ""),
-      );
-    }
+    if (!changed.has("link") && !changed.has("reachable") && !changed.has("chosen")) return;
+    const { shown } = this.#offer();
+    if (!shown || shown === this.#drawn) return;
+    this.#drawn = shown;
+    QRCode.toString(shown, { type: "svg", margin: 1, errorCorrectionLevel: "M" }).then(
+      (svg) => {
+        if (this.#drawn === shown) this.svg = svg;
+      },
+      () => (this.svg = ""),
+    );
   }
 
-  async #copy() {
+  async #copy(link: string) {
     try {
-      await navigator.clipboard.writeText(this.link);
+      await navigator.clipboard.writeText(link);
     } catch {
       // No clipboard (plain-http LAN origin): select the text so the person can copy it.
       this.renderRoot.querySelector("input")?.select();
