@@ -7,7 +7,7 @@
  */
 import { ERRORS } from "../protocol/errors.ts";
 import { LOGIN_TOKEN } from "../protocol/login-token.ts";
-import { LIMITS, NS } from "../protocol/namespaces.ts";
+import { BUNDLE_SIZE, LIMITS, NS } from "../protocol/namespaces.ts";
 import type { ProsodyPaths } from "./paths.ts";
 
 /** Prosody log levels, lowest first. */
@@ -86,8 +86,8 @@ const GUARD_ERRORS = ["bad-nick", "too-large", "rate-limited"] as const;
 export const PROSODY_LIMITS = {
   /** Per-connection read rate for clients, bytes/s (mod_limits' own default is 10 KB/s). */
   c2sBytesPerSecond: 1_000_000,
-  /** Largest stanza a client (TCP or WebSocket) may send: Prosody's default, kept (see below). */
-  c2sStanzaSize: 256 * 1024,
+  /** Largest stanza a client (TCP or WebSocket) may send: derived from the bundle limit (BUNDLE_SIZE). */
+  c2sStanzaSize: BUNDLE_SIZE.clientStanzaBytes,
   /** Largest stanza the component may send; Prosody's default is 512 KiB. */
   componentStanzaSize: 1024 * 1024,
   /** Cap on MUC history a room replays to a joiner; Prosody's default cap is unlimited. */
@@ -180,8 +180,8 @@ export function renderProsodyConfig(o: ProsodyConfigOptions): string {
     "-- hundreds of queued bundles catches up in seconds) while still capping a runaway client.",
     "-- Components are never rate-limited by mod_limits.",
     `limits = { c2s = { rate = "${L.c2sBytesPerSecond / 1000}kb/s", burst = "2s" } }`,
-    "-- A bundle is ~1-8 KB. The component refuses bundles over 200 KiB before they are fanned out,",
-    "-- so clients keep Prosody's default 256 KiB stanza limit (a bigger stanza closes the stream).",
+    `-- A bundle is ~1-8 KB. The component refuses bundles over ${BUNDLE_SIZE.component} characters before they`,
+    `-- are fanned out; a client stanza may be ${BUNDLE_SIZE.clientStanzaBytes} bytes (a bigger one closes the stream).`,
     `c2s_stanza_size_limit = ${L.c2sStanzaSize}`,
     `-- The trusted component sends the largest stanzas (late-joiner state with all ink) to one`,
     "-- client at a time; 1 MiB keeps headroom over the 512 KiB default. Larger state must be chunked.",

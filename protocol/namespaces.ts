@@ -54,6 +54,29 @@ export const LIMITS = {
   maxWidth: 1000,
   /** Levels of elements in one stanza, the stanza itself counting as 1 (deeper ones are refused whole). */
   maxStanzaDepth: 32,
+  /** Characters of element names, attribute names and values and text in one bundle (markup not counted). */
+  maxBundleChars: 204800,
   /** How far (ms) a bundle's or event's `t` may run ahead of the session clock (clock skew). */
   maxClockAheadMs: 120000,
+} as const;
+
+/**
+ * The one bundle size limit, and what each part derives from it, so the presenter, the
+ * component and the XMPP server can never disagree (they once said 128 KiB, 200 KiB, 256 KiB
+ * without saying why).
+ */
+export const BUNDLE_SIZE = {
+  /** The component refuses a bundle over this (xmlSizeOver: names, attributes, text). */
+  component: LIMITS.maxBundleChars,
+  /**
+   * A presenter splits its bundles so their serialised XML stays under this (128 Ki): 5/8 of
+   * the limit, so that what the component measures stays below it even after it adds the
+   * stamp (seq, ts, from) and its own pages to the audio.
+   */
+  presenter: (LIMITS.maxBundleChars * 5) / 8,
+  /**
+   * The XMPP server's limit on one client stanza, in bytes (256 Ki): the bundle, the IQ around
+   * it, and room for text that is not ASCII.
+   */
+  clientStanzaBytes: (LIMITS.maxBundleChars * 5) / 4,
 } as const;

@@ -8,7 +8,7 @@ import xml from "@xmpp/xml";
 import type { Logger } from "pino";
 import { decodeBundle } from "../../../protocol/codec.ts";
 import { ERRORS } from "../../../protocol/errors.ts";
-import { LIMITS, NS } from "../../../protocol/namespaces.ts";
+import { BUNDLE_SIZE, LIMITS, NS } from "../../../protocol/namespaces.ts";
 import { isServerBundle, SERVER_ID_PREFIX } from "../../../protocol/server-bundles.ts";
 import { xmlSizeOver } from "../../../protocol/xml-read.ts";
 import { encodeError, encodeRefusal } from "../../../protocol/stanza-error.ts";
@@ -17,8 +17,8 @@ import type { ComponentLink } from "../link.ts";
 import { CommitRefused, type Meeting, type Meetings } from "../meetings.ts";
 import { bareJid } from "../muc.ts";
 
-/** Serialized size above which a bundle is refused before decoding (the c2s limit is 256 KiB). */
-export const MAX_BUNDLE_CHARS = 200 * 1024;
+/** Size above which a bundle is refused before decoding (BUNDLE_SIZE in protocol/namespaces.ts). */
+export const MAX_BUNDLE_CHARS = BUNDLE_SIZE.component;
 /** Events only the component may originate. */
 const SERVER_EVENTS = new Set(["session-start", "session-stop", "presenter", "recording"]);
 

@@ -14,7 +14,7 @@
  */
 import xml, { type Element } from "@xmpp/xml";
 import { encodeBundle } from "../../../protocol/codec.ts";
-import { NS, LIMITS } from "../../../protocol/namespaces.ts";
+import { BUNDLE_SIZE, NS, LIMITS } from "../../../protocol/namespaces.ts";
 import { startsStream } from "../audio/ogg-pages.ts";
 import { decodeError, type DecodedError } from "../../../protocol/stanza-error.ts";
 import type { AudioChunk, Bundle, DeckEvent } from "../../../protocol/types.ts";
@@ -35,8 +35,8 @@ export interface PresenterOptions {
   timeoutMs?: number;
 }
 
-/** Largest bundle this sender builds: well under the component's 200 KiB and Prosody's 256 KiB. */
-export const MAX_BUNDLE_CHARS = 128 * 1024;
+/** Largest bundle this sender builds, serialised: BUNDLE_SIZE.presenter (protocol/namespaces.ts). */
+export const MAX_BUNDLE_CHARS = BUNDLE_SIZE.presenter;
 /** Audio merged into one bundle at most (base64 makes it 4/3 larger): a quarter of the bundle. */
 const MAX_AUDIO_BYTES = Math.min(LIMITS.maxAudioBytes, 24 * 1024);
 
