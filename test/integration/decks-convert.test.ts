@@ -121,4 +121,12 @@ describe("LibreOffice pool", () => {
     const reasons = lines.filter((l) => l.msg === "replacing LibreOffice worker").map((l) => String(l.reason));
     expect(reasons, "why workers were replaced").toContainEqual(expect.stringMatching(/^after 4 jobs/));
   });
+
+  it("a worker that is gone leaves no UNO pipe file behind in /tmp", async () => {
+    // Workers replaced above (killed, recycled) are gone; only the running ones may have pipes.
+    const ours = () => readdirSync("/tmp").filter((f) => f.startsWith("OSL_PIPE_") && f.includes(`_deckcast-${process.pid}-`));
+    await vi.waitFor(() => expect(ours().length, `pipe files: ${ours().join(", ")}`).toBeLessThanOrEqual(2), { timeout: 10_000 });
+    await pool.stop();
+    await vi.waitFor(() => expect(ours()).toEqual([]), { timeout: 10_000 });
+  });
 });

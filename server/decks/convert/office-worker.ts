@@ -6,7 +6,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createInterface } from "node:readline";
 import type { Logger } from "pino";
@@ -57,7 +58,10 @@ export class OfficeWorker {
       stdio: ["pipe", "pipe", "pipe"],
     });
     this.proc = proc;
-    this.exited = new Promise((resolve) => proc.once("close", () => resolve()));
+    // soffice leaves its UNO pipe's socket file behind in /tmp (a fixed place: LibreOffice does
+    // not read TMPDIR for it) when it is killed; take it away once the worker is gone.
+    const pipeFile = path.join("/tmp", `OSL_PIPE_${process.getuid?.() ?? 0}_${pipe}`);
+    this.exited = new Promise((resolve) => proc.once("close", () => void rm(pipeFile, { force: true }).catch(() => undefined).finally(resolve)));
     proc.stderr!.on("data", (d: Buffer) => this.log.warn({ worker: this.name, stderr: d.toString().trim() }, "office driver stderr"));
     const ready = new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`LibreOffice did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
