@@ -81,6 +81,8 @@ describe.skipIf(need.skip)(`a live meeting in real browsers${need.note}`, () => 
     link = await createMeeting(alice.page, "Quarterly review");
     expect(link).toMatch(new RegExp(`^${stack.url}/m/[a-z2-9]{6}$`));
     expect(await alice.page.locator("dc-share .qr svg").count()).toBe(1);
+    // The server listens on loopback only: the invite panel says a phone cannot use this link.
+    await expect.poll(() => textOf(alice.page, "dc-share .warn")).toMatch(/^This link only works on this computer\. To let phones join, restart deckcast with DECKCAST_HTTP_HOST=0\.0\.0\.0/);
     await expect.poll(() => alice.page.locator("dc-meeting header").textContent()).toContain("You are presenting");
   });
 
