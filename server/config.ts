@@ -14,6 +14,8 @@
  *   DECKCAST_XMPP_HOST    localhost      the XMPP account domain
  *   DECKCAST_LOG_LEVEL    info           pino level
  *   DECKCAST_MAX_UPLOAD_MB 100           largest deck upload (MiB)
+ *   DECKCAST_MAX_PAGES    500            most pages a deck may have (at most LIMITS.maxPages, what
+ *                                        the protocol's reader accepts)
  *   DECKCAST_UPLOAD_IDLE_S 30            an upload body that sends nothing for this long is cut off
  *   DECKCAST_UPLOAD_MAX_PENDING 10       upload slots one account may hold at once (issued, not yet used or expired)
  *   DECKCAST_UPLOAD_MAX_PENDING_MB 500   total size those slots may declare (MiB)
@@ -25,9 +27,16 @@
  *   DECKCAST_CHAT_BURST   10             chat messages one occupant may send at once …
  *   DECKCAST_CHAT_PER_SECOND 2           … and per second after that (enforced by Prosody's room)
  *   DECKCAST_CHAT_MAX_CHARS 4000         characters in one chat message
+ *
+ * Every default is set here once (DEFAULTS); the composition root (server/deckcast.ts) passes
+ * each setting on explicitly. `checkConfig` refuses settings that contradict each other or
+ * the protocol's limits, with an error naming the setting (code "config-contradiction").
  */
 import { CHAT_LIMITS, type ChatLimits } from "../prosody/config.ts";
+import { LIMITS } from "../protocol/namespaces.ts";
 import { MEETING_LIMITS, type MeetingLimits } from "./component/limits.ts";
+import { UPLOAD_LIMIT_DEFAULTS } from "./decks/upload/slots.ts";
+import { WS_PROXY_DEFAULTS } from "./http/ws-proxy.ts";
 import path from "node:path";
 
 export interface Config {
@@ -41,6 +50,14 @@ export interface Config {
   xmppHost: string;
   logLevel: string;
   maxUploadBytes: number;
+  /** Most pages a deck may have (never above LIMITS.maxPages). */
+  deckMaxPages: number;
+  /** Parallel LibreOffice workers. */
+  deckWorkers: number;
+  /** LibreOffice time limit per conversion; a hung worker is killed and replaced. */
+  convertTimeoutMs: number;
+  /** How long an upload slot may be used. */
+  slotTtlMs: number;
   uploadIdleMs: number;
   uploadMaxPending: number;
   uploadMaxPendingBytes: number;
@@ -53,36 +70,106 @@ export interface Config {
 
 const MiB = 1024 * 1024;
 
+/** The default of every setting, in one place. */
+export const DEFAULTS = Object.freeze({
+  dataDir: "data",
+  httpPort: 8080,
+  httpHost: "127.0.0.1",
+  xmppHost: "localhost",
+  logLevel: "info",
+  maxUploadMiB: 100,
+  deckMaxPages: LIMITS.maxPages,
+  deckWorkers: 2,
+  convertTimeoutMs: 120_000,
+  slotTtlMs: 5 * 60_000,
+  uploadIdleMs: UPLOAD_LIMIT_DEFAULTS.uploadIdleMs,
+  uploadMaxPending: UPLOAD_LIMIT_DEFAULTS.maxPending,
+  uploadMaxPendingBytes: UPLOAD_LIMIT_DEFAULTS.maxPendingBytes,
+  wsMaxConnections: WS_PROXY_DEFAULTS.maxConnections,
+  wsMaxPerAddress: WS_PROXY_DEFAULTS.maxPerAddress,
+  wsIdleMs: WS_PROXY_DEFAULTS.idleTimeoutMs,
+  meetings: MEETING_LIMITS,
+  chat: CHAT_LIMITS,
+});
+
+/** The decks feature's defaults, for callers that build it without a Config (the CLI, tests). */
+export const DECK_DEFAULTS = Object.freeze({
+  maxUploadBytes: DEFAULTS.maxUploadMiB * MiB,
+  maxPages: DEFAULTS.deckMaxPages,
+  workers: DEFAULTS.deckWorkers,
+  convertTimeoutMs: DEFAULTS.convertTimeoutMs,
+  slotTtlMs: DEFAULTS.slotTtlMs,
+});
+
+/** Settings that cannot hold together (or exceed what the protocol allows). */
+export class ConfigError extends Error {
+  readonly code = "config-contradiction";
+}
+
+/** Throws a ConfigError naming the first setting that contradicts another or the protocol. */
+export function checkConfig(c: Config): Config {
+  const whole = (n: number) => Number.isInteger(n) && n > 0;
+  if (!whole(c.deckMaxPages)) throw new ConfigError(`DECKCAST_MAX_PAGES must be at least 1, got ${c.deckMaxPages}`);
+  if (c.deckMaxPages > LIMITS.maxPages) {
+    throw new ConfigError(`DECKCAST_MAX_PAGES is ${c.deckMaxPages}, above the protocol's limit of ${LIMITS.maxPages} pages (LIMITS.maxPages): every reader would refuse the pages past it`);
+  }
+  if (!whole(c.maxUploadBytes)) throw new ConfigError(`DECKCAST_MAX_UPLOAD_MB must be at least 1, got ${c.maxUploadBytes / MiB}`);
+  if (!whole(c.uploadIdleMs)) throw new ConfigError(`DECKCAST_UPLOAD_IDLE_S must be at least 1 s, got ${c.uploadIdleMs / 1000}: an idle timeout of 0 would cut off every upload`);
+  if (!whole(c.wsIdleMs)) throw new ConfigError(`DECKCAST_WS_IDLE_S must be at least 1 s, got ${c.wsIdleMs / 1000}`);
+  if (!whole(c.deckWorkers)) throw new ConfigError(`deck workers must be at least 1, got ${c.deckWorkers}`);
+  if (!whole(c.convertTimeoutMs)) throw new ConfigError(`the conversion time limit must be at least 1 ms, got ${c.convertTimeoutMs}`);
+  if (!whole(c.slotTtlMs)) throw new ConfigError(`the upload slot lifetime must be at least 1 ms, got ${c.slotTtlMs}`);
+  for (const [name, n] of [["DECKCAST_UPLOAD_MAX_PENDING", c.uploadMaxPending], ["DECKCAST_UPLOAD_MAX_PENDING_MB", c.uploadMaxPendingBytes], ["DECKCAST_WS_MAX_CONNECTIONS", c.wsMaxConnections], ["DECKCAST_WS_MAX_PER_ADDRESS", c.wsMaxPerAddress], ["DECKCAST_MEETINGS_PER_ACCOUNT", c.meetings.meetingsPerAccount], ["DECKCAST_MEETING_IDLE_HOURS", c.meetings.meetingIdleMs]] as const) {
+    if (!(n > 0)) throw new ConfigError(`${name} must be at least 1, got ${n}`);
+  }
+  return c;
+}
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const httpPort = int(env.DECKCAST_HTTP_PORT, 8080, "DECKCAST_HTTP_PORT");
+  const httpPort = int(env.DECKCAST_HTTP_PORT, DEFAULTS.httpPort, "DECKCAST_HTTP_PORT");
   const explicitPublicUrl = env.DECKCAST_PUBLIC_URL ? env.DECKCAST_PUBLIC_URL.replace(/\/$/, "") : null;
   if (explicitPublicUrl && !/^https?:\/\/[^/]+/.test(explicitPublicUrl)) throw new Error(`DECKCAST_PUBLIC_URL must be an http(s) URL, got "${explicitPublicUrl}"`);
-  return {
-    dataDir: path.resolve(env.DECKCAST_DATA_DIR ?? "data"),
+  return checkConfig({
+    dataDir: path.resolve(env.DECKCAST_DATA_DIR ?? DEFAULTS.dataDir),
     httpPort,
-    httpHost: env.DECKCAST_HTTP_HOST ?? "127.0.0.1",
+    httpHost: env.DECKCAST_HTTP_HOST ?? DEFAULTS.httpHost,
     publicUrl: explicitPublicUrl ?? `http://localhost:${httpPort}`,
     explicitPublicUrl,
     allowedHosts: (env.DECKCAST_ALLOWED_HOSTS ?? "").split(",").map((h) => h.trim()).filter(Boolean),
-    xmppHost: env.DECKCAST_XMPP_HOST ?? "localhost",
-    logLevel: env.DECKCAST_LOG_LEVEL ?? "info",
-    maxUploadBytes: int(env.DECKCAST_MAX_UPLOAD_MB, 100, "DECKCAST_MAX_UPLOAD_MB") * MiB,
-    uploadIdleMs: positive(env.DECKCAST_UPLOAD_IDLE_S, 30, "DECKCAST_UPLOAD_IDLE_S") * 1000,
-    uploadMaxPending: positive(env.DECKCAST_UPLOAD_MAX_PENDING, 10, "DECKCAST_UPLOAD_MAX_PENDING"),
-    uploadMaxPendingBytes: positive(env.DECKCAST_UPLOAD_MAX_PENDING_MB, 500, "DECKCAST_UPLOAD_MAX_PENDING_MB") * MiB,
-    wsMaxConnections: positive(env.DECKCAST_WS_MAX_CONNECTIONS, 400, "DECKCAST_WS_MAX_CONNECTIONS"),
-    wsMaxPerAddress: positive(env.DECKCAST_WS_MAX_PER_ADDRESS, 50, "DECKCAST_WS_MAX_PER_ADDRESS"),
-    wsIdleMs: positive(env.DECKCAST_WS_IDLE_S, 1200, "DECKCAST_WS_IDLE_S") * 1000,
+    xmppHost: env.DECKCAST_XMPP_HOST ?? DEFAULTS.xmppHost,
+    logLevel: env.DECKCAST_LOG_LEVEL ?? DEFAULTS.logLevel,
+    maxUploadBytes: positive(env.DECKCAST_MAX_UPLOAD_MB, DEFAULTS.maxUploadMiB, "DECKCAST_MAX_UPLOAD_MB") * MiB,
+    deckMaxPages: positive(env.DECKCAST_MAX_PAGES, DEFAULTS.deckMaxPages, "DECKCAST_MAX_PAGES"),
+    deckWorkers: DEFAULTS.deckWorkers,
+    convertTimeoutMs: DEFAULTS.convertTimeoutMs,
+    slotTtlMs: DEFAULTS.slotTtlMs,
+    uploadIdleMs: positive(env.DECKCAST_UPLOAD_IDLE_S, DEFAULTS.uploadIdleMs / 1000, "DECKCAST_UPLOAD_IDLE_S") * 1000,
+    uploadMaxPending: positive(env.DECKCAST_UPLOAD_MAX_PENDING, DEFAULTS.uploadMaxPending, "DECKCAST_UPLOAD_MAX_PENDING"),
+    uploadMaxPendingBytes: positive(env.DECKCAST_UPLOAD_MAX_PENDING_MB, DEFAULTS.uploadMaxPendingBytes / MiB, "DECKCAST_UPLOAD_MAX_PENDING_MB") * MiB,
+    wsMaxConnections: positive(env.DECKCAST_WS_MAX_CONNECTIONS, DEFAULTS.wsMaxConnections, "DECKCAST_WS_MAX_CONNECTIONS"),
+    wsMaxPerAddress: positive(env.DECKCAST_WS_MAX_PER_ADDRESS, DEFAULTS.wsMaxPerAddress, "DECKCAST_WS_MAX_PER_ADDRESS"),
+    wsIdleMs: positive(env.DECKCAST_WS_IDLE_S, DEFAULTS.wsIdleMs / 1000, "DECKCAST_WS_IDLE_S") * 1000,
     meetings: {
-      meetingsPerAccount: positive(env.DECKCAST_MEETINGS_PER_ACCOUNT, MEETING_LIMITS.meetingsPerAccount, "DECKCAST_MEETINGS_PER_ACCOUNT"),
-      meetingIdleMs: positive(env.DECKCAST_MEETING_IDLE_HOURS, MEETING_LIMITS.meetingIdleMs / 3_600_000, "DECKCAST_MEETING_IDLE_HOURS") * 3_600_000,
+      meetingsPerAccount: positive(env.DECKCAST_MEETINGS_PER_ACCOUNT, DEFAULTS.meetings.meetingsPerAccount, "DECKCAST_MEETINGS_PER_ACCOUNT"),
+      meetingIdleMs: positive(env.DECKCAST_MEETING_IDLE_HOURS, DEFAULTS.meetings.meetingIdleMs / 3_600_000, "DECKCAST_MEETING_IDLE_HOURS") * 3_600_000,
     },
     chat: {
-      burst: positive(env.DECKCAST_CHAT_BURST, CHAT_LIMITS.burst, "DECKCAST_CHAT_BURST"),
-      perSecond: positive(env.DECKCAST_CHAT_PER_SECOND, CHAT_LIMITS.perSecond, "DECKCAST_CHAT_PER_SECOND"),
-      maxBodyChars: positive(env.DECKCAST_CHAT_MAX_CHARS, CHAT_LIMITS.maxBodyChars, "DECKCAST_CHAT_MAX_CHARS"),
+      burst: positive(env.DECKCAST_CHAT_BURST, DEFAULTS.chat.burst, "DECKCAST_CHAT_BURST"),
+      perSecond: positive(env.DECKCAST_CHAT_PER_SECOND, DEFAULTS.chat.perSecond, "DECKCAST_CHAT_PER_SECOND"),
+      maxBodyChars: positive(env.DECKCAST_CHAT_MAX_CHARS, DEFAULTS.chat.maxBodyChars, "DECKCAST_CHAT_MAX_CHARS"),
     },
-  };
+  });
+}
+
+/**
+ * The settings for a private deckcast (tests, benchmarks): DEFAULTS on `dataDir`, HTTP on a
+ * free loopback port, with `overrides` on top; checked like the environment's.
+ */
+export function privateConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
+  return checkConfig({
+    ...readConfig({ DECKCAST_DATA_DIR: dataDir, DECKCAST_HTTP_PORT: "0" }),
+    ...overrides,
+  });
 }
 
 function int(raw: string | undefined, fallback: number, name: string): number {

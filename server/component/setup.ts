@@ -45,8 +45,21 @@ export interface DeckcastComponent {
   stop(): Promise<void>;
 }
 
+/** A component built but not yet connected: other features may hook its link before `start()`. */
+export interface UnstartedComponent extends DeckcastComponent {
+  /** Restores open sessions from the archive, then connects. */
+  start(): Promise<void>;
+}
+
 /** Builds the component, restores open sessions from the archive, then connects. */
 export async function startComponent(opts: ComponentOptions): Promise<DeckcastComponent> {
+  const component = createComponent(opts);
+  await component.start();
+  return component;
+}
+
+/** Builds the component and its features; nothing is read or connected until `start()`. */
+export function createComponent(opts: ComponentOptions): UnstartedComponent {
   const log = opts.log.child({ part: "component" });
   const link = setupLink({ service: opts.service, domain: opts.domains.component, password: opts.secret, log });
   const meetings = createMeetings({ link, log });
@@ -68,12 +81,14 @@ export async function startComponent(opts: ComponentOptions): Promise<DeckcastCo
   const expiry = setupExpiry({ meetings, lifecycle, idleMs: limits.meetingIdleMs, log });
   const recording = setupRecording({ meetings, lifecycle, log, ...(opts.recordingReportMs !== undefined ? { everyMs: opts.recordingReportMs } : {}) });
 
-  await lifecycle.restore();
-  await link.start();
   return {
     link,
     meetings,
     lifecycle,
+    async start() {
+      await lifecycle.restore();
+      await link.start();
+    },
     async stop() {
       recording.stop();
       expiry.stop();

@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
+import { DECK_DEFAULTS } from "../config.ts";
 import { fail, ok, type DeckResult } from "./errors.ts";
 import { ConverterPool } from "./convert/pool.ts";
 import { PdfInspector } from "./pdf/inspector.ts";
@@ -73,14 +74,14 @@ export class DeckService {
 
   constructor(opts: DeckServiceOptions) {
     this.log = opts.log.child({ part: "decks" });
-    this.maxUploadBytes = opts.maxUploadBytes ?? 100 * 1024 * 1024;
-    this.maxPages = opts.maxPages ?? 500;
+    this.maxUploadBytes = opts.maxUploadBytes ?? DECK_DEFAULTS.maxUploadBytes;
+    this.maxPages = opts.maxPages ?? DECK_DEFAULTS.maxPages;
     this.zipLimits = opts.zipLimits;
     this.splitFromSlides = opts.splitFromSlides ?? 8;
     this.store = new DeckStore(opts.dataDir);
     this.ready = this.store.init();
-    const workers = opts.workers ?? 2;
-    this.pool = new ConverterPool({ workers, timeoutMs: opts.convertTimeoutMs ?? 120_000, lazy: opts.lazyOffice, log: opts.log });
+    const workers = opts.workers ?? DECK_DEFAULTS.workers;
+    this.pool = new ConverterPool({ workers, timeoutMs: opts.convertTimeoutMs ?? DECK_DEFAULTS.convertTimeoutMs, lazy: opts.lazyOffice, log: opts.log });
     // One pdf.js thread per LibreOffice worker: a deck converted in parts is read part by part side by side.
     this.inspector = new PdfInspector({ threads: workers, log: this.log });
     // A server warms everything up at once; the CLI (lazy) only starts the PDF reader.

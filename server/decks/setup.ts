@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import type { ComponentLink } from "../component/link.ts";
 import { createDeckRouter } from "../http/deck-routes.ts";
 import { createUploadRouter } from "../http/upload-routes.ts";
+import { DECK_DEFAULTS } from "../config.ts";
 import { DeckService } from "./service.ts";
 import { createSlotIqHandler } from "./upload/slot-iq.ts";
 import { NS } from "../../protocol/namespaces.ts";
@@ -23,7 +24,7 @@ export interface DecksOptions {
   publicUrl: string;
   /** Only JIDs of this domain may upload (e.g. "localhost"); guests may not. */
   accountDomain: string;
-  /** Largest upload. Default 100 MB (100 × 2^20 bytes). */
+  /** Largest upload. Default: DECK_DEFAULTS (server/config.ts), as for the rest. */
   maxUploadBytes?: number;
   /** Most pages a deck may have. Default 500. */
   maxPages?: number;
@@ -51,16 +52,16 @@ export interface Decks {
 
 export function setupDecks(link: Pick<ComponentLink, "domain" | "send" | "onIq">, opts: DecksOptions): Decks {
   const log = opts.log.child({ feature: "decks" });
-  const maxUploadBytes = opts.maxUploadBytes ?? 100 * 1024 * 1024;
+  const maxUploadBytes = opts.maxUploadBytes ?? DECK_DEFAULTS.maxUploadBytes;
   const service = new DeckService({
     dataDir: opts.dataDir,
     maxUploadBytes,
-    maxPages: opts.maxPages ?? 500,
-    convertTimeoutMs: opts.convertTimeoutMs ?? 120_000,
-    workers: opts.workers ?? 2,
+    maxPages: opts.maxPages ?? DECK_DEFAULTS.maxPages,
+    convertTimeoutMs: opts.convertTimeoutMs ?? DECK_DEFAULTS.convertTimeoutMs,
+    workers: opts.workers ?? DECK_DEFAULTS.workers,
     log,
   });
-  const slots = new SlotIssuer({ secret: opts.secret, publicUrl: opts.publicUrl, ttlMs: opts.slotTtlMs ?? 5 * 60_000, ...(opts.uploadLimits ? { limits: opts.uploadLimits } : {}) });
+  const slots = new SlotIssuer({ secret: opts.secret, publicUrl: opts.publicUrl, ttlMs: opts.slotTtlMs ?? DECK_DEFAULTS.slotTtlMs, ...(opts.uploadLimits ? { limits: opts.uploadLimits } : {}) });
   const tracker = new UploadTracker((jid, status) => {
     link.send(deckStatusMessage(link.domain, jid, status)).catch((err: Error) => {
       log.warn({ jid, slot: status.slot, state: status.state, err: err.message }, "could not send deck-status");

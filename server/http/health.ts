@@ -1,9 +1,9 @@
 /**
  * What /healthz says about each part of deckcast, and the console line for each change of
  * Prosody's state. Pure functions of the parts' own reports; app.ts answers /healthz and
- * server/main.ts wires the parts:
+ * server/deckcast.ts wires the parts:
  *
- *   prosody    the private Prosody's supervision state (prosody/launcher.ts `health()`):
+ *   prosody    the XMPP server's state (server/xmpp-server.ts `health()`; Prosody's supervisor):
  *              ok only while "running"
  *   component  the XEP-0114 link to Prosody: ok while online
  *   decks      the deck converters: ok once warmed up, and while the service reports itself ok
@@ -11,7 +11,7 @@
  *
  * Status 200 only when every part is ok, else 503; the body is {ok, parts: {name: {ok, …}}}.
  */
-import type { ProsodyHealth } from "../../prosody/launcher.ts";
+import type { XmppHealth as ProsodyHealth } from "../xmpp-server.ts";
 import type { HealthPart } from "./app.ts";
 
 export type { ProsodyHealth };

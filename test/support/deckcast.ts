@@ -6,7 +6,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
-import { startProsody, type RunningProsody } from "../../prosody/launcher.ts";
+import type { RunningProsody } from "../../prosody/launcher.ts";
+import { startProsodyServer } from "../../prosody/xmpp-server.ts";
 import { startComponent, type DeckcastComponent, type MeetingLimits } from "../../server/component/setup.ts";
 import type { DeckLookup } from "../../server/component/features/relay.ts";
 
@@ -29,14 +30,16 @@ export const PASSWORD = "test-password";
 export async function startDeckcast({ componentDataDir, decks, recordingReportMs, limits }: { componentDataDir?: string; decks?: DeckLookup; recordingReportMs?: number; limits?: Partial<MeetingLimits> } = {}): Promise<TestDeckcast> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-test-"));
   const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
-  const prosody = await startProsody({ dataDir, log, ...(process.env.DECKCAST_TEST_PROSODY_LOG ? { logLevel: process.env.DECKCAST_TEST_PROSODY_LOG as "debug" } : {}) });
-  await prosody.register("alice", PASSWORD);
-  await prosody.register("bob", PASSWORD);
+  // The XMPP server through its adapter, as server/deckcast.ts starts it.
+  const xmpp = await startProsodyServer({ dataDir, log, ...(process.env.DECKCAST_TEST_PROSODY_LOG ? { logLevel: process.env.DECKCAST_TEST_PROSODY_LOG as "debug" } : {}) });
+  const prosody = xmpp.prosody;
+  await xmpp.register("alice", PASSWORD);
+  await xmpp.register("bob", PASSWORD);
   const start = () =>
     startComponent({
-      service: `xmpp://127.0.0.1:${prosody.ports.component}`,
-      secret: prosody.componentSecret,
-      domains: prosody.domains,
+      service: xmpp.componentService,
+      secret: xmpp.componentSecret,
+      domains: xmpp.domains,
       dataDir: componentDataDir ?? dataDir,
       log,
       ...(decks ? { decks } : {}),
@@ -59,7 +62,7 @@ export async function startDeckcast({ componentDataDir, decks, recordingReportMs
     },
     async stop() {
       await component.stop().catch(() => undefined);
-      await prosody.stop();
+      await xmpp.stop();
       if (!process.env.DECKCAST_TEST_KEEP) await rm(dataDir, { recursive: true, force: true });
     },
   };

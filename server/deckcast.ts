@@ -1,0 +1,212 @@
+/**
+ * The composition root: `createDeckcast(config)` builds the whole server in one order and
+ * stops it in the reverse one. `npm start` (server/main.ts), the browser tests' stack and the
+ * benchmarks all start deckcast through it, so they run the same wiring.
+ *
+ * Start order:
+ *   1. the XMPP server (the private Prosody, through the adapter in prosody/xmpp-server.ts);
+ *   2. HTTP: the web client, the XMPP WebSocket proxy, then listen (the bound port makes the
+ *      public URL upload slots name when DECKCAST_PUBLIC_URL is not set);
+ *   3. the component, built but not yet connected, and the decks feature on its link (the
+ *      deck routes, the operator's meetings API, /healthz's parts);
+ *   4. the component restores open sessions and connects. Nothing reaches the component
+ *      before this, so every feature is wired before the first stanza.
+ * `stop()` stops what started, in reverse (component, decks, HTTP, XMPP server), within a
+ * time limit; a part that fails to stop is logged and the others still stop.
+ */
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import type { Logger } from "pino";
+import { startProsodyServer, type ProsodyXmppServer } from "../prosody/xmpp-server.ts";
+import { checkConfig, type Config } from "./config.ts";
+import { createComponent, type DeckcastComponent } from "./component/setup.ts";
+import { setupDecks, type Decks } from "./decks/setup.ts";
+import { reachableUrls } from "./http/addresses.ts";
+import { createHttpServer, type HttpServer } from "./http/app.ts";
+import { componentPart, decksPart, prosodyPart } from "./http/health.ts";
+import { hostPolicy } from "./http/hosts.ts";
+import { mountMeetingsApi } from "./http/meetings-api.ts";
+import { ensureOperatorToken } from "./http/operator.ts";
+import { mountWebClient } from "./http/web-client.ts";
+import { setupWsProxy, type WsProxy } from "./http/ws-proxy.ts";
+import type { XmppServer } from "./xmpp-server.ts";
+
+/** How long `stop()` may take in all before it gives up (rejects with StopTimeout). */
+export const STOP_LIMIT_MS = 30_000;
+
+/** What `createDeckcast` needs besides the settings. */
+export interface DeckcastOptions<X extends XmppServer> {
+  log: Logger;
+  /** Starts the XMPP server; default: the private Prosody on `config.dataDir`. */
+  startXmpp?: (config: Config, log: Logger) => Promise<X>;
+}
+
+/** The started parts. */
+export interface RunningDeckcast<X extends XmppServer = XmppServer> {
+  xmpp: X;
+  http: HttpServer;
+  wsProxy: WsProxy;
+  component: DeckcastComponent;
+  decks: Decks;
+  /** The bound HTTP port. */
+  port: number;
+  /** How browsers reach the HTTP server (config.publicUrl, with the bound port). */
+  publicUrl: string;
+  /** The base URLs other devices reach this server on, now. */
+  reachable(): string[];
+  operator: { token: string; path: string; fresh: boolean };
+  /** Resolves once the deck converters have warmed up. */
+  warmedUp: Promise<void>;
+}
+
+export interface Deckcast<X extends XmppServer = XmppServer> {
+  /** Starts every part in order; on failure, stops what started and rejects. Once only. */
+  start(): Promise<RunningDeckcast<X>>;
+  /** Stops what started, in reverse order, within `limitMs` (else rejects with StopTimeout). Idempotent. */
+  stop(limitMs?: number): Promise<void>;
+}
+
+/** `stop()` ran past its limit; parts may still be running. */
+export class StopTimeout extends Error {
+  readonly code = "stop-timeout";
+  constructor(readonly limitMs: number) {
+    super(`stopping deckcast took longer than ${limitMs} ms`);
+  }
+}
+
+/** `stop()` was called while `start()` was still under way. */
+export class StoppedDuringStart extends Error {
+  readonly code = "stopped-during-start";
+  constructor() {
+    super("deckcast was stopped while it was starting");
+  }
+}
+
+const startProsody = (config: Config, log: Logger): Promise<ProsodyXmppServer> =>
+  startProsodyServer({ dataDir: config.dataDir, host: config.xmppHost, chat: config.chat, log: log.child({ part: "prosody" }) });
+
+/** Without `startXmpp`, the XMPP server is the private Prosody (`xmpp.prosody` is its launcher handle). */
+export function createDeckcast(config: Config, opts: DeckcastOptions<ProsodyXmppServer>): Deckcast<ProsodyXmppServer>;
+export function createDeckcast<X extends XmppServer>(config: Config, opts: DeckcastOptions<X> & { startXmpp: (config: Config, log: Logger) => Promise<X> }): Deckcast<X>;
+export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>): Deckcast<XmppServer> {
+  checkConfig(config);
+  const log = opts.log;
+  const startXmpp = opts.startXmpp ?? startProsody;
+  /** What stop() stops, pushed as each part starts. */
+  const parts: { name: string; stop: () => Promise<void> }[] = [];
+  let stopping: Promise<void> | null = null;
+  let starting: Promise<RunningDeckcast<XmppServer>> | null = null;
+
+  /** Registers a started part; if stop() came first, stops it at once and ends the start. */
+  async function started(name: string, stop: () => Promise<void>): Promise<void> {
+    parts.push({ name, stop });
+    if (stopping) {
+      await stopping;
+      await stopParts();
+      throw new StoppedDuringStart();
+    }
+  }
+
+  async function stopParts(): Promise<void> {
+    for (let part = parts.pop(); part; part = parts.pop()) {
+      await part.stop().catch((err: Error) => log.error({ err: err.message }, `${part.name} stop`));
+    }
+  }
+
+  async function run(): Promise<RunningDeckcast<XmppServer>> {
+    const xmpp = await startXmpp(config, log);
+    await started("prosody", () => xmpp.stop());
+
+    const httpLog = log.child({ part: "http" });
+    const http = createHttpServer({
+      log: httpLog,
+      // This machine's own name too: a LAN room may open http://<hostname>.local:8080.
+      hosts: hostPolicy({ publicUrl: config.publicUrl, boundHost: config.httpHost, extra: [...config.allowedHosts, os.hostname(), `${os.hostname()}.local`] }),
+      publicUrl: config.explicitPublicUrl,
+    });
+    // The web client answers "/" and /m/<code>; /api/* is left to the routes below. The
+    // addresses other devices reach are read at each request (the port once it is bound).
+    let boundPort = 0;
+    const reachable = () => (boundPort ? reachableUrls(config.httpHost, boundPort, os.networkInterfaces()) : []);
+    mountWebClient(http, { domains: xmpp.domains, publicUrl: config.explicitPublicUrl, reachable });
+    const wsProxy = setupWsProxy(http, {
+      prosodyHttpPort: xmpp.websocketPort,
+      log: httpLog,
+      maxConnections: config.wsMaxConnections,
+      maxPerAddress: config.wsMaxPerAddress,
+      idleTimeoutMs: config.wsIdleMs,
+    });
+    const port = await http.listen(config.httpPort, config.httpHost);
+    boundPort = port;
+    await started("http", async () => {
+      wsProxy.stop();
+      await http.close();
+    });
+    const publicUrl = port === config.httpPort ? config.publicUrl : config.publicUrl.replace(`:${config.httpPort}`, `:${port}`);
+
+    // The relay asks `decks` only for stanzas, and none arrive before component.start() below.
+    const component = createComponent({
+      service: xmpp.componentService,
+      secret: xmpp.componentSecret,
+      domains: xmpp.domains,
+      dataDir: config.dataDir,
+      log,
+      decks: { has: (id) => decks.service.has(id) },
+      maxUploadBytes: config.maxUploadBytes,
+      limits: config.meetings,
+    });
+    const decks = setupDecks(component.link, {
+      dataDir: config.dataDir,
+      publicUrl,
+      accountDomain: xmpp.domains.accounts,
+      maxUploadBytes: config.maxUploadBytes,
+      maxPages: config.deckMaxPages,
+      convertTimeoutMs: config.convertTimeoutMs,
+      workers: config.deckWorkers,
+      slotTtlMs: config.slotTtlMs,
+      uploadLimits: { maxPending: config.uploadMaxPending, maxPendingBytes: config.uploadMaxPendingBytes, uploadIdleMs: config.uploadIdleMs },
+      secret: randomBytes(32).toString("hex"), // slots live minutes: a fresh key per start is enough
+      log,
+    });
+    await started("decks", () => decks.stop());
+    http.mount("/upload", decks.uploadRouter);
+    http.mount("/decks", decks.deckRouter);
+    const operator = await ensureOperatorToken(config.dataDir);
+    mountMeetingsApi(http, { meetings: component.meetings, operatorToken: operator.token });
+
+    let warm = false;
+    const warmedUp = decks.service.started().then(() => void (warm = true));
+    http.health("prosody", () => prosodyPart(xmpp.health()));
+    http.health("component", () => componentPart(component.link.online));
+    http.health("decks", () => decksPart({ warmedUp: warm, report: () => decks.service.health() }));
+
+    await started("component", () => component.stop());
+    await component.start();
+    return { xmpp, http, wsProxy, component, decks, port, publicUrl, reachable, operator, warmedUp };
+  }
+
+  return {
+    start() {
+      if (starting) throw new Error("createDeckcast(): start() was called twice");
+      starting = run().catch(async (err: unknown) => {
+        if (!(err instanceof StoppedDuringStart)) await stopParts();
+        throw err;
+      });
+      return starting;
+    },
+    stop(limitMs = STOP_LIMIT_MS) {
+      stopping ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const limit = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new StopTimeout(limitMs)), limitMs);
+        });
+        try {
+          await Promise.race([stopParts(), limit]);
+        } finally {
+          clearTimeout(timer);
+        }
+      })();
+      return stopping;
+    },
+  };
+}
