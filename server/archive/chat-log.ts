@@ -22,6 +22,8 @@
  * (after a pending flush), like the journal.
  */
 import { open, readFile, truncate, type FileHandle } from "node:fs/promises";
+import { readAllOf, undoTo, writeAll } from "./file-io.ts";
+import { idleFiles } from "./idle-files.ts";
 import path from "node:path";
 import type { Logger } from "pino";
 import { validateChatEntry, type ChatEntry } from "../../protocol/chat.ts";
@@ -107,45 +109,22 @@ export async function openChatLog(dir: string, opts: ChatLogOptions = {}): Promi
   if (skipped.length > 0) log?.error({ dir, file: CHAT_FILE, skipped, kept: seqs.length, lastSeq }, "chat log: bad lines skipped; the lines around them are kept");
 
   // ---- the file, opened on use and closed when idle ----
-  let fh: FileHandle | null = null;
-  let opening: Promise<FileHandle> | null = null;
-  let busy = 0;
-  let timer: NodeJS.Timeout | null = null;
-  let closed = false;
   let ending = false;
   let broken: Error | null = null;
   let full = false;
   let queue: Promise<unknown> = Promise.resolve();
   let flushing: Promise<void> | null = null;
   let flushAgain = false;
-
-  async function use<T>(fn: (f: FileHandle) => Promise<T>): Promise<T> {
-    if (closed) throw new Error("chat log: closed");
-    busy++;
-    if (timer) clearTimeout(timer);
-    timer = null;
-    try {
-      if (!fh) {
-        opening ??= open(file, "a+").finally(() => (opening = null));
-        fh = await opening;
-      }
-      return await fn(fh);
-    } finally {
-      busy--;
-      if (busy === 0 && !ending && Number.isFinite(idleCloseMs)) {
-        timer = setTimeout(() => void closeFile().catch(() => undefined), idleCloseMs);
-        timer.unref();
-      }
-    }
-  }
-
-  async function closeFile(): Promise<void> {
-    while (flushing) await flushing;
-    if (busy > 0 || !fh) return;
-    const f = fh;
-    fh = null;
-    await f.close().catch(() => undefined);
-  }
+  const handle = idleFiles<FileHandle>({
+    what: "chat log",
+    open: () => open(file, "a+"),
+    close: (f) => f.close(),
+    idleMs: idleCloseMs,
+    async settled() {
+      while (flushing) await flushing;
+    },
+  });
+  const use = handle.use;
 
   /** One fdatasync at a time; appends meanwhile are flushed by one more after it. */
   function flush(f: FileHandle): void {
@@ -174,16 +153,10 @@ export async function openChatLog(dir: string, opts: ChatLogOptions = {}): Promi
     }
     return use(async (f) => {
       try {
-        for (let done = 0; done < buf.length; ) {
-          const { bytesWritten } = await f.write(buf, done, buf.length - done, null);
-          if (bytesWritten <= 0) throw new Error("chat log: a write took no bytes");
-          done += bytesWritten;
-        }
+        await writeAll(f, buf, "chat log");
       } catch (err) {
         try {
-          const now = (await f.stat()).size;
-          if (now > pos) await f.truncate(pos);
-          else if (now < pos) throw new Error(`the file has ${now} bytes, fewer than the ${pos} the log counts`);
+          await undoTo(f, pos, "chat log");
         } catch (undo) {
           broken = new Error(`chat log: a failed write could not be undone (${(undo as Error).message}); restart to repair`);
         }
@@ -217,11 +190,7 @@ export async function openChatLog(dir: string, opts: ChatLogOptions = {}): Promi
     return use(async (f) => {
       const at = offsets[from]!;
       const buf = Buffer.alloc(offsets[to - 1]! + lengths[to - 1]! - at);
-      for (let done = 0; done < buf.length; ) {
-        const { bytesRead } = await f.read(buf, done, buf.length - done, at + done);
-        if (bytesRead === 0) throw new Error(`chat log: ${buf.length - done} bytes missing at byte ${at + done}`);
-        done += bytesRead;
-      }
+      await readAllOf(f, buf, at, "chat log");
       const out: ChatEntry[] = [];
       for (let i = from; i < to; i++) {
         const o = offsets[i]! - at;
@@ -253,19 +222,13 @@ export async function openChatLog(dir: string, opts: ChatLogOptions = {}): Promi
     },
     async release() {
       await queue;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await closeFile();
+      await handle.release();
     },
     async close() {
-      if (closed) return;
+      if (ending) return handle.close();
       ending = true;
       await queue;
-      while (busy > 0) await new Promise((r) => setTimeout(r, 5));
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await closeFile();
-      closed = true;
+      await handle.close();
     },
   };
 }

@@ -28,6 +28,8 @@ import { open, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import type { StampedBundle } from "../../protocol/types.ts";
+import { readAllOf, undoTo, writeAll } from "./file-io.ts";
+import { idleFiles } from "./idle-files.ts";
 import { AUDIO_FILE, EVENTS_FILE, lostLine, recoverJournal, type JournalLine, type Recovered, type Rights } from "./journal-recover.ts";
 
 export { AUDIO_FILE, EVENTS_FILE, LOST_FROM, REJECTED_FILE, type JournalLine, type Rights } from "./journal-recover.ts";
@@ -104,60 +106,23 @@ function makeJournal(dir: string, recovered: Recovered, idleCloseMs: number): Jo
   let broken: Error | null = null;
 
   // ---- the files, opened on use and closed when idle ----
-  let files: Files | null = null;
-  let opening: Promise<Files> | null = null;
-  let closing: Promise<void> | null = null;
-  let busy = 0;
-  let timer: NodeJS.Timeout | null = null;
   let ending = false;
-  let closed = false;
-  const drained: (() => void)[] = [];
-
-  async function openFiles(): Promise<Files> {
-    const events = await open(path.join(dir, EVENTS_FILE), "a+");
-    try {
-      return { events, audio: await open(path.join(dir, AUDIO_FILE), "a+") };
-    } catch (err) {
-      await events.close();
-      throw err;
-    }
-  }
-
-  async function use<T>(fn: (f: Files) => Promise<T>): Promise<T> {
-    if (closed) throw new Error("journal: closed");
-    busy++;
-    if (timer) clearTimeout(timer);
-    timer = null;
-    try {
-      while (closing) await closing;
-      if (!files) {
-        opening ??= openFiles().finally(() => (opening = null));
-        files = await opening;
+  const files = idleFiles<Files>({
+    what: "journal",
+    async open() {
+      const events = await open(path.join(dir, EVENTS_FILE), "a+");
+      try {
+        return { events, audio: await open(path.join(dir, AUDIO_FILE), "a+") };
+      } catch (err) {
+        await events.close();
+        throw err;
       }
-      return await fn(files);
-    } finally {
-      busy--;
-      if (busy === 0) {
-        for (const d of drained.splice(0)) d();
-        if (!ending && Number.isFinite(idleCloseMs)) {
-          timer = setTimeout(() => void closeFiles().catch(() => undefined), idleCloseMs);
-          timer.unref();
-        }
-      }
-    }
-  }
-
-  /** Closes the files once the pending flush settles, unless they are in use again by then. */
-  function closeFiles(): Promise<void> {
-    closing ??= (async () => {
-      await flushing.catch(() => undefined); // a failed flush was reported to its appender
-      if (busy > 0 || !files) return;
-      const f = files;
-      files = null;
-      await Promise.allSettled([f.events.close(), f.audio.close()]);
-    })().finally(() => (closing = null));
-    return closing;
-  }
+    },
+    close: async (f) => void (await Promise.allSettled([f.events.close(), f.audio.close()])),
+    idleMs: idleCloseMs,
+    settled: () => flushing,
+  });
+  const use = files.use;
 
   // ---- appending ----
   async function appendNow(b: StampedBundle, opts: AppendOptions | undefined): Promise<Written> {
@@ -170,14 +135,14 @@ function makeJournal(dir: string, recovered: Recovered, idleCloseMs: number): Jo
     const buf = Buffer.from(JSON.stringify(line) + "\n", "utf8");
     return use(async (f) => {
       try {
-        if (b.audio) await writeAll(f.audio, b.audio.data);
-        await writeAll(f.events, buf);
+        if (b.audio) await writeAll(f.audio, b.audio.data, "journal");
+        await writeAll(f.events, buf, "journal");
       } catch (err) {
         // Leave no part of this line behind (a full disk may have taken some of it). If even
         // that fails, refuse every later append: reopening (a restart) repairs the tail.
         try {
-          await undoTo(f.events, pos);
-          if (b.audio) await undoTo(f.audio, audioBytes);
+          await undoTo(f.events, pos, "journal");
+          if (b.audio) await undoTo(f.audio, audioBytes, "journal");
         } catch (undo) {
           broken = new Error(`journal: a failed write could not be undone (${(undo as Error).message}); restart to repair`);
         }
@@ -215,7 +180,7 @@ function makeJournal(dir: string, recovered: Recovered, idleCloseMs: number): Jo
 
   async function readLine(f: Files, i: number): Promise<JournalLine> {
     const buf = Buffer.alloc(lengths[i]!);
-    await readAllOf(f.events, buf, offsets[i]!);
+    await readAllOf(f.events, buf, offsets[i]!, "journal");
     return JSON.parse(buf.toString("utf8")) as JournalLine;
   }
 
@@ -224,7 +189,7 @@ function makeJournal(dir: string, recovered: Recovered, idleCloseMs: number): Jo
     const b: StampedBundle = { id: l.id, t: l.t, seq: l.seq, ts: l.ts, from: l.from, events: l.events };
     if (l.audio) {
       const data = new Uint8Array(l.audio.length);
-      await readAllOf(f.audio, data, l.audio.offset);
+      await readAllOf(f.audio, data, l.audio.offset, "journal");
       b.audio = { t: l.audio.t, data };
     }
     return b;
@@ -279,23 +244,14 @@ function makeJournal(dir: string, recovered: Recovered, idleCloseMs: number): Jo
     },
     async release() {
       await queue;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await closeFiles();
+      await files.release();
     },
     async close() {
-      if (closed) return;
+      if (ending) return files.close();
       ending = true;
       await queue;
       await flushing.catch(() => undefined); // a failed flush was reported to its appender
-      while (busy > 0) await new Promise<void>((r) => drained.push(r));
-      if (timer) clearTimeout(timer);
-      timer = null;
-      while (closing) await closing;
-      closed = true;
-      const f = files;
-      files = null;
-      if (f) await Promise.allSettled([f.events.close(), f.audio.close()]);
+      await files.close();
     },
   };
 }
@@ -307,26 +263,3 @@ function pickRights(r: Rights): Rights | undefined {
   return out.owner !== undefined || out.presenter !== undefined ? out : undefined;
 }
 
-/** Writes every byte: a write may take fewer than asked (a full disk takes what fits, then fails). */
-async function writeAll(fh: FileHandle, data: Uint8Array): Promise<void> {
-  for (let done = 0; done < data.length; ) {
-    const { bytesWritten } = await fh.write(data, done, data.length - done, null);
-    if (bytesWritten <= 0) throw new Error("journal: a write took no bytes");
-    done += bytesWritten;
-  }
-}
-
-/** Cuts the file back to `size` (its size before a failed write); never makes it longer. */
-async function undoTo(fh: FileHandle, size: number): Promise<void> {
-  const now = (await fh.stat()).size;
-  if (now > size) await fh.truncate(size);
-  else if (now < size) throw new Error(`the file has ${now} bytes, fewer than the ${size} the journal counts`);
-}
-
-async function readAllOf(fh: FileHandle, buf: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < buf.length; ) {
-    const { bytesRead } = await fh.read(buf, done, buf.length - done, position + done);
-    if (bytesRead === 0) throw new Error(`journal: ${buf.length - done} bytes missing at byte ${position + done}`);
-    done += bytesRead;
-  }
-}
