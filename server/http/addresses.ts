@@ -14,6 +14,7 @@
  * live table, tests pass a given one.
  */
 import { isIP } from "node:net";
+import { isLoopbackHost } from "../../protocol/client-config.ts";
 import type { NetworkInterfaceInfo } from "node:os";
 
 /** The shape of os.networkInterfaces(). */
@@ -22,14 +23,7 @@ export type InterfaceTable = NodeJS.Dict<NetworkInterfaceInfo[]>;
 /** Interfaces of containers, bridges and VMs: listed after the real ones. */
 const VIRTUAL = /^(docker|br-|veth|virbr|vnet|lxc|lxd|cni|flannel|podman|vboxnet|vmnet|tailscale|zt)/;
 
-/** True for a name or address that only this computer reaches. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
-  if (h === "localhost" || h.endsWith(".localhost")) return true;
-  const v4 = h.startsWith("::ffff:") ? h.slice(7) : h;
-  if (isIP(v4) === 4) return v4.startsWith("127.");
-  return h === "::1" || h === "0:0:0:0:0:0:0:1";
-}
+export { isLoopbackHost };
 
 /** The addresses (no port) other devices may reach a server bound to `bindHost` on. */
 export function reachableAddresses(bindHost: string, table: InterfaceTable): string[] {

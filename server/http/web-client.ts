@@ -12,22 +12,12 @@ import { fileURLToPath } from "node:url";
 import express from "express";
 import type { HttpServer } from "./app.ts";
 import { WEBSOCKET_PATH } from "./ws-proxy.ts";
+import type { ClientConfig } from "../../protocol/client-config.ts";
 
 export const WEB_CLIENT_DIST = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "web-client", "dist");
 
 /** What GET /api/config answers (web-client/src/app/config.ts reads it). */
-export interface ClientConfig {
-  domains: { accounts: string; guests: string; muc: string; component: string };
-  /** Path of the XMPP WebSocket on this origin. */
-  websocketPath: string;
-  /** Base URL for join links when set by the operator (DECKCAST_PUBLIC_URL); else the page's origin is used. */
-  publicUrl: string | null;
-  /**
-   * Base URLs other devices can reach this server on (`http://192.168.1.20:8080`, from
-   * server/http/addresses.ts); empty when it listens on loopback only (the default).
-   */
-  reachable: string[];
-}
+export type { ClientConfig };
 
 export interface WebClientOptions {
   domains: ClientConfig["domains"];

@@ -1,11 +1,7 @@
 /** What the server tells the client at start (GET /api/config, server/http/web-client.ts). */
-export interface ClientConfig {
-  domains: { accounts: string; guests: string; muc: string; component: string };
-  websocketPath: string;
-  publicUrl: string | null;
-  /** Base URLs other devices reach the server on (`http://192.168.1.20:8080`); empty when it serves this computer only. */
-  reachable: string[];
-}
+import { isLoopbackHost, type ClientConfig } from "../../../protocol/client-config.ts";
+
+export { isLoopbackHost, type ClientConfig };
 
 export async function loadConfig(): Promise<ClientConfig> {
   const res = await fetch("/api/config", { cache: "no-store" });
@@ -30,14 +26,6 @@ export function joinLink(config: ClientConfig, code: string, loc: Location = loc
   return `${config.publicUrl ?? loc.origin}/m/${code}`;
 }
 
-/** True for a host name only this computer reaches (localhost, 127.x, ::1). */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
-  if (h === "localhost" || h.endsWith(".localhost")) return true;
-  const v4 = h.startsWith("::ffff:") ? h.slice(7) : h;
-  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(v4)) return v4.startsWith("127.");
-  return h === "::1";
-}
 
 /**
  * What the invite panel offers: the links other devices can open, and whether the link only
