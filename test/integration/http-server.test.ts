@@ -109,7 +109,9 @@ describe("operators", () => {
     expect(noneBody).toContain('"code":"operator-token-required"');
     expect(noneBody).not.toContain(code);
 
-    const wrong = await fetch(`${base}/api/meetings`, { headers: { authorization: `Bearer ${token.slice(0, -1)}A` } });
+    // One character changed (to one it is not already: a token ending in "A" once made this the right one).
+    const wrongToken = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+    const wrong = await fetch(`${base}/api/meetings`, { headers: { authorization: `Bearer ${wrongToken}` } });
     expect(wrong.status).toBe(401);
     expect(await wrong.json()).toMatchObject({ error: { code: "operator-token-invalid" } });
 
