@@ -115,6 +115,22 @@ export function isEventType(s: unknown): s is EventType {
  * lowercase, unknown fields dropped). `path` locates the event in error reports, e.g.
  * "bundle/page[2]"; field errors append "@attr" or "/text()".
  */
+/**
+ * The wire path of each event of a bundle: `bundle/<type>[n]`, counting each element name on
+ * its own (protocol.md: `bundle/page[2]` is the second `<page>`); `bundle/events[i]` for an
+ * entry that is not an event at all.
+ */
+export function eventPaths(events: readonly unknown[]): string[] {
+  const seen = new Map<string, number>();
+  return events.map((e, i) => {
+    const type = isRecord(e) ? getter(e)("type") : undefined;
+    if (!isEventType(type)) return `bundle/events[${i + 1}]`;
+    const n = (seen.get(type) ?? 0) + 1;
+    seen.set(type, n);
+    return `bundle/${type}[${n}]`;
+  });
+}
+
 export function validateEvent(e: unknown, path: string): Result<DeckEvent> {
   if (!isRecord(e)) return fail("bad-bundle", `an event must be an object, got ${describe(e)}`, path);
   const type = getter(e)("type");
@@ -162,12 +178,9 @@ export function validateBundle(b: unknown): Result<Bundle> {
   if (c.failed || !Array.isArray(raw)) return c.result<Bundle>({ id, t: time, events: [] });
 
   const events: DeckEvent[] = [];
-  const seen = new Map<string, number>();
+  const paths = eventPaths(raw);
   for (const [i, e] of raw.entries()) {
-    const type = isRecord(e) ? getter(e)("type") : undefined;
-    const n = isEventType(type) ? (seen.get(type) ?? 0) + 1 : 0;
-    if (isEventType(type)) seen.set(type, n);
-    const r = validateEvent(e, isEventType(type) ? `bundle/${type}[${n}]` : `bundle/events[${i + 1}]`);
+    const r = validateEvent(e, paths[i]!);
     if (!r.ok) return r;
     events.push(r.value);
   }

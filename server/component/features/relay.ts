@@ -16,6 +16,7 @@ import type { Bundle, RoomState } from "../../../protocol/types.ts";
 import type { ComponentLink } from "../link.ts";
 import { CommitRefused, type Meeting, type Meetings } from "../meetings.ts";
 import { bareJid } from "../muc.ts";
+import { eventPaths } from "../../../protocol/validate.ts";
 
 /** Size above which a bundle is refused before decoding (BUNDLE_SIZE in protocol/namespaces.ts). */
 export const MAX_BUNDLE_CHARS = BUNDLE_SIZE.component;
@@ -59,13 +60,14 @@ export function setupRelay({ link, meetings, clock, decks, log }: { link: Compon
 
 function checkEvents(b: Bundle, state: RoomState, decks: DeckLookup | undefined) {
   let pages = state.deck?.pages ?? null;
+  const paths = eventPaths(b.events);
   for (const [i, e] of b.events.entries()) {
-    if (SERVER_EVENTS.has(e.type)) return encodeError("bad-bundle", `bundle/${e.type}[${i + 1}]: only the server sends ${e.type} events`);
+    if (SERVER_EVENTS.has(e.type)) return encodeError("bad-bundle", `${paths[i]}: only the server sends ${e.type} events`);
     if (e.type === "deck-open") {
       if (decks && !decks.has(e.deck.id)) return encodeError("unknown-deck", `No deck ${e.deck.id} has been uploaded.`);
       pages = e.deck.pages;
     }
-    if (e.type === "page" && pages !== null && e.page > pages) return encodeError("bad-bundle", `bundle/page[${i + 1}]: page ${e.page} is beyond the deck's ${pages} pages`);
+    if (e.type === "page" && pages !== null && e.page > pages) return encodeError("bad-bundle", `${paths[i]}@page: page ${e.page} is beyond the deck's ${pages} pages`);
   }
   return null;
 }
@@ -82,12 +84,8 @@ function checkTimes(b: Bundle, now: number) {
   const say = (what: string, t: number) =>
     encodeError("bad-time", `${what}: t=${t} is ${t - now} ms ahead of the session clock (${now} ms); at most ${LIMITS.maxClockAheadMs} ms ahead is accepted. Check this computer's clock.`);
   if (late(b.t)) return say("bundle@t", b.t);
-  const seen = new Map<string, number>();
-  for (const e of b.events) {
-    const n = (seen.get(e.type) ?? 0) + 1; // paths count each element name on its own (protocol.md)
-    seen.set(e.type, n);
-    if (late(e.t)) return say(`bundle/${e.type}[${n}]@t`, e.t);
-  }
+  const paths = eventPaths(b.events);
+  for (const [i, e] of b.events.entries()) if (late(e.t)) return say(`${paths[i]}@t`, e.t);
   if (b.audio && late(b.audio.t)) return say("bundle/audio[1]@t", b.audio.t);
   return null;
 }
