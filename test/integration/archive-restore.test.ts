@@ -17,7 +17,7 @@ import type { DeckEvent, StampedBundle } from "../../protocol/types.ts";
 import { Follower } from "../../web-client/src/session/follower.ts";
 import { PresenterSender } from "../../web-client/src/session/presenter.ts";
 import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
-import { connectGuest, connectUser, type TestClient } from "../support/xmpp.ts";
+import { connectGuest, connectUser, type TestClient, createMeeting as createMeetingOn, type MeetingRef } from "../support/xmpp.ts";
 
 let dc: TestDeckcast;
 const clients: TestClient[] = [];
@@ -35,16 +35,8 @@ async function connect(who: "alice" | "bob" | "guest") {
   return c;
 }
 
-interface Meeting {
-  code: string;
-  room: string;
-  jid: string;
-}
-async function createMeeting(c: TestClient, title: string): Promise<Meeting> {
-  const res = await c.xmpp.iqCaller.request(xml("iq", { type: "set", to: dc.prosody.domains.component }, xml("create", { xmlns: NS.deckcast }, xml("title", {}, title))));
-  const m = res.getChild("meeting", NS.deckcast)!;
-  return { code: String(m.attrs.code), room: String(m.attrs.room), jid: String(m.attrs.jid) };
-}
+type Meeting = MeetingRef;
+const createMeeting = (c: TestClient, title: string) => createMeetingOn(c, dc.prosody.domains.component, title);
 
 const page = (n: number, t: number): DeckEvent => ({ type: "page", t, page: n });
 

@@ -18,7 +18,7 @@ import { Follower } from "../../web-client/src/session/follower.ts";
 import { joinRoom } from "../../web-client/src/session/join-room.ts";
 import { PresenterSender } from "../../web-client/src/session/presenter.ts";
 import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
-import { connectGuest, connectUser, type TestClient } from "../support/xmpp.ts";
+import { connectGuest, connectUser, type TestClient, createMeeting as createMeetingOn, type MeetingRef } from "../support/xmpp.ts";
 
 let dc: TestDeckcast;
 const clients: TestClient[] = [];
@@ -43,16 +43,8 @@ async function guest(opts = {}) {
   return c;
 }
 
-interface Meeting {
-  code: string;
-  room: string;
-  jid: string;
-}
-async function createMeeting(c: TestClient, title = "Chatty"): Promise<Meeting> {
-  const res = await c.xmpp.iqCaller.request(xml("iq", { type: "set", to: dc.prosody.domains.component }, xml("create", { xmlns: NS.deckcast }, xml("title", {}, title))));
-  const m = res.getChild("meeting", NS.deckcast)!;
-  return { code: String(m.attrs.code), room: String(m.attrs.room), jid: String(m.attrs.jid) };
-}
+type Meeting = MeetingRef;
+const createMeeting = (c: TestClient, title = "Chatty") => createMeetingOn(c, dc.prosody.domains.component, title);
 
 /** A person in the room with the web client's chat. */
 async function talker(c: TestClient, m: Meeting, nick: string) {

@@ -10,7 +10,7 @@ import { decodeError } from "../../protocol/stanza-error.ts";
 import type { DeckEvent, RoomState, StampedBundle } from "../../protocol/types.ts";
 import { Follower } from "../../web-client/src/session/follower.ts";
 import { PresenterSender } from "../../web-client/src/session/presenter.ts";
-import { connectGuest, connectUser, type TestClient } from "../support/xmpp.ts";
+import { connectGuest, connectUser, type TestClient, createMeeting as createMeetingOn, type MeetingRef } from "../support/xmpp.ts";
 import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
 
 let dc: TestDeckcast;
@@ -34,16 +34,8 @@ async function guest(opts = {}) {
   return c;
 }
 
-interface Meeting {
-  code: string;
-  room: string;
-  jid: string;
-}
-async function createMeeting(c: TestClient, title = "Quarterly review"): Promise<Meeting> {
-  const res = await c.xmpp.iqCaller.request(xml("iq", { type: "set", to: dc.prosody.domains.component }, xml("create", { xmlns: NS.deckcast }, xml("title", {}, title))));
-  const m = res.getChild("meeting", NS.deckcast)!;
-  return { code: String(m.attrs.code), room: String(m.attrs.room), jid: String(m.attrs.jid) };
-}
+type Meeting = MeetingRef;
+const createMeeting = (c: TestClient, title = "Quarterly review") => createMeetingOn(c, dc.prosody.domains.component, title);
 
 async function follow(c: TestClient, m: Meeting, nick: string) {
   const f = new Follower(c.xmpp, { room: m.room, meeting: m.jid, nick });

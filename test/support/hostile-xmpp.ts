@@ -8,6 +8,7 @@ import xml, { type Element } from "@xmpp/xml";
 import { NS } from "../../protocol/namespaces.ts";
 import { decodeError, type DecodedError } from "../../protocol/stanza-error.ts";
 import type { TestClient } from "./xmpp.ts";
+import { createMeeting as createMeetingOn, type MeetingRef } from "./xmpp.ts";
 
 /** One answer to a request: its result, its error, or nothing within the time allowed. */
 export type Answer = { kind: "result"; element: Element } | { kind: "error"; error: DecodedError; element: Element } | { kind: "timeout" };
@@ -104,21 +105,11 @@ export async function leave(c: TestClient, room: string, nick: string, ms = 10_0
   if (!(await gone)) throw new Error(`the room did not confirm that ${nick} left`);
 }
 
-export interface MeetingRef {
-  code: string;
-  room: string;
-  jid: string;
-  session: string;
-  /** The session clock's origin (Unix ms). */
-  started: number;
+/** An account asks the component for a new meeting (test/support/xmpp.ts). */
+export function createMeeting(c: TestClient, component: string, title = "Hostile review", nick?: string): Promise<MeetingRef> {
+  return createMeetingOn(c, component, title, nick);
 }
-
-/** An account asks the component for a new meeting. */
-export async function createMeeting(c: TestClient, component: string, title = "Hostile review", nick?: string): Promise<MeetingRef> {
-  const res = await c.xmpp.iqCaller.request(xml("iq", { type: "set", to: component }, xml("create", { xmlns: NS.deckcast, ...(nick ? { nick } : {}) }, xml("title", {}, title))), 15_000);
-  const m = res.getChild("meeting", NS.deckcast)!.attrs;
-  return { code: String(m.code), room: String(m.room), jid: String(m.jid), session: String(m.session), started: Number(m.started) };
-}
+export type { MeetingRef };
 
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[ch]!);

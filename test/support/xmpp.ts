@@ -4,6 +4,8 @@
  * reconnection off unless a test asks for it.
  */
 import { client, type Client } from "@xmpp/client";
+import xml from "@xmpp/xml";
+import { NS } from "../../protocol/namespaces.ts";
 import type { RunningProsody } from "../../prosody/launcher.ts";
 import { decodeWholeCharacters } from "../../server/component/utf8-chunks.ts";
 
@@ -59,4 +61,20 @@ export function nextStanza(xmpp: Client, pred: (el: import("@xmpp/xml").Element)
     };
     xmpp.on("stanza", on);
   });
+}
+
+export interface MeetingRef {
+  code: string;
+  room: string;
+  jid: string;
+  session: string;
+  /** The session clock's origin (Unix ms). */
+  started: number;
+}
+
+/** An account asks the component (`component`: its domain) for a new meeting. */
+export async function createMeeting(c: TestClient, component: string, title = "Test meeting", nick?: string): Promise<MeetingRef> {
+  const res = await c.xmpp.iqCaller.request(xml("iq", { type: "set", to: component }, xml("create", { xmlns: NS.deckcast, ...(nick ? { nick } : {}) }, xml("title", {}, title))), 15_000);
+  const m = res.getChild("meeting", NS.deckcast)!.attrs;
+  return { code: String(m.code), room: String(m.room), jid: String(m.jid), session: String(m.session), started: Number(m.started) };
 }
