@@ -1,5 +1,6 @@
 // The chat log's file rules (server/archive/chat-log.ts, docs/archive.md §Chat), on real files.
-import { appendFile, mkdtemp, readFile, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -63,5 +64,34 @@ describe("chat.jsonl", () => {
     await expect(log.append({ ts: 1, nick: "", text: "x" })).rejects.toThrow(/nick/);
     expect(log.lastSeq).toBe(0);
     await log.close();
+  });
+});
+
+describe("chat.jsonl on a full disk", () => {
+  const root = process.getuid?.() === 0;
+  it.skipIf(!root)("refuses what does not fit, leaves only whole lines, and goes on numbering once there is room", async () => {
+    const mnt = await mkdtemp(path.join(os.tmpdir(), "deckcast-chat-full-"));
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt]);
+    try {
+      const log = await openChatLog(mnt);
+      const filler = path.join(mnt, "filler");
+      await writeFile(filler, Buffer.alloc(60 * 1024)).catch(() => undefined); // leave less than a few lines' room
+      const results: ("ok" | string)[] = [];
+      for (let i = 0; i < 40; i++) {
+        results.push(await log.append(say(`line ${i} ${"x".repeat(900)}`)).then(() => "ok", (err: NodeJS.ErrnoException) => err.code ?? err.message));
+      }
+      expect(results.filter((r) => r !== "ok")).toContain("ENOSPC");
+      const whole = async () => (await readFile(path.join(mnt, CHAT_FILE), "utf8")).split("\n").filter(Boolean).map((l) => JSON.parse(l) as { seq: number });
+      const before = await whole(); // every line parses: nothing half-written is left
+      expect(before.map((l) => l.seq)).toEqual(before.map((_, i) => i + 1));
+      await rm(filler);
+      const after = await log.append(say("room again"));
+      expect(after?.seq).toBe(before.length + 1);
+      expect((await whole()).map((l) => l.seq)).toEqual([...before.map((l) => l.seq), before.length + 1]);
+      await log.close();
+    } finally {
+      execFileSync("umount", [mnt]);
+      await rm(mnt, { recursive: true, force: true });
+    }
   });
 });
