@@ -34,6 +34,18 @@ describe("titles from OOXML core.xml and ODF meta.xml", () => {
     expect(titleFromXml("")).toBe("");
   });
 
+  it("reads only the first dc:title's first 4096 characters, whatever a hostile part holds", () => {
+    const dc = 'xmlns:dc="http://purl.org/dc/elements/1.1/"';
+    // Unclosed openings, unclosed CDATA and unclosed tags all through the part: no title, or a
+    // bounded one; only a bounded slice is ever decoded (these took a regex over the whole part 1–25 s).
+    expect(titleFromXml(`<x ${dc}>${"<dc:title>".repeat(26_000)}</x>`)).toBe("");
+    expect([...titleFromXml(`<x ${dc}><dc:title>${"<![CDATA[".repeat(29_000)}</dc:title></x>`)].length).toBeLessThanOrEqual(4096); // kept as text, bounded
+    expect([...titleFromXml(`<x ${dc}><dc:title>${"<a".repeat(130_000)}</dc:title></x>`)].length).toBeLessThanOrEqual(4096); // kept as text, bounded
+    // Text hidden after 4096 characters of markup is not read.
+    expect(titleFromXml(`<x ${dc}><dc:title>${"<b/>".repeat(1024)}Hidden</dc:title></x>`)).toBe("");
+    expect(titleFromXml(`<x ${dc}><dc:titles>no</dc:titles><dc:title>Yes</dc:title></x>`)).toBe("Yes");
+  });
+
   it("keeps no control or bidi-override characters, and no invalid references", () => {
     expect(titleFromXml(`<x xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>a\u202ebc&#0;&#xD800;\u0007d\n e</dc:title></x>`)).toBe("a bc d e");
   });
