@@ -7,6 +7,9 @@
 import type { Element } from "@xmpp/xml";
 import { numeric } from "./points.ts";
 
+/** The element type every decoder reads and every builder returns (ltx, through @xmpp/xml). */
+export type { Element };
+
 interface ElementLike {
   name: string;
   attrs: Record<string, unknown>;

@@ -7,7 +7,7 @@
 import type { AudioChunk, DeckEvent } from "../../protocol/types.ts";
 import type { DecodedError } from "../../protocol/stanza-error.ts";
 import { PresenterSender } from "../../web-client/src/session/presenter.ts";
-import type { XmppLike } from "../../web-client/src/session/xmpp-like.ts";
+import type { XmppLike } from "../../client-core/xmpp-like.ts";
 import { concat, syntheticRecording } from "./opus.ts";
 
 const PAGE_MS = 100;

@@ -8,7 +8,7 @@ import { NS } from "../../protocol/namespaces.ts";
 import type { RoomState } from "../../protocol/types.ts";
 import { Occupants } from "../../web-client/src/app/occupants.ts";
 import { PresenterWatch, type PresenterPresence } from "../../web-client/src/app/presenter-presence.ts";
-import { Emitter } from "../../web-client/src/session/xmpp-like.ts";
+import { Emitter } from "../../client-core/emitter.ts";
 
 const doc = readFileSync(new URL("../../docs/protocol.md", import.meta.url), "utf8").replace(/\s+/g, " ");
 const TOKEN = `dct1-${"a".repeat(16)}-${"b".repeat(64)}`;

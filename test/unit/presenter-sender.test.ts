@@ -10,7 +10,7 @@ import { encodeError } from "../../protocol/stanza-error.ts";
 import { decodeBundle } from "../../protocol/codec.ts";
 import type { DeckEvent } from "../../protocol/types.ts";
 import { MAX_BUNDLE_CHARS, PresenterSender } from "../../web-client/src/session/presenter.ts";
-import type { XmppLike } from "../../web-client/src/session/xmpp-like.ts";
+import type { XmppLike } from "../../client-core/xmpp-like.ts";
 
 /** A stand-in for the XMPP connection whose IQ answers a test scripts; it records every request. */
 function scriptedXmpp(answer: (iq: Element, n: number) => Element | Error): XmppLike & { sent: Element[] } {

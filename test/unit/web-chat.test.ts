@@ -15,7 +15,7 @@ import { CHAT_HISTORY, decodeChatRequest, encodeChatHistory, fitChatReply, type 
 import { NS } from "../../protocol/namespaces.ts";
 import { encodeError } from "../../protocol/stanza-error.ts";
 import { MAX_CHAT_CHARS, RoomChat, type ChatMessage } from "../../web-client/src/app/chat.ts";
-import type { XmppLike } from "../../web-client/src/session/xmpp-like.ts";
+import type { XmppLike } from "../../client-core/xmpp-like.ts";
 
 const ROOM = "q4zt8w@rooms.localhost";
 const MEETING = "q4zt8w@deckcast.localhost";

@@ -11,7 +11,8 @@
 import xml, { type Element } from "@xmpp/xml";
 import { decodeChatHistory, encodeChatRequest, type ChatEntry } from "../../../protocol/chat.ts";
 import { NS } from "../../../protocol/namespaces.ts";
-import { Emitter, type XmppLike } from "../session/xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
+import type { XmppLike } from "../../../client-core/xmpp-like.ts";
 import { describeStanzaError } from "./errors.ts";
 import { randomId } from "./ids.ts";
 

@@ -5,7 +5,7 @@
  */
 import xml from "@xmpp/xml";
 import { NS } from "../../../protocol/namespaces.ts";
-import type { XmppLike } from "../session/xmpp-like.ts";
+import type { XmppLike } from "../../../client-core/xmpp-like.ts";
 
 export interface CreatedMeeting {
   code: string;

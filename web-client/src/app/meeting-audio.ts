@@ -9,7 +9,7 @@
 import type { AudioChunk } from "../../../protocol/types.ts";
 import { Microphone, type MicInput } from "../audio/mic.ts";
 import { AudioPlayer } from "../audio/player.ts";
-import { Emitter } from "../session/xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
 import type { MeetingSession } from "./meeting-session.ts";
 
 export interface MeetingAudioEvents extends Record<string, unknown[]> {

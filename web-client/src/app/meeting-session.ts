@@ -23,7 +23,7 @@ import type { AudioChunk, DeckEvent, RoomState, StampedBundle } from "../../../p
 import { headerPages } from "../audio/ogg-pages.ts";
 import { Follower } from "../session/follower.ts";
 import { PresenterSender } from "../session/presenter.ts";
-import { Emitter } from "../session/xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
 import { RoomChat, type ChatMessage } from "./chat.ts";
 import { describeDecoded, describeError } from "./errors.ts";
 import { endMeeting, handOver } from "./meeting-api.ts";

@@ -6,7 +6,7 @@
  */
 import type { Element } from "@xmpp/xml";
 import { NS } from "../../../protocol/namespaces.ts";
-import { Emitter } from "../session/xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
 
 export interface Occupant {
   nick: string;

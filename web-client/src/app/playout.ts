@@ -12,7 +12,7 @@
  */
 import { apply } from "../../../protocol/reducer.ts";
 import type { RoomState, StampedBundle } from "../../../protocol/types.ts";
-import { Emitter } from "../session/xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
 
 export interface PlayoutClock {
   /** When session time `t` is heard, on the performance.now() clock; null = show at once. */

@@ -12,7 +12,7 @@
  */
 import type { DeckEvent, DeckRef, RoomState, Stroke } from "../../../protocol/types.ts";
 import { InkRecorder, browserTimers, type RecorderTimers, type Tool } from "../ink/recorder.ts";
-import { Emitter } from "../session/xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
 import { DIGITS_MS, PageKeys, type KeyAction, type KeyPress } from "./keys.ts";
 
 /** What the controls read from the meeting and where the presenter's events go. */

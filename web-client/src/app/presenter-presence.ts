@@ -5,7 +5,7 @@
  * (here) while this person presents, while their own connection is not online (the
  * connection banner speaks then), before a state is known, and once the meeting ended.
  */
-import { Emitter } from "../session/xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
 import type { MeetingSession } from "./meeting-session.ts";
 
 export type PresenterPresence = "here" | "reconnecting" | "left";

@@ -13,7 +13,7 @@
 import xml, { type Element } from "@xmpp/xml";
 import { NS } from "../../../protocol/namespaces.ts";
 import type { DeckRef } from "../../../protocol/types.ts";
-import type { XmppLike } from "../session/xmpp-like.ts";
+import type { XmppLike } from "../../../client-core/xmpp-like.ts";
 import { describeError } from "./errors.ts";
 
 export type UploadProgress =

@@ -3,7 +3,7 @@
  * pages) arrived within the last QUIET_MS. Followers see "Presenter's microphone is off"
  * until then (<dc-listen>). No DOM; timers are injected for tests.
  */
-import { Emitter } from "../session/xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
 
 /** The presenter's microphone counts as on while relayed audio came this recently. */
 export const QUIET_MS = 2500;

@@ -12,7 +12,7 @@
  * voice so a muted presenter sees they are muted), and a level for the meter.
  */
 import type { AudioChunk } from "../../../protocol/types.ts";
-import { Emitter } from "../session/xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
 import { ChunkTimes } from "./chunk-times.ts";
 import { micProblem } from "./mic-errors.ts";
 

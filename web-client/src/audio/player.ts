@@ -10,7 +10,7 @@
  * Create it from a user gesture (a click): browsers start audio only then.
  */
 import type { AudioChunk } from "../../../protocol/types.ts";
-import { Emitter } from "../session/xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
 import { JitterPolicy } from "./jitter.ts";
 import { canDecodeOpus, createOpusDecoder, type OpusDecoder, type Pcm } from "./opus-decoder.ts";
 import { BufferScheduler } from "./scheduler.ts";

@@ -12,7 +12,8 @@ import { NS } from "../../../protocol/namespaces.ts";
 import { decodeError } from "../../../protocol/stanza-error.ts";
 import { applyBundle } from "../../../protocol/reducer.ts";
 import type { RoomState, StampedBundle } from "../../../protocol/types.ts";
-import { Emitter, type XmppLike } from "./xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
+import type { XmppLike } from "../../../client-core/xmpp-like.ts";
 import { joinRoom } from "./join-room.ts";
 
 export interface FollowerEvents extends Record<string, unknown[]> {

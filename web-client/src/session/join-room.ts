@@ -5,7 +5,7 @@
 import xml, { type Element } from "@xmpp/xml";
 import { NS } from "../../../protocol/namespaces.ts";
 import { decodeError } from "../../../protocol/stanza-error.ts";
-import type { XmppLike } from "./xmpp-like.ts";
+import type { XmppLike } from "../../../client-core/xmpp-like.ts";
 
 /**
  * The room refused the join. `element` is the room's <error/>, read by its code (bad-nick) or

@@ -18,7 +18,8 @@ import { BUNDLE_SIZE, NS, LIMITS } from "../../../protocol/namespaces.ts";
 import { startsStream } from "../audio/ogg-pages.ts";
 import { decodeError, type DecodedError } from "../../../protocol/stanza-error.ts";
 import type { AudioChunk, Bundle, DeckEvent } from "../../../protocol/types.ts";
-import { Emitter, type XmppLike } from "./xmpp-like.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
+import type { XmppLike } from "../../../client-core/xmpp-like.ts";
 
 export interface PresenterEvents extends Record<string, unknown[]> {
   ack: [{ id: string; seq: number; ts: number; duplicate: boolean }];

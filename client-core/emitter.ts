@@ -1,19 +1,7 @@
 /**
- * The part of an @xmpp/client Client the session layer uses. Declared here so the session
- * code runs against any connection that offers it (browser, Node tests, the phone bridge).
+ * A tiny typed event emitter that works in browsers and Node alike (no EventTarget or
+ * node:events): `on` returns the function that unsubscribes.
  */
-import type { Element } from "@xmpp/xml";
-
-export interface XmppLike {
-  send(el: Element): Promise<void>;
-  iqCaller: { request(el: Element, timeout?: number): Promise<Element> };
-  on(event: "stanza", fn: (el: Element) => void): unknown;
-  on(event: "online", fn: () => void): unknown;
-  off(event: "stanza", fn: (el: Element) => void): unknown;
-  off(event: "online", fn: () => void): unknown;
-}
-
-/** A tiny typed event emitter that works in browsers and Node alike. */
 type Handler = (...args: never[]) => void;
 
 export class Emitter<E extends Record<string, unknown[]>> {
