@@ -186,3 +186,24 @@ export function packPages(packets: OggPacket[], o: { serial: number; sequence: n
   if (segs.length > 0) flush(true);
   return pages;
 }
+
+/** True when the bytes start with the first page of a logical stream (a new recording). */
+export function startsStream(bytes: Uint8Array): boolean {
+  return bytes.length > 5 && (bytes[5]! & 2) !== 0;
+}
+
+/**
+ * The header pages (OpusHead, OpusTags: two pages with granule 0) at the start of `bytes`
+ * when they begin a stream (the first relayed audio of a session starts with them); null
+ * otherwise, also for bytes that are not Ogg pages.
+ */
+export function headerPages(bytes: Uint8Array): Uint8Array | null {
+  if (!startsStream(bytes)) return null;
+  let end = 0;
+  for (let i = 0; i < 2; i++) {
+    const r = parsePage(bytes, end);
+    if (!r.ok || r.value.page.granule !== 0) return null;
+    end += r.value.length;
+  }
+  return bytes.slice(0, end);
+}

@@ -7,6 +7,7 @@
  * https://xmpp.org/extensions/xep-0045.html
  */
 import xml, { type Element } from "@xmpp/xml";
+import { joinPresence, readJoinAnswer } from "../../protocol/muc.ts";
 import { NS } from "../../protocol/namespaces.ts";
 import type { ComponentLink } from "./link.ts";
 
@@ -25,20 +26,19 @@ export interface JoinResult {
   nick: string;
 }
 
-/** Joins `room` as `from` under `nick`; resolves on our own presence (status 110). */
+/** Joins `room` as `from` under `nick` (protocol/muc.ts, as every reader joins); resolves on our own presence (status 110). */
 export function joinRoom(link: ComponentLink, { room, from, nick, timeoutMs = 10_000 }: { room: string; from: string; nick: string; timeoutMs?: number }): Promise<JoinResult> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`no answer joining ${room}`)), timeoutMs);
     const onPresence = (p: Element) => {
-      if (p.attrs.to !== from || !String(p.attrs.from ?? "").startsWith(`${room}/`)) return;
-      if (p.attrs.type === "error") {
-        const cond = p.getChild("error")?.getChildElements()[0]?.name ?? "unknown";
-        return done(new Error(`joining ${room} refused: ${cond}`));
+      if (p.attrs.to !== from) return;
+      const answer = readJoinAnswer(p, room, nick);
+      if (answer?.kind === "refused") {
+        const cond = answer.error?.getChildElements()[0]?.name ?? "unknown";
+        done(new Error(`joining ${room} refused: ${cond}`));
+      } else if (answer?.kind === "joined") {
+        done(null, { created: answer.created, nick: answer.nick });
       }
-      const x = p.getChild("x", NS.mucUser);
-      const codes = x?.getChildren("status").map((s) => String(s.attrs.code)) ?? [];
-      if (!codes.includes("110")) return;
-      done(null, { created: codes.includes("201"), nick: String(p.attrs.from).slice(room.length + 1) });
     };
     function done(err: Error | null, result?: JoinResult) {
       clearTimeout(timer);
@@ -47,9 +47,7 @@ export function joinRoom(link: ComponentLink, { room, from, nick, timeoutMs = 10
       else resolve(result!);
     }
     link.on("presence", onPresence);
-    link
-      .send(xml("presence", { from, to: `${room}/${nick}` }, xml("x", { xmlns: NS.muc }, xml("history", { maxstanzas: "0" }))))
-      .catch((err: Error) => done(err));
+    link.send(joinPresence({ room, nick, from })).catch((err: Error) => done(err));
   });
 }
 

@@ -33,23 +33,8 @@ export function readPages(bytes: Uint8Array): OggPageView[] {
   return pages;
 }
 
-/** True when the bytes start with the first page of a logical stream (a new recording). */
-export function startsStream(bytes: Uint8Array): boolean {
-  return bytes.length > 5 && (bytes[5]! & 2) !== 0;
-}
-
-/**
- * The header pages (OpusHead, OpusTags) at the start of `bytes` when they begin a stream
- * (the first relayed audio of a session starts with them); null otherwise.
- */
-export function headerPages(bytes: Uint8Array): Uint8Array | null {
-  if (!startsStream(bytes)) return null;
-  const pages = readPages(bytes);
-  if (pages.length < 2 || pages[0]!.granule !== 0 || pages[1]!.granule !== 0) return null;
-  const second = pages[1]!;
-  const end = second.bodyOffset + second.pieces.reduce((n, p) => n + p.length, 0);
-  return bytes.slice(0, end);
-}
+// The stream's start and header pages are read the same way by every client (protocol/ogg.ts).
+export { headerPages, startsStream } from "../../../protocol/ogg.ts";
 
 /** A page holding exactly one packet, with a fresh CRC. */
 export function onePacketPage(packet: Uint8Array, o: { serial: number; sequence: number; granule: number; bos?: boolean }): Uint8Array {
