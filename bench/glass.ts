@@ -31,7 +31,7 @@ import { PASSWORD, startWebStack, type WebStack } from "../test/e2e/support/stac
 import { launchBrowser, type Person } from "../test/support/browser.ts";
 import { arg, NO_THROTTLE } from "./support/args.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";
-import { joinRoom } from "../web-client/src/session/join-room.ts";
+import { joinRoom } from "../client-core/live-room.ts";
 import { snapWidth } from "../web-client/src/render/page-images.ts";
 import { mountGlassFloor, type GlassFloor } from "./support/glass-floor.ts";
 

@@ -1,29 +1,28 @@
 /**
  * Sync mode (docs/protocol.md §Audio, "Playing in sync"): a follower who listens sees each
  * event when the audio of its session time `t` reaches their ears, so a page turns on the
- * word it was turned on. Bundles come from the Follower already applied, in seq order;
- * this layer only delays *showing* them: `state` trails the Follower's state and, once
- * everything due is shown, equals it (the reducer stays the single source of truth).
+ * word it was turned on; a replay shows each event when its playback clock reaches `t`.
+ * Bundles come already applied, in seq order (bundle-order.ts); this layer only delays
+ * *showing* them: `state` trails the confirmed state and, once everything due is shown,
+ * equals it (the reducer stays the single source of truth).
  *
  * Events are shown in order, each when the clock says its `t` is heard; a bundle's events
  * go one by one (ink points arrive in 50 ms batches inside a 100 ms bundle) and the bundle's
  * own resulting state is installed with its last event. When the clock answers null (not
  * listening, muted, no audio yet) everything is shown at once, as it arrives.
  */
-import { apply } from "../../../protocol/reducer.ts";
-import type { RoomState, StampedBundle } from "../../../protocol/types.ts";
-import { Emitter } from "../../../client-core/emitter.ts";
+import { apply } from "../protocol/reducer.ts";
+import type { RoomState, StampedBundle } from "../protocol/types.ts";
+import { Emitter } from "./emitter.ts";
+import { systemTimers, type Timers } from "./timers.ts";
 
 export interface PlayoutClock {
-  /** When session time `t` is heard, on the performance.now() clock; null = show at once. */
+  /** When session time `t` is heard (or shown), on the timers' monotonic clock; null = show at once. */
   heardAt(t: number): number | null;
 }
 
-export interface PlayoutTimers {
-  now(): number;
-  set(fn: () => void, ms: number): unknown;
-  clear(handle: unknown): void;
-}
+/** The part of Timers playout needs: deadlines on the monotonic clock. */
+export type PlayoutTimers = Pick<Timers, "now" | "set" | "clear">;
 
 export interface PlayoutEvents extends Record<string, unknown[]> {
   change: [];
@@ -35,12 +34,6 @@ export interface PlayoutEvents extends Record<string, unknown[]> {
  * centres the picture on the sound.
  */
 export const VISUAL_LEAD_MS = 8;
-
-const browserTimers: PlayoutTimers = {
-  now: () => performance.now(),
-  set: (fn, ms) => setTimeout(fn, ms),
-  clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
 
 interface Held {
   bundle: StampedBundle;
@@ -56,7 +49,7 @@ export class Playout extends Emitter<PlayoutEvents> {
   #timer: unknown = null;
   readonly #timers: PlayoutTimers;
 
-  constructor(timers: PlayoutTimers = browserTimers) {
+  constructor(timers: PlayoutTimers = systemTimers) {
     super();
     this.#timers = timers;
   }
@@ -80,7 +73,7 @@ export class Playout extends Emitter<PlayoutEvents> {
     this.emit("change");
   }
 
-  /** A bundle the Follower applied; `after` is the Follower's state after it. */
+  /** A bundle applied in order; `after` is the confirmed state after it. */
   push(bundle: StampedBundle, after: RoomState): void {
     this.#queue.push({ bundle, after, shown: 0 });
     if (this.#queue.length === 1) this.#run();

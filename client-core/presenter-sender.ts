@@ -12,17 +12,19 @@
  * the same recording are sent together in one `<audio>`, so a slow round trip never makes
  * the audio fall further behind.
  */
-import xml, { type Element } from "@xmpp/xml";
-import { encodeBundle } from "../../../protocol/codec.ts";
-import { BUNDLE_SIZE, NS, LIMITS } from "../../../protocol/namespaces.ts";
-import { startsStream } from "../audio/ogg-pages.ts";
-import { decodeError, type DecodedError } from "../../../protocol/stanza-error.ts";
-import type { AudioChunk, Bundle, DeckEvent } from "../../../protocol/types.ts";
-import { Emitter } from "../../../client-core/emitter.ts";
-import type { XmppLike } from "../../../client-core/xmpp-like.ts";
+import { bundleRequest, decodeAck, type Ack } from "../protocol/catch-up.ts";
+import { encodeBundle } from "../protocol/codec.ts";
+import { BUNDLE_SIZE, LIMITS } from "../protocol/namespaces.ts";
+import { startsStream } from "../protocol/ogg.ts";
+import { decodeError, type DecodedError } from "../protocol/stanza-error.ts";
+import type { AudioChunk, Bundle, DeckEvent } from "../protocol/types.ts";
+import type { Element } from "../protocol/xml-read.ts";
+import { Emitter } from "./emitter.ts";
+import { sleep, systemTimers, type Timers } from "./timers.ts";
+import type { XmppLike } from "./xmpp-like.ts";
 
 export interface PresenterEvents extends Record<string, unknown[]> {
-  ack: [{ id: string; seq: number; ts: number; duplicate: boolean }];
+  ack: [Ack];
   /** The component refused a bundle for good; its events are dropped. */
   refused: [Bundle, DecodedError];
 }
@@ -34,6 +36,8 @@ export interface PresenterOptions {
   clock: () => number;
   /** Per-attempt timeout. Default 5000 ms. */
   timeoutMs?: number;
+  /** The hold for audio and the waits between resends run on these (default: the system's). */
+  timers?: Timers;
 }
 
 /** Largest bundle this sender builds, serialised: BUNDLE_SIZE.presenter (protocol/namespaces.ts). */
@@ -50,18 +54,21 @@ export class PresenterSender extends Emitter<PresenterEvents> {
   #inFlight: Promise<void> | null = null;
   #n = 0;
   readonly #prefix = Math.random().toString(36).slice(2, 8);
-  readonly #xmpp: XmppLike;
+  readonly #xmpp: Pick<XmppLike, "iqCaller">;
   readonly #opts: PresenterOptions;
   #stopped = false;
   #hold = 0;
-  #holdTimer: ReturnType<typeof setTimeout> | null = null;
+  #holdTimer: unknown = null;
   /** The hold ran out while a bundle was in flight: the next bundle goes without waiting. */
   #expired = false;
 
-  constructor(xmpp: XmppLike, opts: PresenterOptions) {
+  readonly #timers: Timers;
+
+  constructor(xmpp: Pick<XmppLike, "iqCaller">, opts: PresenterOptions) {
     super();
     this.#xmpp = xmpp;
     this.#opts = opts;
+    this.#timers = opts.timers ?? systemTimers;
   }
 
   /** Queues events (and optionally audio) and sends as soon as the previous bundle is acknowledged. */
@@ -92,12 +99,12 @@ export class PresenterSender extends Emitter<PresenterEvents> {
 
   stop(): void {
     this.#stopped = true;
-    if (this.#holdTimer) clearTimeout(this.#holdTimer);
+    this.#timers.clear(this.#holdTimer);
   }
 
   /** Held events go out now, audio or not (the hold expired or was lifted). */
   #release() {
-    if (this.#holdTimer) clearTimeout(this.#holdTimer);
+    this.#timers.clear(this.#holdTimer);
     this.#holdTimer = null;
     this.#expired = true;
     this.#pump();
@@ -106,10 +113,10 @@ export class PresenterSender extends Emitter<PresenterEvents> {
   #pump() {
     if (this.#inFlight || this.#stopped || (this.#queue.length === 0 && this.#audio.length === 0)) return;
     if (this.#audio.length === 0 && this.#hold > 0 && !this.#expired) {
-      this.#holdTimer ??= setTimeout(() => this.#release(), this.#hold);
+      this.#holdTimer ??= this.#timers.set(() => this.#release(), this.#hold);
       return;
     }
-    if (this.#holdTimer) clearTimeout(this.#holdTimer);
+    this.#timers.clear(this.#holdTimer);
     this.#holdTimer = null;
     this.#expired = false;
     const events = this.#queue.splice(0, LIMITS.maxEventsPerBundle);
@@ -148,12 +155,11 @@ export class PresenterSender extends Emitter<PresenterEvents> {
   }
 
   async #deliver(bundle: Bundle): Promise<void> {
-    const iq = () => xml("iq", { type: "set", to: this.#opts.meeting }, encodeBundle(bundle));
     for (let attempt = 0; !this.#stopped; attempt++) {
       try {
-        const res: Element = await this.#xmpp.iqCaller.request(iq(), this.#opts.timeoutMs ?? 5000);
-        const ack = res.getChild("ack", NS.deckcast);
-        this.emit("ack", { id: bundle.id, seq: Number(ack?.attrs.seq), ts: Number(ack?.attrs.ts), duplicate: ack?.attrs.duplicate === "true" });
+        const res: Element = await this.#xmpp.iqCaller.request(bundleRequest(this.#opts.meeting, bundle), this.#opts.timeoutMs ?? 5000);
+        const ack = decodeAck(res);
+        this.emit("ack", ack.ok ? ack.value : { id: bundle.id, seq: NaN, ts: NaN, duplicate: false });
         return;
       } catch (err) {
         const stanza = (err as { element?: Element }).element;
@@ -163,7 +169,7 @@ export class PresenterSender extends Emitter<PresenterEvents> {
           return;
         }
         // Timeout, disconnect, or the component is away: wait and resend the same id.
-        await new Promise((r) => setTimeout(r, Math.min(4000, 100 * 2 ** Math.min(attempt, 6))));
+        await sleep(this.#timers, Math.min(4000, 100 * 2 ** Math.min(attempt, 6)));
       }
     }
   }

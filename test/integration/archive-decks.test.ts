@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import xml from "@xmpp/xml";
 import { NS } from "../../protocol/namespaces.ts";
 import type { DeckRef } from "../../protocol/types.ts";
-import { Follower } from "../../web-client/src/session/follower.ts";
-import { PresenterSender } from "../../web-client/src/session/presenter.ts";
+import { Follower } from "../../client-core/follower.ts";
+import { PresenterSender } from "../../client-core/presenter-sender.ts";
 import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
 import { connectUser, type TestClient } from "../support/xmpp.ts";
 

@@ -14,9 +14,9 @@ import { decodeError } from "../../protocol/stanza-error.ts";
 import { CHAT_FILE } from "../../server/archive/chat-log.ts";
 import { RoomChat } from "../../web-client/src/app/chat.ts";
 import { MeetingSession } from "../../web-client/src/app/meeting-session.ts";
-import { Follower } from "../../web-client/src/session/follower.ts";
-import { joinRoom } from "../../web-client/src/session/join-room.ts";
-import { PresenterSender } from "../../web-client/src/session/presenter.ts";
+import { Follower } from "../../client-core/follower.ts";
+import { joinRoom } from "../../client-core/live-room.ts";
+import { PresenterSender } from "../../client-core/presenter-sender.ts";
 import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
 import { connectGuest, connectUser, type TestClient, createMeeting as createMeetingOn, type MeetingRef } from "../support/xmpp.ts";
 

@@ -13,7 +13,7 @@ import { encodeBase64 } from "../../protocol/base64.ts";
 import { NS } from "../../protocol/namespaces.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import type { RecordingEvent } from "../../protocol/types.ts";
-import { Follower } from "../../web-client/src/session/follower.ts";
+import { Follower } from "../../client-core/follower.ts";
 import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
 import { concat, syntheticRecording } from "../support/opus.ts";
 import { connectGuest, connectUser, type TestClient } from "../support/xmpp.ts";

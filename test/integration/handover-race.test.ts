@@ -15,7 +15,7 @@ import { NS } from "../../protocol/namespaces.ts";
 import { isServerBundle } from "../../protocol/server-bundles.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import type { ErrorCode } from "../../protocol/errors.ts";
-import { Follower } from "../../web-client/src/session/follower.ts";
+import { Follower } from "../../client-core/follower.ts";
 import { PASSWORD, waitFor } from "../support/deckcast.ts";
 import { withDeckcast } from "../support/with-deckcast.ts";
 import type { TestClient } from "../support/xmpp.ts";

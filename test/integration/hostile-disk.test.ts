@@ -12,7 +12,7 @@ import { mkdtemp, rm, stat, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { Follower } from "../../web-client/src/session/follower.ts";
+import { Follower } from "../../client-core/follower.ts";
 import { acknowledgedProblems, archiveDir, audioProblems, readArchive, readTitle, reduceArchive } from "../support/hostile-archive.ts";
 import { talk } from "../support/hostile-audio.ts";
 import { PASSWORD, startHostileStack, type HostileStack } from "../support/hostile-stack.ts";

@@ -14,7 +14,7 @@ import fc from "fast-check";
 import xml from "@xmpp/xml";
 import { NS } from "../../protocol/namespaces.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
-import { Follower } from "../../web-client/src/session/follower.ts";
+import { Follower } from "../../client-core/follower.ts";
 import { acknowledgedProblems, archiveDir, audioProblems, readArchive, readTitle, reduceArchive, type ArchivedLine } from "../support/hostile-archive.ts";
 import { AudioSource, bundleTemplateArb, iqTemplateArb, messageTemplateArb, presenceTemplateArb, stanzaXml, type FuzzContext, type Template } from "../support/hostile-fuzz.ts";
 import { PASSWORD, startHostileStack, type HostileStack } from "../support/hostile-stack.ts";

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import xml from "@xmpp/xml";
 import { encodeBase64 } from "../../protocol/base64.ts";
 import { NS } from "../../protocol/namespaces.ts";
-import { Follower } from "../../web-client/src/session/follower.ts";
+import { Follower } from "../../client-core/follower.ts";
 import { acknowledgedProblems, archiveDir, readArchive } from "../support/hostile-archive.ts";
 import { PASSWORD, startHostileStack, type HostileStack } from "../support/hostile-stack.ts";
 import { ask, askRaw, createMeeting, leave, measure, nestedXml, tryJoin, writeRaw, type Answer, type MeetingRef } from "../support/hostile-xmpp.ts";

@@ -7,7 +7,7 @@
  * is there exactly once, audio.opus is valid, and followers caught up with the reducer's state.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Follower } from "../../web-client/src/session/follower.ts";
+import { Follower } from "../../client-core/follower.ts";
 import { acknowledgedProblems, archiveDir, audioProblems, readArchive, readTitle, reduceArchive } from "../support/hostile-archive.ts";
 import { talk, type SteadyTalk } from "../support/hostile-audio.ts";
 import { PASSWORD, startHostileStack, type HostileStack } from "../support/hostile-stack.ts";

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import xml, { type Element } from "@xmpp/xml";
 import { NS } from "../../protocol/namespaces.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
-import { joinRoom } from "../../web-client/src/session/join-room.ts";
+import { joinRoom } from "../../client-core/live-room.ts";
 import { waitFor } from "../support/deckcast.ts";
 import { withDeckcast } from "../support/with-deckcast.ts";
 import type { TestClient } from "../support/xmpp.ts";

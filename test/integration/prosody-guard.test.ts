@@ -9,7 +9,7 @@ import xml, { type Element } from "@xmpp/xml";
 import { LIMITS, NS } from "../../protocol/namespaces.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import { CHAT_LIMITS } from "../../prosody/config.ts";
-import { joinRoom } from "../../web-client/src/session/join-room.ts";
+import { joinRoom } from "../../client-core/live-room.ts";
 import { RoomChat } from "../../web-client/src/app/chat.ts";
 import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
 import { connectGuest, connectUser, nextStanza, type TestClient } from "../support/xmpp.ts";

@@ -8,8 +8,8 @@ import { NS } from "../../protocol/namespaces.ts";
 import { applyBundle, initialState } from "../../protocol/reducer.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import type { DeckEvent, RoomState, StampedBundle } from "../../protocol/types.ts";
-import { Follower } from "../../web-client/src/session/follower.ts";
-import { PresenterSender } from "../../web-client/src/session/presenter.ts";
+import { Follower } from "../../client-core/follower.ts";
+import { PresenterSender } from "../../client-core/presenter-sender.ts";
 import { connectGuest, connectUser, type TestClient, createMeeting as createMeetingOn, type MeetingRef } from "../support/xmpp.ts";
 import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
 

@@ -6,7 +6,7 @@
  */
 import type { AudioChunk, DeckEvent } from "../../protocol/types.ts";
 import type { DecodedError } from "../../protocol/stanza-error.ts";
-import { PresenterSender } from "../../web-client/src/session/presenter.ts";
+import { PresenterSender } from "../../client-core/presenter-sender.ts";
 import type { XmppLike } from "../../client-core/xmpp-like.ts";
 import { concat, syntheticRecording } from "./opus.ts";
 

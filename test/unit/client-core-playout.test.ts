@@ -1,12 +1,12 @@
 /**
- * Sync mode (web-client/src/app/playout.ts): a follower's view shows each event when its
- * audio is heard, in order, and ends exactly at the Follower's state; without a clock (not
+ * Sync mode (client-core/playout.ts): a follower's view shows each event when its
+ * audio is heard, in order, and ends exactly at the confirmed state; without a clock (not
  * listening, muted) it shows everything at once.
  */
 import { describe, expect, it } from "vitest";
 import { applyBundle, initialState } from "../../protocol/reducer.ts";
 import type { DeckEvent, RoomState, StampedBundle } from "../../protocol/types.ts";
-import { Playout, VISUAL_LEAD_MS, type PlayoutTimers } from "../../web-client/src/app/playout.ts";
+import { Playout, VISUAL_LEAD_MS, type PlayoutTimers } from "../../client-core/playout.ts";
 import { fakeClock, type FakeClock } from "../support/fake-clock.ts";
 
 /** Playout's clock and timers, moved by the test. */

@@ -9,7 +9,7 @@ import { NS } from "../../protocol/namespaces.ts";
 import { encodeError } from "../../protocol/stanza-error.ts";
 import { decodeBundle } from "../../protocol/codec.ts";
 import type { DeckEvent } from "../../protocol/types.ts";
-import { MAX_BUNDLE_CHARS, PresenterSender } from "../../web-client/src/session/presenter.ts";
+import { MAX_BUNDLE_CHARS, PresenterSender } from "../../client-core/presenter-sender.ts";
 import type { XmppLike } from "../../client-core/xmpp-like.ts";
 
 /** A stand-in for the XMPP connection whose IQ answers a test scripts; it records every request. */

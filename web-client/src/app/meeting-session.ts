@@ -1,34 +1,28 @@
 /**
- * One person's part in one meeting: follows the room (session/follower.ts), knows who is
- * there and what is said, and while this person holds the presenter role sends their
- * events (session/presenter.ts).
+ * One person's part in one meeting, in the browser: the meeting view of the client core
+ * (client-core/meeting-view.ts) over the live room (client-core/live-room.ts), plus who is
+ * there and what is said (occupants, chat), the connection as the person sees it, and, while
+ * this person holds the presenter role, sending their events (client-core/presenter-sender.ts).
  *
- * The view a person sees is always `view`: the room state the relay confirmed, with this
- * presenter's own not-yet-relayed events applied on top by the same reducer (optimistic),
- * so a page turn or a stroke shows at once and presenter and followers render from the
- * same state. When the relay echoes a bundle of ours, its events leave the pending list;
- * when the component refuses one for good, its events are dropped and the view snaps back.
- *
- * A follower's view goes through the Playout (playout.ts): while they listen, events are
- * shown when their audio is heard (sync mode); otherwise as they arrive. Relayed audio is
- * passed on (`audio` events) for a player; the stream's header pages are kept for a player
- * that starts late. A presenter's microphone chunks go out with `sendAudio`.
+ * `view` is what the person sees: for the presenter, the confirmed room with their own
+ * not-yet-relayed events on top (a page turn shows at once; a refusal snaps it back); for a
+ * follower, the confirmed room through the playout (sync mode while they listen). Relayed
+ * audio is passed on (`audio` events) for a player; the stream's header pages are kept for a
+ * player that starts late. A presenter's microphone chunks go out with `sendAudio`.
  */
 import type { Client } from "@xmpp/client";
 import type { Element } from "@xmpp/xml";
-import { apply } from "../../../protocol/reducer.ts";
-import { isServerBundle } from "../../../protocol/server-bundles.ts";
+import { LiveRoomSource } from "../../../client-core/live-room.ts";
+import { MeetingView } from "../../../client-core/meeting-view.ts";
+import type { PlayoutClock } from "../../../client-core/playout.ts";
+import { PresenterSender } from "../../../client-core/presenter-sender.ts";
+import { Emitter } from "../../../client-core/emitter.ts";
 import type { DecodedError } from "../../../protocol/stanza-error.ts";
 import type { AudioChunk, DeckEvent, RoomState, StampedBundle } from "../../../protocol/types.ts";
-import { headerPages } from "../audio/ogg-pages.ts";
-import { Follower } from "../session/follower.ts";
-import { PresenterSender } from "../session/presenter.ts";
-import { Emitter } from "../../../client-core/emitter.ts";
 import { RoomChat, type ChatMessage } from "./chat.ts";
 import { describeDecoded, describeError } from "./errors.ts";
 import { endMeeting, handOver } from "./meeting-api.ts";
 import { Occupants, type Occupant } from "./occupants.ts";
-import { Playout, type PlayoutClock } from "./playout.ts";
 import { uploadDeck, type UploadProgress } from "./upload.ts";
 
 export type ConnectionState = "connecting" | "online" | "reconnecting" | "ended";
@@ -57,29 +51,17 @@ export interface MeetingSessionEvents extends Record<string, unknown[]> {
 /** While the microphone is live, events wait this long at most for the next 100 ms audio page. */
 const HOLD_FOR_AUDIO_MS = 150;
 
-/** Events only a presenter's own view holds until the relay confirms them. */
-type Pending = DeckEvent;
-
-
 export class MeetingSession extends Emitter<MeetingSessionEvents> {
-  confirmed: RoomState | null = null;
-  view: RoomState | null = null;
   connection: ConnectionState = "connecting";
   readonly occupants: Occupants;
   readonly chat: RoomChat;
   readonly nick: string;
-  /** The session audio stream's OpusHead and OpusTags pages, once known. */
-  audioHeader: Uint8Array | null = null;
 
-  #pending: Pending[] = [];
-  #playout = new Playout();
   #micLive = false;
   #sender: PresenterSender | null = null;
-  #started: number | null;
   #wasOnline = false;
-  #rejoining = false;
   readonly #xmpp: Client;
-  readonly #follower: Follower;
+  readonly #meeting: MeetingView;
   readonly #opts: MeetingSessionOptions;
   readonly #unsubscribe: (() => void)[] = [];
 
@@ -88,30 +70,52 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     this.#xmpp = xmpp;
     this.#opts = opts;
     this.nick = opts.nick;
-    this.#started = opts.started ?? null;
     this.occupants = new Occupants(opts.room, opts.nick);
     this.chat = new RoomChat(xmpp, opts.room, opts.nick, opts.meeting);
-    this.#follower = new Follower(xmpp, { room: opts.room, meeting: opts.meeting, nick: opts.nick });
+    const source = new LiveRoomSource(xmpp, { room: opts.room, meeting: opts.meeting, nick: opts.nick });
+    this.#meeting = new MeetingView(source, opts.started === undefined ? { self: opts.nick } : { self: opts.nick, started: opts.started });
 
     this.#unsubscribe.push(
-      this.#follower.on("state", (s) => this.#onConfirmed(s)),
-      this.#follower.on("bundle", (b, s) => this.#onBundle(b, s)),
-      // While reconnecting, failed rejoin attempts are retried by the follower; the banner says enough.
-      this.#follower.on("error", (err) => {
+      this.#meeting.on("state", () => this.#syncRole()),
+      this.#meeting.on("bundle", (b, s) => this.#onBundle(b, s)),
+      this.#meeting.on("change", () => this.emit("change")),
+      this.#meeting.on("audio", (chunk) => this.emit("audio", chunk)),
+      // While reconnecting, failed rejoin attempts are retried by the source; the banner says enough.
+      this.#meeting.on("error", (err) => {
         if (this.connection !== "reconnecting") this.emit("problem", describeError(err));
+      }),
+      // Back in the room after a reconnect: the view catches up; show what was said meanwhile.
+      source.on("behind", () => {
+        if (this.connection === "ended") return;
+        this.#setConnection("online");
+        this.#catchUpChat();
       }),
       this.occupants.on("change", () => this.emit("change")),
       this.occupants.on("destroyed", () => this.#setConnection("ended")),
       this.chat.on("change", () => this.emit("change")),
-      this.#playout.on("change", () => this.#recompute()),
     );
     xmpp.on("stanza", this.#onStanza);
     xmpp.on("status", this.#onStatus);
   }
 
+  /** The room as the relay confirmed it. */
+  get confirmed(): RoomState | null {
+    return this.#meeting.confirmed;
+  }
+
+  /** What this person sees (see the header). */
+  get view(): RoomState | null {
+    return this.#meeting.view;
+  }
+
+  /** The session audio stream's OpusHead and OpusTags pages, once known. */
+  get audioHeader(): Uint8Array | null {
+    return this.#meeting.audioHeader;
+  }
+
   /** True while this person holds the presenter role. */
   get presenting(): boolean {
-    return !!this.confirmed && !this.confirmed.ended && this.confirmed.presenter === this.nick;
+    return this.#meeting.presenting;
   }
 
   get messages(): ChatMessage[] {
@@ -124,28 +128,27 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
 
   /** Session clock for new events: ms since the session started, never behind the room. */
   clock(): number {
-    const floor = Math.max(this.view?.clock ?? 0, this.confirmed?.clock ?? 0);
-    return this.#started === null ? floor : Math.max(floor, Math.round(Date.now() - this.#started));
+    return this.#meeting.clock();
   }
 
   /** The session clock as it runs (ms since the session started, not rounded or clamped): audio is stamped with it. */
   now(): number {
-    return this.#started === null ? (this.confirmed?.clock ?? 0) : Date.now() - this.#started;
+    return this.#meeting.now();
   }
 
   /** Events still waiting for their audio to be heard. */
   get held(): number {
-    return this.#playout.held;
+    return this.#meeting.held;
   }
 
   /** Sync mode: show events when `clock` says they are heard (null: as they arrive). */
   setPlayoutClock(clock: PlayoutClock | null): void {
-    this.#playout.setClock(clock);
+    this.#meeting.setPlayoutClock(clock);
   }
 
   /** The playout clock moved (buffer shift, mute): recheck what is due. */
   retimePlayout(): void {
-    this.#playout.retime();
+    this.#meeting.retimePlayout();
   }
 
   /** Sends a chunk of the presenter's audio with the events queued since the last one. */
@@ -160,7 +163,7 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
   }
 
   async join(): Promise<void> {
-    await this.#follower.join();
+    await this.#meeting.open();
     this.#wasOnline = true;
     this.#setConnection("online");
     this.#catchUpChat(); // a reload or a late joiner sees what was said
@@ -176,8 +179,7 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
   /** Shows events at once and sends them (presenter only; ignored otherwise). */
   present(events: DeckEvent[]): void {
     if (!this.#sender || events.length === 0) return;
-    this.#pending.push(...events);
-    this.#recompute();
+    this.#meeting.propose(events);
     this.#sender.send(events);
   }
 
@@ -208,15 +210,10 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     this.#xmpp.off("stanza", this.#onStanza);
     this.#xmpp.off("status", this.#onStatus);
     for (const off of this.#unsubscribe) off();
-    await this.#follower.leave();
+    await this.#meeting.close();
   }
 
   #onStanza = (el: Element) => {
-    if (this.#rejoining && el.name === "presence" && el.attrs.from === `${this.#opts.room}/${this.nick}` && !el.attrs.type) {
-      this.#rejoining = false;
-      this.#setConnection("online");
-      this.#catchUpChat(); // what was said while we were away
-    }
     this.occupants.onStanza(el);
     this.chat.onStanza(el, (nick) => this.occupants.isRelay(nick));
   };
@@ -226,10 +223,9 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     if (status === "disconnect" || status === "connecting" || status === "offline") {
       if (this.#wasOnline) this.#setConnection("reconnecting");
     } else if (status === "online" && this.#wasOnline) {
-      // A new session (the server offers no stream resumption): the follower rejoins and catches up; the room resends
-      // every occupant's presence, so the list starts over. Back online once we are in the room.
+      // A new session (the server offers no stream resumption): the source rejoins and the view
+      // catches up; the room resends every occupant's presence, so the list starts over.
       this.occupants.reset();
-      this.#rejoining = true;
     }
   };
 
@@ -239,27 +235,10 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     this.emit("change");
   }
 
-  #onConfirmed(state: RoomState) {
-    this.confirmed = state;
-    this.audioHeader = this.#follower.audioHeader;
-    this.#playout.reset(state);
-    if (this.#started === null) this.#started = Date.now() - state.clock;
-    this.#syncRole();
-    this.#recompute();
-  }
-
   #onBundle(b: StampedBundle, state: RoomState) {
-    // Server-originated bundles carry the server's clock in both t and ts: the best origin.
-    if (isServerBundle(b) || this.#started === null) this.#started = b.ts - b.t;
-    if (b.from === this.nick && !isServerBundle(b)) this.#pending.splice(0, b.events.length);
     if (state.ended) this.#setConnection("ended");
-    this.confirmed = state;
-    if (b.audio) this.audioHeader ??= headerPages(b.audio.data);
     this.#syncRole();
-    this.#playout.push(b, state);
-    this.#recompute();
     this.emit("bundle", b);
-    if (b.audio) this.emit("audio", b.audio);
   }
 
   /** Starts or stops sending as the presenter role comes and goes. */
@@ -272,19 +251,11 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     } else if (!this.presenting && this.#sender) {
       this.#sender.stop();
       this.#sender = null;
-      this.#pending = [];
     }
   }
 
   #onRefused(events: DeckEvent[], error: DecodedError) {
-    const refused = new Set(events);
-    this.#pending = this.#pending.filter((e) => !refused.has(e));
-    this.#recompute();
+    this.#meeting.withdraw(events);
     this.emit("problem", describeDecoded(error));
-  }
-
-  #recompute() {
-    this.view = this.presenting ? this.confirmed && this.#pending.reduce(apply, this.confirmed) : this.#playout.state;
-    this.emit("change");
   }
 }
