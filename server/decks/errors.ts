@@ -4,9 +4,13 @@
  * message in plain words for the person who uploaded the file.
  *
  * These codes travel in `code` attributes (deck-status messages), JSON bodies and CLI
- * output; they are not XMPP stanza errors (those live in protocol/errors.ts).
+ * output; they are not XMPP stanza errors (those live in protocol/errors.ts). The code list
+ * is a wire shape: protocol/deck-errors.ts; this is the server's catalogue over it.
  */
+import type { DeckErrorCode } from "../../protocol/deck-errors.ts";
 import type { Result } from "../../protocol/types.ts";
+
+export type { DeckErrorCode };
 
 export interface DeckErrorSpec {
   status: number;
@@ -33,9 +37,7 @@ export const DECK_ERRORS = {
   "unknown-slot": { status: 404, message: "There is no upload with that id." },
   "bad-request": { status: 400, message: "The request is malformed." },
   "internal": { status: 500, message: "Something went wrong on the server." },
-} as const satisfies Record<string, DeckErrorSpec>;
-
-export type DeckErrorCode = keyof typeof DECK_ERRORS;
+} as const satisfies Record<DeckErrorCode, DeckErrorSpec>;
 
 /** A refused input or failed step: a stable code and a sentence a person understands. */
 export interface DeckError {

@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
+import { snapWidth } from "../../protocol/deck-urls.ts";
 import { DECK_DEFAULTS } from "../config.ts";
 import { fail, ok, type DeckResult } from "./errors.ts";
 import { ConverterPool } from "./convert/pool.ts";
@@ -50,13 +51,8 @@ export interface IngestOptions {
   timeoutMs?: number;
 }
 
-/** Page image widths: requests are clamped to 64..2560 and snapped up to one of these, bounding the cache. */
-export const IMAGE_WIDTHS = [64, 128, 240, 320, 480, 640, 800, 1024, 1280, 1600, 1920, 2560] as const;
-
-export function snapWidth(requested: number): number {
-  const w = Math.min(2560, Math.max(64, Math.round(Number.isFinite(requested) ? requested : 1280)));
-  return IMAGE_WIDTHS.find((s) => s >= w) ?? 2560;
-}
+/** Page image widths and their snapping are the wire's (protocol/deck-urls.ts): they bound the image cache. */
+export { IMAGE_WIDTHS, snapWidth } from "../../protocol/deck-urls.ts";
 
 export class DeckService {
   readonly store: DeckStore;

@@ -1,10 +1,8 @@
 /** Plain data shared by the deck store, the pipeline, the HTTP routes and the CLI. */
 
-/** What an uploaded file turned out to be, decided by its content, never by its name. */
-export type SourceType =
-  | "pptx" | "pptm" | "ppt" | "odp" | "key"
-  | "docx" | "doc" | "odt" | "rtf"
-  | "pdf" | "png" | "jpeg";
+import type { DeckInfo, PageSize, SourceType } from "../../protocol/deck-info.ts";
+
+export type { PageSize, SourceType };
 
 /** File extension used for the stored source (`source.<ext>`). */
 export const SOURCE_EXT: Record<SourceType, string> = {
@@ -13,24 +11,13 @@ export const SOURCE_EXT: Record<SourceType, string> = {
   pdf: "pdf", png: "png", jpeg: "jpg",
 };
 
-/** Page size in PDF points (1/72 inch), after the page's rotation. */
-export interface PageSize {
-  width: number;
-  height: number;
-}
-
-/** A converted deck as stored in `<dataDir>/decks/<id>/deck.json`. */
-export interface DeckRecord {
-  /** sha256 of the uploaded source, lowercase hex: the deck's content address. */
-  id: string;
-  sourceType: SourceType;
-  pages: number;
-  pageSizes: PageSize[];
-  title: string;
+/**
+ * A converted deck as stored in `<dataDir>/decks/<id>/deck.json`: the wire record of
+ * GET /decks/<id> (protocol/deck-info.ts) with the text of each page always present.
+ */
+export interface DeckRecord extends DeckInfo {
   /** Text of each page, in page order (for search). */
   text: string[];
-  /** ISO 8601 time the deck was first converted. */
-  createdAt: string;
 }
 
 /** What the PDF inspector learns from a PDF. */

@@ -4,16 +4,22 @@
  * safe to put behind any cache. Ids are checked to be 64 hex digits before any file is
  * touched, so no path can escape the store. See docs/protocol.md §Decks.
  *
- *   GET /decks/<id>                  DeckRecord JSON (per-page text with ?text=1)
+ *   GET /decks/<id>                  DeckInfo JSON (per-page text with ?text=1)
  *   GET /decks/<id>/deck.pdf         the PDF
  *   GET /decks/<id>/pages/<n>.jpg?w= page n as JPEG, width snapped to IMAGE_WIDTHS
  *   GET /decks/<id>/thumbs/<n>.jpg   page n, 240 px wide
  *   GET /decks/pending/<slot>        an upload's deck: 303 to /decks/<id> when ready, else its status
+ *
+ * The wire shapes are protocol's: paths, widths and image names in protocol/deck-urls.ts,
+ * the record in protocol/deck-info.ts, the status JSON in protocol/deck-status.ts.
  */
 import express, { type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
+import type { DeckInfo } from "../../protocol/deck-info.ts";
+import { encodeDeckStatusJson } from "../../protocol/deck-status.ts";
+import { deckInfoUrl, pageOfImageName, THUMB_WIDTH, widthOfQuery } from "../../protocol/deck-urls.ts";
 import { deckError } from "../decks/errors.ts";
-import { snapWidth, type DeckService } from "../decks/service.ts";
+import type { DeckService } from "../decks/service.ts";
 import { isDeckId } from "../decks/types.ts";
 import type { UploadTracker } from "../decks/upload/status.ts";
 import { sendError } from "./upload-routes.ts";
@@ -25,7 +31,6 @@ export interface DeckRouteDeps {
 }
 
 const IMMUTABLE = "public, max-age=31536000, immutable";
-const THUMB_WIDTH = 240;
 
 export function createDeckRouter(deps: DeckRouteDeps): Router {
   const router = express.Router();
@@ -41,11 +46,11 @@ export function createDeckRouter(deps: DeckRouteDeps): Router {
     if (!status) return sendError(res, deckError("unknown-slot"));
     res.set("Cache-Control", "no-store");
     if (status.state === "ready" && status.deck) {
-      res.redirect(303, `${req.baseUrl}/${status.deck}`);
+      res.redirect(303, deckInfoUrl(status.deck));
     } else if (status.state === "failed") {
       sendError(res, deckError(status.code ?? "internal", status.message));
     } else {
-      res.status(202).json(status);
+      res.status(202).json(encodeDeckStatusJson(status));
     }
   });
 
@@ -59,7 +64,9 @@ export function createDeckRouter(deps: DeckRouteDeps): Router {
     const record = service.get(req.params.id)!;
     const withText = req.query.text === "1";
     if (cached(req, res, `"${record.id}${withText ? "-t" : ""}"`)) return;
-    res.json(withText ? record : { ...record, text: undefined });
+    const { text, ...rest } = record;
+    const body: DeckInfo = withText ? { ...rest, text } : rest;
+    res.json(body);
   });
 
   router.get("/:id/deck.pdf", (req: Request<{ id: string }>, res: Response) => {
@@ -70,10 +77,9 @@ export function createDeckRouter(deps: DeckRouteDeps): Router {
   });
 
   const image = (fixedWidth?: number) => async (req: Request<{ id: string; file: string }>, res: Response) => {
-    const m = /^(\d{1,5})\.jpg$/.exec(req.params.file);
-    if (!m) return sendError(res, deckError("bad-request", "Page images are named <page>.jpg."));
-    const page = Number(m[1]);
-    const width = fixedWidth ?? snapWidth(Number(req.query.w ?? 1280));
+    const page = pageOfImageName(req.params.file);
+    if (page === null) return sendError(res, deckError("bad-request", "Page images are named <page>.jpg."));
+    const width = fixedWidth ?? widthOfQuery(req.query.w);
     if (cached(req, res, `"${req.params.id}-${page}-${width}"`)) return;
     const made = await service.pageImage(req.params.id, page, width);
     if (!made.ok) return sendError(res, made.error);

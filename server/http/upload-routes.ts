@@ -8,6 +8,8 @@
 import { mkdir } from "node:fs/promises";
 import express, { type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
+import { MAX_DECK_MESSAGE, type DeckErrorBody } from "../../protocol/deck-errors.ts";
+import { deckText, encodeDeckStatusJson } from "../../protocol/deck-status.ts";
 import { deckError, httpStatus, type DeckError } from "../decks/errors.ts";
 import type { DeckService } from "../decks/service.ts";
 import { receiveUpload } from "../decks/upload/receive.ts";
@@ -79,7 +81,7 @@ export function createUploadRouter(deps: UploadRouteDeps): Router {
   router.get("/:slot/status", (req: Request<{ slot: string }>, res: Response) => {
     const status = deps.tracker.get(req.params.slot);
     if (!status) return sendError(res, deckError("unknown-slot"));
-    res.set("Cache-Control", "no-store").json(status);
+    res.set("Cache-Control", "no-store").json(encodeDeckStatusJson(status));
   });
 
   return router;
@@ -104,7 +106,8 @@ async function convertAndReport(deps: UploadRouteDeps, slot: Slot, path: string,
   }
 }
 
-/** JSON error body shared by the deck and upload routes: {error: {code, message}}. */
+/** JSON error body shared by the deck and upload routes: {error: {code, message}} (protocol/deck-errors.ts). */
 export function sendError(res: Response, error: DeckError): void {
-  res.status(httpStatus(error.code)).set("Cache-Control", "no-store").json({ error });
+  const body: DeckErrorBody = { error: { code: error.code, message: deckText(error.message, MAX_DECK_MESSAGE) } };
+  res.status(httpStatus(error.code)).set("Cache-Control", "no-store").json(body);
 }

@@ -3,6 +3,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { decodeBundle, decodeState } from "../../protocol/codec.ts";
+import { DECK_ERROR_CODES } from "../../protocol/deck-errors.ts";
+import { decodeDeckStatus } from "../../protocol/deck-status.ts";
 import { ERRORS } from "../../protocol/errors.ts";
 import { LIMITS } from "../../protocol/namespaces.ts";
 import { parseXml } from "../../protocol/parse.ts";
@@ -53,6 +55,16 @@ describe("docs/protocol.md", () => {
       const r = decodeState(parseXml(xml));
       expect(r.ok, `${xml}\n→ ${r.ok ? "" : r.error.message}`).toBe(true);
     }
+  });
+
+  it("has deck-status examples that the protocol's reader accepts, and names every deck error code", () => {
+    const statuses = examples("deck-status");
+    expect(statuses.length).toBeGreaterThanOrEqual(1);
+    for (const xml of statuses) {
+      const r = decodeDeckStatus(parseXml(xml));
+      expect(r.ok, `${xml}\n→ ${r.ok ? "" : `${r.error.path}: ${r.error.message}`}`).toBe(true);
+    }
+    for (const code of DECK_ERROR_CODES) expect(doc).toContain(`\`${code}\``);
   });
 
   it("shows a bad-bundle error exactly as the component words it: the path, then the message", () => {

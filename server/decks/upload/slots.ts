@@ -12,6 +12,7 @@
  * may send nothing before it is cut off (server/http/upload-routes.ts).
  */
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { pendingDeckPath, uploadPutPath } from "../../../protocol/deck-urls.ts";
 import { describeBytes, fail, ok, type DeckResult } from "../errors.ts";
 
 export interface SlotRequest {
@@ -127,8 +128,8 @@ export class SlotIssuer {
     const token = `${expiresAt}.${this.mac(id, bareJid, req.size, expiresAt)}`;
     const slot: Slot = {
       id, jid: req.jid, bareJid, filename: req.filename, size: req.size, contentType: req.contentType, expiresAt, token,
-      putUrl: `${this.base}/upload/${id}?token=${encodeURIComponent(token)}`,
-      getUrl: `${this.base}/decks/pending/${id}`,
+      putUrl: `${this.base}${uploadPutPath(id, token)}`,
+      getUrl: `${this.base}${pendingDeckPath(id)}`,
       receiving: false,
       used: false,
     };

@@ -1,5 +1,6 @@
 /**
- * Upload status: uploaded → converting → ready | failed, per slot. Each change is kept
+ * Upload status: uploaded → converting → ready | failed, per slot (the shape and its codec:
+ * protocol/deck-status.ts). Each change is kept
  * (for GET /upload/<slot>/status) and told to the uploader's full JID as a deck-status
  * message from the component:
  *
@@ -8,27 +9,12 @@
  *                  title="Q3 review">Q3 review is ready: 12 pages.</deck-status>
  *   </message>
  */
-import { NS } from "../../../protocol/namespaces.ts";
 import xml, { type Element } from "@xmpp/xml";
-import type { DeckErrorCode } from "../errors.ts";
+import { deckStatusOf, decodeDeckStatus, encodeDeckStatus, type DeckState, type DeckStatus } from "../../../protocol/deck-status.ts";
 
-
-export type UploadState = "uploaded" | "converting" | "ready" | "failed";
-
-export interface UploadStatus {
-  slot: string;
-  state: UploadState;
-  /** Content address (sha256 of the source), known from "uploaded" on. */
-  deck?: string;
-  pages?: number;
-  title?: string;
-  /** Error code when failed. */
-  code?: DeckErrorCode;
-  /** 0..100 while converting. */
-  progress?: number;
-  /** A sentence for the person. */
-  message: string;
-}
+/** The wire shape is protocol/deck-status.ts; these names are the server's for it. */
+export type UploadState = DeckState;
+export type UploadStatus = DeckStatus;
 
 /** Statuses are kept this long after their last change. */
 const KEEP_MS = 60 * 60_000;
@@ -57,27 +43,11 @@ export class UploadTracker {
 
 /** The deck-status message for one status change. */
 export function deckStatusMessage(from: string, to: string, s: UploadStatus): Element {
-  const attrs: Record<string, string> = { xmlns: NS.deckcast, slot: s.slot, state: s.state };
-  if (s.deck) attrs.deck = s.deck;
-  if (s.pages !== undefined) attrs.pages = String(s.pages);
-  if (s.title !== undefined) attrs.title = s.title;
-  if (s.code) attrs.code = s.code;
-  if (s.progress !== undefined) attrs.progress = String(s.progress);
-  return xml("message", { to, from, type: "normal" }, xml("deck-status", attrs, s.message));
+  return xml("message", { to, from, type: "normal" }, encodeDeckStatus(s));
 }
 
-/** Reads a deck-status element back (for clients and tests); null when it is not one. */
+/** Reads a deck-status element (or the message around one) back, for tests; null when it is not a valid one. */
 export function parseDeckStatus(el: Element): UploadStatus | null {
-  const ds = el.name === "deck-status" ? el : el.getChild("deck-status", NS.deckcast);
-  if (!ds || ds.attrs.xmlns !== NS.deckcast) return null;
-  const a = ds.attrs as Record<string, string | undefined>;
-  const state = a.state as UploadState;
-  if (!a.slot || !["uploaded", "converting", "ready", "failed"].includes(state)) return null;
-  const s: UploadStatus = { slot: a.slot, state, message: ds.getText() };
-  if (a.deck) s.deck = a.deck;
-  if (a.pages) s.pages = Number(a.pages);
-  if (a.title !== undefined) s.title = a.title;
-  if (a.code) s.code = a.code as DeckErrorCode;
-  if (a.progress) s.progress = Number(a.progress);
-  return s;
+  const r = el.name === "deck-status" ? decodeDeckStatus(el) : deckStatusOf(el);
+  return r?.ok ? r.value : null;
 }

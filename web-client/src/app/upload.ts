@@ -5,12 +5,16 @@
  * 2. PUT the file with XMLHttpRequest, which reports upload progress;
  * 3. follow the conversion through <deck-status/> messages from the component
  *    (uploaded → converting → ready | failed), polling GET /upload/<slot>/status as a
- *    backstop in case a message is missed while the connection blips.
+ *    backstop in case a message is missed while the connection blips. Both are read with
+ *    protocol/deck-status.ts; a status that does not decode is dropped.
  *
  * The PUT goes to this page's origin: the slot URL's host is whatever the server was told it
  * is, which a phone on the LAN may not be able to reach, but the path is the same.
  */
 import xml, { type Element } from "@xmpp/xml";
+import { validateDeckErrorBody } from "../../../protocol/deck-errors.ts";
+import { deckStatusOf, validateDeckStatus, type DeckStatus } from "../../../protocol/deck-status.ts";
+import { slotOfUploadPath, uploadStatusUrl } from "../../../protocol/deck-urls.ts";
 import { NS } from "../../../protocol/namespaces.ts";
 import type { DeckRef } from "../../../protocol/types.ts";
 import type { XmppLike } from "../../../client-core/xmpp-like.ts";
@@ -21,15 +25,6 @@ export type UploadProgress =
   | { phase: "converting"; percent: number | null; file: string; message: string }
   | { phase: "ready"; file: string; message: string }
   | { phase: "failed"; file: string; message: string };
-
-interface DeckStatus {
-  state: "uploaded" | "converting" | "ready" | "failed";
-  deck?: string;
-  pages?: number;
-  title?: string;
-  progress?: number;
-  message: string;
-}
 
 /** Asking the server how the conversion goes when no message arrived for this long. */
 const POLL_MS = 3000;
@@ -55,7 +50,7 @@ export async function uploadDeck(
   let lastNews = Date.now();
   let finished = false;
   const onStatus = (s: DeckStatus) => {
-    if (finished) return;
+    if (finished || s.slot !== slot.id) return;
     lastNews = Date.now();
     if (s.state === "ready" && s.deck && s.pages) {
       finished = true;
@@ -70,16 +65,17 @@ export async function uploadDeck(
   };
   const onStanza = (el: Element) => {
     if (el.name !== "message" || el.attrs.from !== componentDomain) return;
-    const ds = el.getChild("deck-status", NS.deckcast);
-    if (!ds || ds.attrs.slot !== slot.id) return;
-    onStatus(readStatus(ds.attrs as Record<string, string | undefined>, ds.getText()));
+    const status = deckStatusOf(el);
+    if (status?.ok) onStatus(status.value); // one that does not decode is dropped: the poll backs it up
   };
   xmpp.on("stanza", onStanza);
   const poll = setInterval(() => {
     if (Date.now() - lastNews < POLL_MS) return;
-    fetch(`/upload/${slot.id}/status`, { cache: "no-store" })
+    fetch(uploadStatusUrl(slot.id), { cache: "no-store" })
       .then(async (res) => {
-        if (res.ok) onStatus((await res.json()) as DeckStatus);
+        if (!res.ok) return;
+        const status = validateDeckStatus(await res.json());
+        if (status.ok) onStatus(status.value);
       })
       .catch(() => undefined); // the next poll or message will tell
   }, POLL_MS);
@@ -105,7 +101,7 @@ async function requestSlot(xmpp: XmppLike, componentDomain: string, file: File):
   const putUrl = res.getChild("slot", NS.upload)?.getChild("put")?.attrs.url as string | undefined;
   if (!putUrl) throw new Error("the server gave no upload address");
   const u = new URL(putUrl, location.href);
-  const id = /\/upload\/([^/?]+)/.exec(u.pathname)?.[1];
+  const id = slotOfUploadPath(u.pathname);
   if (!id) throw new Error("the server gave an upload address deckcast does not know");
   return { put: `${u.pathname}${u.search}`, id };
 }
@@ -122,8 +118,8 @@ function put(url: string, file: File, onPercent: (p: number) => void): Promise<v
       if (xhr.status >= 200 && xhr.status < 300) return resolve();
       let message = `The upload failed (HTTP ${xhr.status}).`;
       try {
-        const body = JSON.parse(xhr.responseText) as { error?: { message?: string } };
-        if (body.error?.message) message = body.error.message;
+        const body = validateDeckErrorBody(JSON.parse(xhr.responseText));
+        if (body.ok) message = body.value.error.message; // bounded, checked text
       } catch {
         // not JSON: keep the status line
       }
@@ -133,15 +129,6 @@ function put(url: string, file: File, onPercent: (p: number) => void): Promise<v
     xhr.onabort = () => reject(new UploadError("The upload was cancelled."));
     xhr.send(file);
   });
-}
-
-function readStatus(a: Record<string, string | undefined>, text: string): DeckStatus {
-  const s: DeckStatus = { state: (a.state ?? "converting") as DeckStatus["state"], message: text };
-  if (a.deck) s.deck = a.deck;
-  if (a.pages) s.pages = Number(a.pages);
-  if (a.title !== undefined) s.title = a.title;
-  if (a.progress) s.progress = Number(a.progress);
-  return s;
 }
 
 /** Slot refusals: the server's own sentence is the most precise one for a too-large file. */

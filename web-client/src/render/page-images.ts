@@ -8,22 +8,11 @@
  * would otherwise each parse the PDF and rasterise vector pages on their own CPU, and a
  * turn would cost a render instead of a draw. Crispness comes from asking for the stage's
  * width in device pixels (snapped up to the server's widths, so caches are shared).
+ * The widths and URLs are the wire's: protocol/deck-urls.ts, which the server's routes read.
  */
+import { pageImageUrl } from "../../../protocol/deck-urls.ts";
 
-/** The server's image widths (server/decks/service.ts IMAGE_WIDTHS): requests snap up to one. */
-export const IMAGE_WIDTHS = [64, 128, 240, 320, 480, 640, 800, 1024, 1280, 1600, 1920, 2560] as const;
-
-export function snapWidth(px: number): number {
-  return IMAGE_WIDTHS.find((w) => w >= px) ?? 2560;
-}
-
-export function pageImageUrl(deck: string, page: number, width: number): string {
-  return `/decks/${deck}/pages/${page}.jpg?w=${width}`;
-}
-
-export function thumbUrl(deck: string, page: number): string {
-  return `/decks/${deck}/thumbs/${page}.jpg`;
-}
+export { IMAGE_WIDTHS, pageImageUrl, snapWidth, thumbUrl } from "../../../protocol/deck-urls.ts";
 
 /** Decoded bitmaps kept (a 1920 px page is ~8 MB decoded). */
 const KEEP = 14;
