@@ -19,19 +19,20 @@ import { NS } from "../protocol/namespaces.ts";
 import type { AudioChunk, Bundle } from "../protocol/types.ts";
 import { packPages } from "../protocol/ogg.ts";
 import { buildOpusHead, buildOpusTags } from "../server/archive/opus.ts";
-import { startProsody, type RunningProsody } from "../prosody/launcher.ts";
+import { startProsodyServer } from "../prosody/xmpp-server.ts";
+import type { XmppServer } from "../server/xmpp-server.ts";
 import { arg } from "./support/args.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";
-import { joinRoom } from "../web-client/src/session/join-room.ts";
+import { joinRoom } from "../client-core/live-room.ts";
 
 const WARMUP = 10;
 
 interface Row { path: "deckcast" | "bare-muc"; followers: number; bytes: number; p50_ms: number; p99_ms: number; max_ms: number; lost: number }
 
 
-async function connect(p: RunningProsody, opts: { username?: string; password?: string }): Promise<Client> {
+async function connect(p: XmppServer, opts: { username?: string; password?: string }): Promise<Client> {
   const xmpp = client({
-    service: `xmpp://127.0.0.1:${p.ports.c2s}`,
+    service: p.clientService,
     domain: opts.username ? p.domains.accounts : p.domains.guests,
     resource: Math.random().toString(36).slice(2, 10),
     timeout: 60_000,
@@ -90,14 +91,14 @@ export default async function run(args: string[]): Promise<void> {
   const log = pino({ level: "warn" });
   // The bare-MUC baseline sends groupchat from a client at the bundle rate: lift the room's
   // per-occupant chat limit (mod_deckcast_guard) so it measures Prosody, not the limiter.
-  const prosody = await startProsody({ dataDir, log, chat: { burst: 1_000_000, perSecond: 1_000_000 } });
+  const prosody = await startProsodyServer({ dataDir, log, chat: { burst: 1_000_000, perSecond: 1_000_000 } });
   await prosody.register("presenter", "bench");
   let componentProc: ChildProcess | null = null;
   const followers: Client[] = [];
   const rows: Row[] = [];
   try {
     componentProc = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "support/component-process.ts")], {
-      env: { ...process.env, DECKCAST_BENCH: JSON.stringify({ service: `xmpp://127.0.0.1:${prosody.ports.component}`, secret: prosody.componentSecret, domains: prosody.domains, dataDir }) },
+      env: { ...process.env, DECKCAST_BENCH: JSON.stringify({ service: prosody.componentService, secret: prosody.componentSecret, domains: prosody.domains, dataDir }) },
       stdio: ["ignore", "pipe", "inherit"],
     });
     await new Promise<void>((resolve, reject) => {

@@ -1,6 +1,7 @@
 /**
  * Account helpers that run without a Prosody process: register through `prosodyctl` on the
- * generated config, and read the account list straight from Prosody's internal storage.
+ * generated config, and read the account list straight from Prosody's internal storage;
+ * `prosodyAccounts` presents them as the XMPP server adapter's accounts part.
  */
 import { execFile } from "node:child_process";
 import { access, readdir } from "node:fs/promises";
@@ -9,9 +10,9 @@ import { pickFreePorts } from "./ports.ts";
 import { prosodyPaths } from "./paths.ts";
 import { prepareProsodyDir } from "./setup.ts";
 import { cleanProsodyOutput } from "./output.ts";
+import { USERNAME_RE, type XmppAccounts } from "../server/xmpp-server.ts";
 
-/** Usernames deckcast accepts: lower-case, so Prosody's nodeprep leaves them unchanged. */
-export const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export { USERNAME_RE };
 
 /** Throws unless `user` is a username deckcast accepts. */
 export function checkUsername(user: string): void {
@@ -101,4 +102,13 @@ async function exists(path: string): Promise<boolean> {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw err;
   }
+}
+
+/** The accounts of `host` in the Prosody of `dataDir`, as the XMPP server adapter's accounts part. */
+export function prosodyAccounts(dataDir: string, host = "localhost"): XmppAccounts {
+  return {
+    addUser: (user, password) => registerUser(dataDir, user, password, host),
+    hasUser: (user) => userExists(dataDir, user, host),
+    listUsers: () => listUsers(dataDir, host),
+  };
 }

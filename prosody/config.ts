@@ -5,6 +5,7 @@
  * Prosody's defaults carries a one-line comment saying why (prosody/README.md has the
  * longer story, with the measurements behind the limits).
  */
+import type { ChatLimits } from "../protocol/chat-limits.ts";
 import { ERRORS } from "../protocol/errors.ts";
 import { LOGIN_TOKEN } from "../protocol/login-token.ts";
 import { BUNDLE_SIZE, LIMITS, NS } from "../protocol/namespaces.ts";
@@ -47,27 +48,8 @@ export interface ProsodyConfigOptions {
   modulesDir: string;
 }
 
-/**
- * Chat limits, per occupant of a room (real bare JID), enforced by
- * `prosody/modules/mod_deckcast_guard.lua` on groupchat messages. The deckcast component's
- * own occupant (it relays every bundle as groupchat) is never limited.
- */
-export interface ChatLimits {
-  /** Messages one occupant may send at once (the token bucket's size). */
-  burst: number;
-  /** Messages per second the bucket refills, i.e. the sustained rate. */
-  perSecond: number;
-  /** Code points in one message's bodies; Prosody 0.12 has no cap of its own. */
-  maxBodyChars: number;
-}
-
-/**
- * Defaults: a person typing sends well under one message a second, and a pasted burst of
- * lines is a handful; 10 at once and 2/s sustained never hinder that, while one occupant's
- * flood (1,000 messages in 10 s) is cut to 10 + 2/s. 4000 characters is twice the web
- * client's own text box (MAX_CHAT_CHARS).
- */
-export const CHAT_LIMITS: Readonly<ChatLimits> = Object.freeze({ burst: 10, perSecond: 2, maxBodyChars: 4000 });
+// The chat limits are the server's setting (protocol/chat-limits.ts); Prosody enforces them.
+export { CHAT_LIMITS, type ChatLimits } from "../protocol/chat-limits.ts";
 
 /** Throws unless `c` holds usable chat limits. */
 export function checkChatLimits(c: ChatLimits): void {

@@ -6,6 +6,7 @@
  * never throws on input; errors are `bad-request` with a path like `chat/msg[3]@seq`.
  */
 
+import { CHAT_LIMITS } from "./chat-limits.ts";
 import xml, { type Element } from "@xmpp/xml";
 import { attrAt, Checker, describe, isRecord, textAt } from "./check.ts";
 import { LIMITS, NS } from "./namespaces.ts";
@@ -38,8 +39,8 @@ export const CHAT_HISTORY = {
   maxMessages: 100,
   /** UTF-8 bytes of the answer's `<msg>` elements, serialised. */
   maxBytes: 64 * 1024,
-  /** Code points of one message's text (the room's own default cap, CHAT_LIMITS.maxBodyChars). */
-  maxText: 4000,
+  /** Code points of one message's text (the room's own default cap). */
+  maxText: CHAT_LIMITS.maxBodyChars,
   /** Characters of a message id. */
   maxId: 128,
 } as const;

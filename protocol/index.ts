@@ -17,3 +17,7 @@ export { decodeBase64, encodeBase64 } from "./base64.ts";
 export { fail, ok } from "./result.ts";
 export * from "./stanza-error.ts";
 export { CHAT_HISTORY, decodeChatHistory, decodeChatRequest, encodeChatHistory, encodeChatRequest, type ChatEntry, type ChatHistory } from "./chat.ts";
+export { DECK_ERROR_CODES, isDeckErrorCode, validateDeckErrorBody, type DeckErrorBody, type DeckErrorCode } from "./deck-errors.ts";
+export { DECK_STATES, deckStatusOf, decodeDeckStatus, encodeDeckStatus, encodeDeckStatusJson, validateDeckStatus, type DeckState, type DeckStatus } from "./deck-status.ts";
+export { SOURCE_TYPES, validateDeckInfo, type DeckInfo, type SourceType } from "./deck-info.ts";
+export { deckInfoUrl, deckPdfUrl, IMAGE_WIDTHS, pageImageUrl, snapWidth, thumbUrl, uploadStatusUrl } from "./deck-urls.ts";

@@ -26,13 +26,14 @@
  *   DECKCAST_MEETING_IDLE_HOURS 24       a meeting with nothing committed for this long is ended
  *   DECKCAST_CHAT_BURST   10             chat messages one occupant may send at once …
  *   DECKCAST_CHAT_PER_SECOND 2           … and per second after that (enforced by Prosody's room)
- *   DECKCAST_CHAT_MAX_CHARS 4000         characters in one chat message
+ *   DECKCAST_CHAT_MAX_CHARS 4000         characters in one chat message (at least the web client's
+ *                                        CLIENT_CHAT_CHARS, protocol/chat-limits.ts)
  *
  * Every default is set here once (DEFAULTS); the composition root (server/deckcast.ts) passes
  * each setting on explicitly. `checkConfig` refuses settings that contradict each other or
  * the protocol's limits, with an error naming the setting (code "config-contradiction").
  */
-import { CHAT_LIMITS, type ChatLimits } from "../prosody/config.ts";
+import { CHAT_LIMITS, CLIENT_CHAT_CHARS, type ChatLimits } from "../protocol/chat-limits.ts";
 import { LIMITS } from "../protocol/namespaces.ts";
 import { MEETING_LIMITS, type MeetingLimits } from "./component/limits.ts";
 import { UPLOAD_LIMIT_DEFAULTS } from "./decks/upload/slots.ts";
@@ -69,6 +70,8 @@ export interface Config {
 }
 
 const MiB = 1024 * 1024;
+/** The longest delay Node's timers keep (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The default of every setting, in one place. */
 export const DEFAULTS = Object.freeze({
@@ -119,8 +122,19 @@ export function checkConfig(c: Config): Config {
   if (!whole(c.deckWorkers)) throw new ConfigError(`deck workers must be at least 1, got ${c.deckWorkers}`);
   if (!whole(c.convertTimeoutMs)) throw new ConfigError(`the conversion time limit must be at least 1 ms, got ${c.convertTimeoutMs}`);
   if (!whole(c.slotTtlMs)) throw new ConfigError(`the upload slot lifetime must be at least 1 ms, got ${c.slotTtlMs}`);
+  // A timer longer than this fires at once in Node (TimeoutOverflowWarning): every tunnel or
+  // upload would be cut off straight away.
+  for (const [name, ms] of [["DECKCAST_UPLOAD_IDLE_S", c.uploadIdleMs], ["DECKCAST_WS_IDLE_S", c.wsIdleMs]] as const) {
+    if (ms > MAX_TIMER_MS) throw new ConfigError(`${name} is ${ms / 1000} s, above the longest timer Node keeps (${Math.floor(MAX_TIMER_MS / 1000)} s): it would fire at once`);
+  }
   for (const [name, n] of [["DECKCAST_UPLOAD_MAX_PENDING", c.uploadMaxPending], ["DECKCAST_UPLOAD_MAX_PENDING_MB", c.uploadMaxPendingBytes], ["DECKCAST_WS_MAX_CONNECTIONS", c.wsMaxConnections], ["DECKCAST_WS_MAX_PER_ADDRESS", c.wsMaxPerAddress], ["DECKCAST_MEETINGS_PER_ACCOUNT", c.meetings.meetingsPerAccount], ["DECKCAST_MEETING_IDLE_HOURS", c.meetings.meetingIdleMs]] as const) {
     if (!(n > 0)) throw new ConfigError(`${name} must be at least 1, got ${n}`);
+  }
+  if (!Number.isInteger(c.meetings.meetingsPerAccount)) throw new ConfigError(`DECKCAST_MEETINGS_PER_ACCOUNT must be a whole number, got ${c.meetings.meetingsPerAccount}`);
+  if (!(c.chat.burst >= 1 && Number.isInteger(c.chat.burst))) throw new ConfigError(`DECKCAST_CHAT_BURST must be a whole number of at least 1, got ${c.chat.burst}: the room would refuse every message`);
+  if (!(c.chat.perSecond > 0)) throw new ConfigError(`DECKCAST_CHAT_PER_SECOND must be above 0, got ${c.chat.perSecond}`);
+  if (!Number.isInteger(c.chat.maxBodyChars) || c.chat.maxBodyChars < CLIENT_CHAT_CHARS) {
+    throw new ConfigError(`DECKCAST_CHAT_MAX_CHARS is ${c.chat.maxBodyChars}, below the ${CLIENT_CHAT_CHARS} characters the web client's chat box sends (CLIENT_CHAT_CHARS): the room would refuse ordinary messages`);
   }
   return c;
 }

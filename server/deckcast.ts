@@ -17,7 +17,7 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import type { Logger } from "pino";
-import { startProsodyServer, type ProsodyXmppServer } from "../prosody/xmpp-server.ts";
+import { prosodyAccounts, startProsodyServer, type ProsodyXmppServer } from "../prosody/xmpp-server.ts";
 import { checkConfig, type Config } from "./config.ts";
 import { createComponent, type DeckcastComponent } from "./component/setup.ts";
 import { setupDecks, type Decks } from "./decks/setup.ts";
@@ -29,7 +29,7 @@ import { mountMeetingsApi } from "./http/meetings-api.ts";
 import { ensureOperatorToken } from "./http/operator.ts";
 import { mountWebClient } from "./http/web-client.ts";
 import { setupWsProxy, type WsProxy } from "./http/ws-proxy.ts";
-import type { XmppServer } from "./xmpp-server.ts";
+import type { XmppAccounts, XmppServer } from "./xmpp-server.ts";
 
 /** How long `stop()` may take in all before it gives up (rejects with StopTimeout). */
 export const STOP_LIMIT_MS = 30_000;
@@ -84,6 +84,14 @@ export class StoppedDuringStart extends Error {
 
 const startProsody = (config: Config, log: Logger): Promise<ProsodyXmppServer> =>
   startProsodyServer({ dataDir: config.dataDir, host: config.xmppHost, chat: config.chat, log: log.child({ part: "prosody" }) });
+
+/**
+ * The default XMPP server's presenter accounts for these settings, whether or not it runs
+ * (`deckcast user`): the private Prosody's on `config.dataDir`, domain `config.xmppHost`.
+ */
+export function xmppAccounts(config: Pick<Config, "dataDir" | "xmppHost">): XmppAccounts {
+  return prosodyAccounts(config.dataDir, config.xmppHost);
+}
 
 /** Without `startXmpp`, the XMPP server is the private Prosody (`xmpp.prosody` is its launcher handle). */
 export function createDeckcast(config: Config, opts: DeckcastOptions<ProsodyXmppServer>): Deckcast<ProsodyXmppServer>;

@@ -27,6 +27,21 @@ export interface XmppDomains {
   component: string;
 }
 
+/** Usernames deckcast accepts for presenter accounts: lower case, so no server's nodeprep changes them. */
+export const USERNAME_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+/**
+ * The XMPP server's presenter accounts on one account domain. Works whether or not the
+ * server runs (the CLI's `deckcast user` uses it on a stopped server's data).
+ */
+export interface XmppAccounts {
+  /** Creates the account `user@<accounts domain>`, or sets its password if it exists. */
+  addUser(user: string, password: string): Promise<void>;
+  hasUser(user: string): Promise<boolean>;
+  /** The account names (without the domain), sorted; [] when there are none yet. */
+  listUsers(): Promise<string[]>;
+}
+
 /** A running XMPP server. */
 export interface XmppServer {
   domains: XmppDomains;
@@ -41,8 +56,12 @@ export interface XmppServer {
   websocketUrl: string;
   /** The server's own log file (named in console lines when it goes down). */
   logPath: string;
+  /** The folder the server keeps its stored data in (accounts, login tokens): tests check what is written there. */
+  storageDir: string;
   /** Creates the account `user@<accounts domain>` (or resets its password). */
   register(user: string, password: string): Promise<void>;
+  /** The presenter accounts on `domains.accounts`. */
+  accounts: XmppAccounts;
   health(): XmppHealth;
   /** Calls `listener` on every change of health; returns the unsubscribe. */
   onHealth(listener: (h: XmppHealth) => void): () => void;

@@ -1,14 +1,15 @@
 /**
- * `deckcast user add NAME [--password P]` and `deckcast user list`: presenter accounts in
- * the Prosody of the data dir. Reads the server's own settings (server/config.ts):
- * DECKCAST_DATA_DIR (default ./data) and DECKCAST_XMPP_HOST (default localhost). Works
- * whether or not Prosody is running: accounts are written with prosodyctl on the
- * generated config.
+ * `deckcast user add NAME [--password P]` and `deckcast user list`: presenter accounts of
+ * the XMPP server of the data dir. Reads the server's own settings (server/config.ts):
+ * DECKCAST_DATA_DIR (default ./data) and DECKCAST_XMPP_HOST (default localhost). The
+ * accounts are the XMPP server adapter's (`xmppAccounts` in server/deckcast.ts), which work
+ * whether or not the server is running (Prosody: prosodyctl on the generated config).
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { USERNAME_RE, listUsers, registerUser, userExists } from "../../prosody/accounts.ts";
 import { readConfig } from "../config.ts";
+import { xmppAccounts } from "../deckcast.ts";
+import { USERNAME_RE } from "../xmpp-server.ts";
 import { UsageError, type CliIO } from "./command.ts";
 
 export const summary = "manage presenter accounts";
@@ -33,13 +34,15 @@ async function add(args: string[], io: CliIO): Promise<number> {
     throw new UsageError("--password must be non-empty and on one line");
   }
 
-  const { dataDir, xmppHost } = readConfig(io.env);
-  if (await userExists(dataDir, name, xmppHost)) {
+  const config = readConfig(io.env);
+  const { dataDir, xmppHost } = config;
+  const accounts = xmppAccounts(config);
+  if (await accounts.hasUser(name)) {
     io.stderr.write(`deckcast user: ${name}@${xmppHost} already exists (data dir ${dataDir})\n`);
     return 1;
   }
   const password = typeof given === "string" ? given : randomBytes(12).toString("base64url");
-  await registerUser(dataDir, name, password, xmppHost);
+  await accounts.addUser(name, password);
   io.stdout.write(`created ${name}@${xmppHost} in ${dataDir}\n`);
   if (given === undefined) io.stdout.write(`password: ${password}\n(shown once: note it now)\n`);
   return 0;
@@ -48,8 +51,9 @@ async function add(args: string[], io: CliIO): Promise<number> {
 async function list(args: string[], io: CliIO): Promise<number> {
   const { positionals } = parse(args);
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const { dataDir, xmppHost } = readConfig(io.env);
-  const names = await listUsers(dataDir, xmppHost);
+  const config = readConfig(io.env);
+  const { dataDir, xmppHost } = config;
+  const names = await xmppAccounts(config).listUsers();
   if (names.length === 0) io.stderr.write(`(no accounts for ${xmppHost} in ${dataDir})\n`);
   for (const name of names) io.stdout.write(`${name}@${xmppHost}\n`);
   return 0;

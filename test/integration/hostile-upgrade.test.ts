@@ -11,17 +11,17 @@ import pino from "pino";
 import WebSocket from "ws";
 import { createHttpServer, type HttpServer } from "../../server/http/app.ts";
 import { setupWsProxy, type WsProxy } from "../../server/http/ws-proxy.ts";
-import { withProsody, type TestProsody } from "../support/prosody.ts";
+import { startXmpp, type TestXmpp } from "../support/deckcast.ts";
 
-let env: TestProsody;
+let env: TestXmpp;
 let http: HttpServer;
 let proxy: WsProxy;
 let port: number;
 beforeAll(async () => {
   const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
-  env = await withProsody({ log });
+  env = await startXmpp({ log });
   http = createHttpServer({ log });
-  proxy = setupWsProxy(http, { prosodyHttpPort: env.prosody.ports.http, log });
+  proxy = setupWsProxy(http, { prosodyHttpPort: env.xmpp.websocketPort, log });
   port = await http.listen(0, "127.0.0.1");
 });
 afterAll(async () => {

@@ -6,16 +6,15 @@
  * half-closed tunnels, bounds how many tunnels one address and everyone may hold, and a real
  * XMPP client still logs in through it.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import net from "node:net";
 import { client } from "@xmpp/client";
 import pino from "pino";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { prosodyPaths } from "../../prosody/paths.ts";
 import { createHttpServer, type HttpServer } from "../../server/http/app.ts";
 import { setupWsProxy, type WsProxy } from "../../server/http/ws-proxy.ts";
-import { withProsody, type TestProsody } from "../support/prosody.ts";
+import { startXmpp, type TestXmpp } from "../support/deckcast.ts";
 
 // Node 20 has no global WebSocket; @xmpp/websocket looks for one.
 if (!("WebSocket" in globalThis)) Object.assign(globalThis, { WebSocket });
@@ -29,13 +28,13 @@ interface Front {
   port: number;
 }
 
-let env: TestProsody;
+let env: TestXmpp;
 const fronts: Front[] = [];
 const sockets: net.Socket[] = [];
 
 async function front(opts: Partial<Parameters<typeof setupWsProxy>[1]> = {}): Promise<Front> {
   const http = createHttpServer({ log });
-  const proxy = setupWsProxy(http, { prosodyHttpPort: env.prosody.ports.http, log, ...opts });
+  const proxy = setupWsProxy(http, { prosodyHttpPort: env.xmpp.websocketPort, log, ...opts });
   const port = await http.listen(0, "127.0.0.1");
   const f = { http, proxy, port };
   fronts.push(f);
@@ -124,7 +123,7 @@ async function waitFor(cond: () => boolean, ms = 15_000, what = "condition"): Pr
 }
 
 beforeAll(async () => {
-  env = await withProsody();
+  env = await startXmpp();
 });
 
 afterAll(async () => {
@@ -210,7 +209,7 @@ describe("the XMPP WebSocket proxy", () => {
 
   it("answers 504 when Prosody accepts but does not answer the handshake (stopped with SIGSTOP)", async () => {
     const { port, proxy } = await front({ handshakeTimeoutMs: 500 });
-    const pid = Number(readFileSync(prosodyPaths(env.dataDir).pid, "utf8"));
+    const pid = env.xmpp.health().pid!;
     process.kill(pid, "SIGSTOP");
     try {
       const r = await raw(port, handshake());

@@ -11,16 +11,15 @@ import { client, type Client } from "@xmpp/client";
 import xml, { type Element } from "@xmpp/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LOGIN_TOKEN, isLoginToken, loginTokenRequest, readLoginToken, revokeTokenRequest, type IssuedToken } from "../../protocol/login-token.ts";
-import { prosodyPaths } from "../../prosody/paths.ts";
-import { withProsody, type TestProsody } from "../support/prosody.ts";
+import { startXmpp, type TestXmpp } from "../support/deckcast.ts";
 import { connectGuest, connectUser, type TestClient } from "../support/xmpp.ts";
 
 const PASSWORD = "login-token-password";
-let env: TestProsody;
+let env: TestXmpp;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
-  env = await withProsody();
+  env = await startXmpp();
   await env.prosody.register("alice", PASSWORD);
   await env.prosody.register("bob", PASSWORD);
 });
@@ -169,7 +168,7 @@ describe("login tokens", () => {
   it("stores only the token's hash, and never logs a token", async () => {
     const alice = await user("alice", PASSWORD);
     const t = await issue(alice);
-    const paths = prosodyPaths(env.dataDir);
+    const paths = { data: env.xmpp.storageDir, log: env.xmpp.logPath };
     const files: string[] = [];
     const walk = async (dir: string): Promise<void> => {
       for (const e of await readdir(dir, { withFileTypes: true })) {

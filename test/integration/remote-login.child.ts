@@ -2,7 +2,7 @@
  * The two sides of test/integration/remote-login.test.ts, each run inside its own network
  * namespace with `ip netns exec`:
  *
- *   server <dataDir>   a private Prosody, the HTTP server with the XMPP WebSocket proxy and
+ *   server <dataDir>   the XMPP server (through its adapter), the HTTP server with the XMPP WebSocket proxy and
  *                      /api/config (as server/main.ts wires them; no decks), listening on
  *                      0.0.0.0 of its namespace; prints one JSON line { port, domains, password }
  *                      and runs until SIGTERM.
@@ -18,7 +18,7 @@ import xml from "@xmpp/xml";
 import pino from "pino";
 import WebSocket from "ws";
 import { loginTokenRequest, readLoginToken } from "../../protocol/login-token.ts";
-import { startProsody } from "../../prosody/launcher.ts";
+import { startProsodyServer } from "../../prosody/xmpp-server.ts";
 import { reachableUrls } from "../../server/http/addresses.ts";
 import { createHttpServer } from "../../server/http/app.ts";
 import { hostPolicy } from "../../server/http/hosts.ts";
@@ -33,12 +33,12 @@ const PASSWORD = "remote-login-password";
 
 if (mode === "server") {
   const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
-  const prosody = await startProsody({ dataDir: args[0]!, log });
+  const prosody = await startProsodyServer({ dataDir: args[0]!, log });
   await prosody.register("alice", PASSWORD);
   const http = createHttpServer({ log, hosts: hostPolicy({ boundHost: "0.0.0.0" }) });
   let port = 0;
   mountWebClient(http, { domains: prosody.domains, reachable: () => (port ? reachableUrls("0.0.0.0", port, os.networkInterfaces()) : []) });
-  const proxy = setupWsProxy(http, { prosodyHttpPort: prosody.ports.http, log });
+  const proxy = setupWsProxy(http, { prosodyHttpPort: prosody.websocketPort, log });
   port = await http.listen(0, "0.0.0.0");
   process.stdout.write(JSON.stringify({ port, domains: prosody.domains, password: PASSWORD }) + "\n");
   process.on("SIGTERM", () => {

@@ -1,13 +1,15 @@
 /**
  * A whole deckcast for integration tests: a private Prosody on free loopback ports and the
- * component on a temporary data directory, with two accounts (alice, bob).
+ * component on a temporary data directory, with two accounts (alice, bob). `startXmpp`
+ * starts the XMPP server alone, through its adapter, for tests whose subject is what sits
+ * in front of it (the WebSocket proxy, login tokens).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import type { RunningProsody } from "../../prosody/launcher.ts";
-import { startProsodyServer } from "../../prosody/xmpp-server.ts";
+import { startProsodyServer, type ProsodyXmppServer } from "../../prosody/xmpp-server.ts";
 import { startComponent, type DeckcastComponent, type MeetingLimits } from "../../server/component/setup.ts";
 import type { DeckLookup } from "../../server/component/features/relay.ts";
 
@@ -67,6 +69,38 @@ export async function startDeckcast({ componentDataDir, decks, recordingReportMs
     },
   };
   return harness;
+}
+
+/** The XMPP server alone, on a temporary data directory. */
+export interface TestXmpp {
+  xmpp: ProsodyXmppServer;
+  /** The launcher's handle (what test/support/xmpp.ts connects clients through). */
+  prosody: RunningProsody;
+  dataDir: string;
+  /** Stops the server and removes the data dir. Safe to call twice. */
+  cleanup(): Promise<void>;
+}
+
+/** Starts the XMPP server through its adapter in a new temp dir (no accounts); logs to `log`, else at DECKCAST_TEST_LOG (default "warn"). */
+export async function startXmpp({ log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "warn" }) }: { log?: Logger } = {}): Promise<TestXmpp> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-xmpp-"));
+  let xmpp: ProsodyXmppServer;
+  try {
+    xmpp = await startProsodyServer({ dataDir, log });
+  } catch (err) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  let done: Promise<void> | undefined;
+  const cleanup = (): Promise<void> =>
+    (done ??= (async () => {
+      try {
+        await xmpp.stop();
+      } finally {
+        if (!process.env.DECKCAST_TEST_KEEP) await rm(dataDir, { recursive: true, force: true });
+      }
+    })());
+  return { xmpp, prosody: xmpp.prosody, dataDir, cleanup };
 }
 
 /** Polls `cond` every 20 ms until it holds (rejects after `ms`). For waiting, never for timing. */

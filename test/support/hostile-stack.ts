@@ -1,6 +1,6 @@
 /**
- * A deckcast for the hostile-input suite: a private Prosody on free loopback ports (in this
- * process's care, as the launcher runs it) and the component in a child process of its own
+ * A deckcast for the hostile-input suite: the XMPP server through its adapter (the private
+ * Prosody on free loopback ports, in this process's care) and the component in a child process of its own
  * (hostile-component-process.ts), so that a stanza which crashes the component shows as the
  * process exiting, and so that tests can `kill -9` it and start it again on the same data.
  * Accounts: alice and bob (password PASSWORD).
@@ -10,8 +10,9 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pino from "pino";
-import { startProsody, type RunningProsody } from "../../prosody/launcher.ts";
-import { prosodyPaths } from "../../prosody/paths.ts";
+import type { RunningProsody } from "../../prosody/launcher.ts";
+import { startProsodyServer, type ProsodyXmppServer } from "../../prosody/xmpp-server.ts";
+import type { XmppDomains } from "../../server/xmpp-server.ts";
 import { waitFor } from "./deckcast.ts";
 
 export const PASSWORD = "test-password";
@@ -37,7 +38,7 @@ export interface ComponentProcess {
 }
 
 /** Starts the component in a child process and resolves once its XMPP link is online. */
-export async function startComponentProcess(env: { service: string; secret: string; domains: RunningProsody["domains"]; dataDir: string; recordingReportMs?: number }, { onlineWithinMs = 30_000 } = {}): Promise<ComponentProcess> {
+export async function startComponentProcess(env: { service: string; secret: string; domains: XmppDomains; dataDir: string; recordingReportMs?: number }, { onlineWithinMs = 30_000 } = {}): Promise<ComponentProcess> {
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", PROCESS_SCRIPT], {
     env: { ...process.env, DECKCAST_HOSTILE: JSON.stringify(env) },
     stdio: ["pipe", "pipe", "pipe"], // stdin stays open while we live (see hostile-component-process.ts)
@@ -110,7 +111,7 @@ export interface HostileStack {
   readonly component: ComponentProcess;
   /** Starts a new component process on the same data (after stopping or killing the old one). */
   startComponent(): Promise<ComponentProcess>;
-  /** Pid of the running Prosody, from its pid file. */
+  /** Pid of the running Prosody (as the XMPP server adapter reports it). */
   prosodyPid(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -122,28 +123,28 @@ export interface HostileStack {
 export async function startHostileStack({ componentDataDir, recordingReportMs }: { componentDataDir?: string; recordingReportMs?: number } = {}): Promise<HostileStack> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-hostile-"));
   const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
-  let prosody: RunningProsody | null = null;
+  let xmpp: ProsodyXmppServer | null = null;
   let component: ComponentProcess | null = null;
   const stop = async () => {
     await component?.stop().catch(() => undefined);
-    await prosody?.stop().catch(() => undefined);
+    await xmpp?.stop().catch(() => undefined);
     if (!process.env.DECKCAST_TEST_KEEP) await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    prosody = await startProsody({ dataDir, log });
-    await prosody.register("alice", PASSWORD);
-    await prosody.register("bob", PASSWORD);
-    const p = prosody;
+    const x = await startProsodyServer({ dataDir, log });
+    xmpp = x;
+    await x.register("alice", PASSWORD);
+    await x.register("bob", PASSWORD);
     const env = {
-      service: `xmpp://127.0.0.1:${p.ports.component}`,
-      secret: p.componentSecret,
-      domains: p.domains,
+      service: x.componentService,
+      secret: x.componentSecret,
+      domains: x.domains,
       dataDir: componentDataDir ?? dataDir,
       ...(recordingReportMs !== undefined ? { recordingReportMs } : {}),
     };
     component = await startComponentProcess(env);
     return {
-      prosody: p,
+      prosody: x.prosody,
       dataDir,
       componentDataDir: env.dataDir,
       get component() {
@@ -155,8 +156,8 @@ export async function startHostileStack({ componentDataDir, recordingReportMs }:
         return component;
       },
       async prosodyPid() {
-        const pid = Number.parseInt(await readFile(prosodyPaths(dataDir).pid, "utf8"), 10);
-        if (!Number.isInteger(pid) || pid <= 0) throw new Error("no pid in Prosody's pid file");
+        const pid = x.health().pid;
+        if (pid === null || !Number.isInteger(pid) || pid <= 0) throw new Error("the XMPP server has no running process");
         return pid;
       },
       stop,

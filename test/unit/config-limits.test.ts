@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
+import { CHAT_LIMITS, CLIENT_CHAT_CHARS } from "../../protocol/chat-limits.ts";
 import { LIMITS } from "../../protocol/namespaces.ts";
 import { checkConfig, ConfigError, DEFAULTS, privateConfig, readConfig } from "../../server/config.ts";
 import { createDeckcast } from "../../server/deckcast.ts";
@@ -38,6 +39,27 @@ describe("contradictory limits", () => {
     expect(refusal(() => checkConfig({ ...readConfig({}), maxUploadBytes: 0 })).message).toMatch(/DECKCAST_MAX_UPLOAD_MB/);
     expect(refusal(() => checkConfig({ ...readConfig({}), deckWorkers: 0 })).message).toMatch(/workers/);
     expect(() => readConfig({ DECKCAST_MAX_UPLOAD_MB: "0" })).toThrow(/DECKCAST_MAX_UPLOAD_MB/);
+  });
+
+  it("a room chat cap below what the web client's chat box sends, or an unusable chat rate, is refused", () => {
+    expect(DEFAULTS.chat).toEqual(CHAT_LIMITS);
+    expect(readConfig({ DECKCAST_CHAT_MAX_CHARS: String(CLIENT_CHAT_CHARS) }).chat.maxBodyChars).toBe(CLIENT_CHAT_CHARS);
+    expect(refusal(() => readConfig({ DECKCAST_CHAT_MAX_CHARS: String(CLIENT_CHAT_CHARS - 1) })).message).toMatch(/DECKCAST_CHAT_MAX_CHARS.*CLIENT_CHAT_CHARS/);
+    expect(refusal(() => checkConfig({ ...readConfig({}), chat: { ...CHAT_LIMITS, burst: 0 } })).message).toMatch(/DECKCAST_CHAT_BURST/);
+    expect(refusal(() => checkConfig({ ...readConfig({}), chat: { ...CHAT_LIMITS, perSecond: 0 } })).message).toMatch(/DECKCAST_CHAT_PER_SECOND/);
+  });
+
+  it("an idle timeout longer than a Node timer can wait (it would fire at once) is refused", () => {
+    const overflow = String(Math.ceil(2 ** 31 / 1000));
+    expect(readConfig({ DECKCAST_WS_IDLE_S: String(Math.floor((2 ** 31 - 1) / 1000)) }).wsIdleMs).toBeLessThan(2 ** 31);
+    expect(refusal(() => readConfig({ DECKCAST_WS_IDLE_S: overflow })).message).toMatch(/DECKCAST_WS_IDLE_S/);
+    expect(refusal(() => readConfig({ DECKCAST_UPLOAD_IDLE_S: overflow })).message).toMatch(/DECKCAST_UPLOAD_IDLE_S/);
+  });
+
+  it("meeting limits must be whole and positive", () => {
+    expect(refusal(() => checkConfig({ ...readConfig({}), meetings: { ...DEFAULTS.meetings, meetingsPerAccount: 0 } })).message).toMatch(/DECKCAST_MEETINGS_PER_ACCOUNT/);
+    expect(refusal(() => checkConfig({ ...readConfig({}), meetings: { ...DEFAULTS.meetings, meetingsPerAccount: 1.5 } })).message).toMatch(/DECKCAST_MEETINGS_PER_ACCOUNT/);
+    expect(refusal(() => checkConfig({ ...readConfig({}), meetings: { ...DEFAULTS.meetings, meetingIdleMs: 0 } })).message).toMatch(/DECKCAST_MEETING_IDLE_HOURS/);
   });
 
   it("createDeckcast refuses them before starting anything", async () => {

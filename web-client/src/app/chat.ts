@@ -8,6 +8,7 @@
  * for everything after the last chat seq it knows each time after (a reconnect), merging
  * by sender and message id with what arrived live, so nothing shows twice.
  */
+import { CLIENT_CHAT_CHARS } from "../../../protocol/chat-limits.ts";
 import xml, { type Element } from "@xmpp/xml";
 import { decodeChatHistory, encodeChatRequest, type ChatEntry } from "../../../protocol/chat.ts";
 import { NS } from "../../../protocol/namespaces.ts";
@@ -29,8 +30,8 @@ export interface ChatMessage {
   seq?: number;
 }
 
-/** Longest message accepted from the text box. */
-export const MAX_CHAT_CHARS = 2000;
+/** Longest message accepted from the text box (start-up checks the room allows it). */
+export const MAX_CHAT_CHARS = CLIENT_CHAT_CHARS;
 /** Messages kept in memory. */
 const KEEP = 300;
 /** History answers one catch-up reads at most (100 messages each). */
