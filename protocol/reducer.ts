@@ -119,3 +119,24 @@ export function applyBundle(s: RoomState, b: Bundle): RoomState {
   if (b.seq !== undefined && b.seq !== next.seq) next = { ...next, seq: b.seq };
   return next;
 }
+
+/**
+ * The room as it was at session time `t`, from `s` and the bundles after it (in seq order):
+ * whole bundles while every event is at or before `t`, then the events of the next bundle up
+ * to the first one after `t` (as the playout shows them), then nothing more. Replay seeking,
+ * rewinding and video export use this, so each shows at `t` what a live follower saw at `t`.
+ * `seq` is the last bundle applied whole; `events` how many of the next bundle's were applied.
+ */
+export function applyUntil(s: RoomState, bundles: readonly Bundle[], t: number): { state: RoomState; seq: number; events: number } {
+  let state = s;
+  for (const b of bundles) {
+    const due = b.events.findIndex((e) => e.t > t);
+    if (due === -1 && b.t <= t && (b.audio?.t ?? 0) <= t) {
+      state = applyBundle(state, b);
+      continue;
+    }
+    const head = due === -1 ? b.events : b.events.slice(0, due);
+    return { state: head.reduce(apply, state), seq: state.seq, events: head.length };
+  }
+  return { state, seq: state.seq, events: 0 };
+}

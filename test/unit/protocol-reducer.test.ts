@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { apply, applyBundle, initialState } from "../../protocol/reducer.ts";
-import type { DeckEvent, InkStrokeEvent, RoomState } from "../../protocol/types.ts";
+import { apply, applyBundle, applyUntil, initialState } from "../../protocol/reducer.ts";
+import type { Bundle, DeckEvent, InkStrokeEvent, RoomState } from "../../protocol/types.ts";
 
 const DECK = { id: "b".repeat(64), pages: 12, title: "Q3 review" };
 const fold = (events: DeckEvent[], s: RoomState = initialState()): RoomState => events.reduce(apply, s);
@@ -123,5 +123,30 @@ describe("reducer", () => {
     expect(s).toMatchObject({ page: 3, seq: 7, clock: 900 });
     expect(applyBundle(s, { id: "c", t: 950, events: [] })).toMatchObject({ seq: 7, clock: 950 });
     expect(applyBundle(s, { id: "d", t: 10, events: [], audio: { t: 1000, data: new Uint8Array([1]) } }).clock).toBe(1000);
+  });
+});
+
+describe("applyUntil: the room at a session time", () => {
+  const b = (seq: number, ts: number[]): Bundle => ({ id: `b${seq}`, seq, t: ts[0]!, ts: 0, from: "a", events: ts.map((t, i) => ({ type: "page", t, page: seq * 10 + i })) });
+  const bundles = [b(1, [100]), b(2, [200, 250, 300]), b(3, [400])];
+
+  it("applies whole bundles up to t, then the next one's events up to the first after t", () => {
+    const start = initialState("x");
+    expect(applyUntil(start, bundles, 50)).toEqual({ state: start, seq: 0, events: 0 });
+    const at260 = applyUntil(start, bundles, 260);
+    expect(at260.seq).toBe(1);
+    expect(at260.events).toBe(2);
+    expect(at260.state.page).toBe(21);
+    const all = applyUntil(start, bundles, 10_000);
+    expect(all.state).toEqual(bundles.reduce(applyBundle, start));
+    expect(all.seq).toBe(3);
+  });
+
+  it("agrees with folding event by event, at every time", () => {
+    const start = initialState("x");
+    for (let t = 0; t <= 450; t += 10) {
+      const events = bundles.flatMap((x) => x.events).filter((e) => e.t <= t);
+      expect(applyUntil(start, bundles, t).state.page, `t=${t}`).toBe(events.reduce(apply, start).page);
+    }
   });
 });
