@@ -10,7 +10,11 @@
  * fanout benchmark measures it (bench/fanout.ts: a Node presenter sends a page bundle to the
  * component, N Node followers receive it from the room), so the browser's share shows.
  *
- *   npm run bench -- glass [--followers 1,10] [--turns 50] [--gap 300]
+ *   npm run bench -- glass [--followers 1,10] [--turns 50] [--gap 300] [--profile]
+ *
+ * `--profile` samples the first follower's main thread (Chromium's CPU profiler) during the
+ * first row's turns and prints where a page turn's time goes, per turn, by function and script
+ * (bench/support/cpu-profile.ts); it slows that follower a little, so its row is not a result.
  *
  * And the floor (bench/support/glass-floor.ts): in the same browser, N minimal pages that draw
  * the same, already decoded page image when a raw WebSocket message from a minimal presenter
@@ -34,6 +38,7 @@ import { printTable, quantile, round, writeResults } from "./support/table.ts";
 import { joinRoom } from "../client-core/live-room.ts";
 import { snapWidth } from "../web-client/src/render/page-images.ts";
 import { mountGlassFloor, type GlassFloor } from "./support/glass-floor.ts";
+import { profilePage } from "./support/cpu-profile.ts";
 
 interface Row {
   followers: number;
@@ -57,6 +62,7 @@ export default async function run(args: string[]): Promise<void> {
   const counts = arg(args, "followers", "1,10").split(",").map(Number);
   const turns = Number(arg(args, "turns", "50"));
   const gapMs = Number(arg(args, "gap", "300"));
+  const profile = args.includes("--profile");
   const stack = await startWebStack({ accounts: ["alice", "bob"] });
   const browser = await launchBrowser({ extraArgs: NO_THROTTLE });
   const rows: Row[] = [];
@@ -90,6 +96,7 @@ export default async function run(args: string[]): Promise<void> {
       }
       await presenter.page.waitForTimeout(1000); // let prefetching settle
       const samples: number[] = [];
+      const stopProfile = profile && rows.length === 0 ? await profilePage(followers[0]!.page) : null;
       for (let k = 0; k < turns; k++) {
         const forward = Math.floor(k / 25) % 2 === 0;
         const key = forward ? "ArrowRight" : "ArrowLeft";
@@ -98,6 +105,13 @@ export default async function run(args: string[]): Promise<void> {
         const keyAt = await presenter.page.evaluate(() => (window as unknown as { keys: number[] }).keys.at(-1)!);
         for (const f of followers) samples.push((await paintedAt(f, page, keyAt)) - keyAt);
         await presenter.page.waitForTimeout(gapMs);
+      }
+      if (stopProfile) {
+        const p = await stopProfile();
+        const perTurn = (ms: number) => Math.round((ms / turns) * 100) / 100;
+        process.stdout.write(`\nfollower 1's main thread over ${turns} turns: ${p.busyMs} ms busy of ${p.totalMs} ms (${perTurn(p.busyMs)} ms a turn)\n`);
+        printTable(p.scripts.slice(0, 8).map((x) => ({ script: x.script, ms_per_turn: perTurn(x.selfMs) })));
+        printTable(p.functions.slice(0, 25).map((x) => ({ function: x.name.slice(0, 40), where: x.where.slice(0, 40), ms_per_turn: perTurn(x.selfMs) })));
       }
       // p99 of 50 samples is their maximum: the relay gets more samples, as fanout does.
       const relay = await relayP99(stack, n, Math.max(turns, 100));
@@ -128,7 +142,8 @@ export default async function run(args: string[]): Promise<void> {
   }
   process.stdout.write("\n");
   printTable(rows.map((r) => ({ ...r, browser_share_p99_ms: round(r.p99_ms - r.relay_p99_ms) })));
-  process.stdout.write(`wrote ${await writeResults("glass", rows)}\n`);
+  if (profile) process.stdout.write("not written to bench/results: the profiled follower is slowed by the profiler\n");
+  else process.stdout.write(`wrote ${await writeResults("glass", rows)}\n`);
 }
 
 /** Floor pages opened so far (kept across rows, like the deckcast followers). */

@@ -17,6 +17,7 @@ import { customElement, property, query, state } from "lit/decorators.js";
 import { INK_SCALE, type Stroke } from "../../../protocol/types.ts";
 import { fitBox } from "../render/fit.ts";
 import { clearInk, drawStrokes } from "../render/ink-draw.ts";
+import { afterFrame } from "../render/after-frame.ts";
 import { pageImages, snapWidth } from "../render/page-images.ts";
 
 export interface InkInput {
@@ -154,7 +155,11 @@ export class DcStage extends LitElement {
         () => this.#drawn = "", // shown again on the next change; the host reports load errors
       );
     }
-    pageImages.prefetch(deck, page, this.pages, width);
+    // The neighbours are fetched and decoded after this page is on screen, never before it.
+    const pages = this.pages;
+    afterFrame(() => {
+      if (this.deck === deck && this.page === page) pageImages.prefetch(deck, page, pages, width);
+    });
   }
 
   #paint(canvas: HTMLCanvasElement, bitmap: ImageBitmap, page: number, key: string) {

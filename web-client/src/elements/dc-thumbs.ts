@@ -9,6 +9,7 @@
 import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import { customElement, property } from "lit/decorators.js";
 import { keyed } from "lit/directives/keyed.js";
+import { afterFrame } from "../render/after-frame.ts";
 import { thumbUrl } from "../render/page-images.ts";
 import { base } from "./shared-styles.ts";
 
@@ -56,8 +57,9 @@ export class DcThumbs extends LitElement {
   }
 
   protected override updated(changed: PropertyValues<this>): void {
+    // Scrolling forces a layout: after the frame that shows the new page, not before it.
     if (changed.has("current") || changed.has("deck")) {
-      this.renderRoot.querySelector('button[aria-current="true"]')?.scrollIntoView({ block: "nearest", inline: "nearest" });
+      afterFrame(() => this.renderRoot.querySelector('button[aria-current="true"]')?.scrollIntoView({ block: "nearest", inline: "nearest" }));
     }
   }
 
