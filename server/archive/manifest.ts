@@ -36,6 +36,11 @@ export interface Manifest {
    * was resumed at the next start). A crash leaves no entry: the journal's gap is the record.
    */
   interruptions?: { from: string; to: string | null }[];
+  /**
+   * false for a live-only meeting (`<create record="false">`): the folder is removed when the
+   * meeting ends (or at the next start, if the server died first). Absent = recorded.
+   */
+  record?: boolean;
 }
 
 /** One `deck-open`: the deck, its session time `at` and the seq of the bundle that opened it. */
@@ -84,6 +89,7 @@ function manifestProblem(v: unknown): string | null {
   const c = v.counts;
   if (!isRecord(c) || typeof c.bundles !== "number" || typeof c.events !== "number" || typeof c.audioBytes !== "number") return "counts is not {bundles, events, audioBytes}";
   if (v.interruptions !== undefined && !(Array.isArray(v.interruptions) && v.interruptions.every((i) => isRecord(i) && typeof i.from === "string" && (i.to === null || typeof i.to === "string")))) return "interruptions is not a list of {from, to}";
+  if (v.record !== undefined && typeof v.record !== "boolean") return "record is not a boolean";
   return null;
 }
 

@@ -3,7 +3,7 @@
  * after every reconnect, restored from the archive after a restart, ended on request.
  */
 import { randomInt } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { initialState } from "../../protocol/reducer.ts";
@@ -11,7 +11,8 @@ import type { Result } from "../../protocol/types.ts";
 import { AUDIO_FILE } from "../archive/journal.ts";
 import { readFileEnds, recoverOpusSessionStream } from "../archive/opus-recover.ts";
 import { createOpusSessionStream, type OpusSessionStream } from "../archive/opus-stream.ts";
-import { createSessionArchive, listOpenSessions, openSessionArchive, type SessionArchive } from "../archive/session-archive.ts";
+import { readManifest } from "../archive/manifest.ts";
+import { archivesDir, createSessionArchive, listOpenSessions, openSessionArchive, type SessionArchive } from "../archive/session-archive.ts";
 import type { ComponentLink } from "./link.ts";
 import { replayJournal, type Meeting, type Meetings } from "./meetings.ts";
 import { configureRoom, destroyRoom, joinRoom } from "./muc.ts";
@@ -29,7 +30,8 @@ const CODE_LENGTH = 6;
 const OUR_NICK = "deckcast";
 
 export interface Lifecycle {
-  create(opts: { title: string; owner: string; nick: string }): Promise<Meeting>;
+  /** `record: false` makes a live-only meeting: its archive folder is removed when it ends. */
+  create(opts: { title: string; owner: string; nick: string; record?: boolean }): Promise<Meeting>;
   end(m: Meeting, reason: string): Promise<void>;
   /** Re-opens every session that has not ended (call once at start). */
   restore(): Promise<number>;
@@ -117,19 +119,40 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
     meetings.remove(m.code);
     await destroyRoom(link, { room: m.room, from: m.occupantJid, reason }).catch((err: Error) => log.warn({ room: m.code, err: err.message }, "destroy room failed"));
     await m.archive.close().catch((err: Error) => log.error({ room: m.code, err: err.message }, "closing the archive failed"));
+    if (m.archive.manifest.record === false) await removeLiveOnly(m.archive.dir, m.code);
     meetings.emit("ended", m);
     log.info({ room: m.code }, "meeting ended");
+  }
+
+  /** A live-only meeting keeps nothing once it ends: its whole folder goes (a failure is retried at the next start). */
+  async function removeLiveOnly(dir: string, room: string): Promise<void> {
+    await rm(dir, { recursive: true, force: true }).then(
+      () => log.info({ room, folder: dir }, "live-only meeting: its archive folder was removed"),
+      (err: Error) => log.error({ room, folder: dir, err: err.message }, "live-only meeting's folder could not be removed; it will be at the next start"),
+    );
+  }
+
+  /** Folders of live-only meetings that ended but were not removed (the server stopped first). */
+  async function sweepEndedLiveOnly(): Promise<void> {
+    const root = archivesDir(dataDir);
+    const names = await readdir(root).catch(() => [] as string[]);
+    for (const name of names) {
+      if (name.startsWith(".")) continue;
+      const dir = path.join(root, name);
+      const read = await readManifest(dir);
+      if (read.ok && read.value.record === false && read.value.endedAt !== null) await removeLiveOnly(dir, read.value.room);
+    }
   }
 
   let stopped = false;
   const lifecycle: Lifecycle = {
     clock: (m) => Math.max(m.state.clock, Date.now() - Date.parse(m.archive.manifest.createdAt)),
 
-    async create({ title, owner, nick }) {
+    async create({ title, owner, nick, record = true }) {
       const code = newCode();
       const now = new Date();
       const session = `${now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${code}`;
-      const archive = await createSessionArchive(dataDir, { session, room: code, title, owner, presenter: owner, createdAt: now.toISOString() }, { log });
+      const archive = await createSessionArchive(dataDir, { session, room: code, title, owner, presenter: owner, createdAt: now.toISOString(), ...(record ? {} : { record: false }) }, { log });
       const m = newMeeting(code, archive, { ok: true, value: createOpusSessionStream({ title }) });
       try {
         await join(m);
@@ -140,7 +163,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
       }
       meetings.add(m);
       await meetings.commit(m, { id: `srv-start`, t: 0, events: [{ type: "session-start", t: 0, title, presenter: nick }] }, nick, { rights: { owner } });
-      log.info({ room: code, session, owner }, "meeting created");
+      log.info({ room: code, session, owner, record }, "meeting created");
       return m;
     },
 
@@ -157,6 +180,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
     async restore() {
       // Meeting by meeting: one archive that cannot be opened is set aside (logged), never
       // the end of the others. Restored archives leave their files closed until used.
+      await sweepEndedLiveOnly();
       const dirs = await listOpenSessions(dataDir, log);
       let restored = 0;
       for (const dir of dirs) {
@@ -164,6 +188,13 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
         try {
           archive = await openSessionArchive(dir, { log });
           const code = archive.manifest.room;
+          // A live-only meeting goes on only after a clean shutdown (an open interruption);
+          // one whose server died is removed, like one that ended.
+          if (archive.manifest.record === false && (archive.manifest.endedAt !== null || archive.manifest.interruptions?.at(-1)?.to !== null)) {
+            await archive.close();
+            await removeLiveOnly(dir, code);
+            continue;
+          }
           if (archive.manifest.endedAt !== null) {
             log.info({ folder: dir, room: code }, "archive's rebuilt manifest says the session ended: kept for replay, not resumed");
             await archive.close();
@@ -177,6 +208,11 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
           const { state, recent } = await replayJournal(archive);
           m.state = state;
           m.recent = recent;
+          if (state.ended && archive.manifest.record === false) {
+            await archive.close();
+            await removeLiveOnly(dir, code);
+            continue;
+          }
           if (state.ended) {
             // session-stop is in the journal but the manifest never heard (a crash, a full disk): finish the end.
             await archive.update({ endedAt: new Date().toISOString() });

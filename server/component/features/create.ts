@@ -1,5 +1,6 @@
 /**
- * <create/>: an account (not a guest) asks the component for a new meeting.
+ * <create/>: an account (not a guest) asks the component for a new meeting; `record="false"`
+ * makes it live-only (nothing of it is kept once it ends).
  * docs/protocol.md §Create a meeting.
  */
 import xml from "@xmpp/xml";
@@ -22,12 +23,15 @@ export function setupCreate({ link, meetings, lifecycle, domains, maxPerAccount,
     if (title.length > LIMITS.maxTitle) return encodeError("bad-request", `the title is longer than ${LIMITS.maxTitle} characters`);
     const nick = String(req.element.attrs.nick ?? "").trim() || bare.slice(0, bare.indexOf("@"));
     if (nick.length > LIMITS.maxNick) return encodeError("bad-request", `the nick is longer than ${LIMITS.maxNick} characters`);
+    const recordAttr = req.element.attrs.record;
+    if (recordAttr !== undefined && recordAttr !== "true" && recordAttr !== "false") return encodeError("bad-request", 'record is "true" or "false"');
+    const record = recordAttr !== "false";
     if (!link.online) return encodeError("not-ready");
     const live = meetings.all().filter((m) => m.owner === bare).length + (pending.get(bare) ?? 0);
     if (live >= maxPerAccount) return encodeError("quota-exceeded", `An account may have at most ${maxPerAccount} live meetings at once; end one first.`);
     pending.set(bare, (pending.get(bare) ?? 0) + 1);
     try {
-      const m = await lifecycle.create({ title, owner: bare, nick });
+      const m = await lifecycle.create({ title, owner: bare, nick, record });
       return xml("meeting", {
         xmlns: NS.deckcast,
         code: m.code,
@@ -35,6 +39,7 @@ export function setupCreate({ link, meetings, lifecycle, domains, maxPerAccount,
         jid: m.jid,
         session: m.archive.manifest.session,
         started: String(Date.parse(m.archive.manifest.createdAt)),
+        ...(record ? {} : { record: "false" }),
       });
     } catch (err) {
       log.error({ err: (err as Error).message, owner: bare }, "create meeting failed");

@@ -25,6 +25,8 @@ const REASONS: Record<string, string> = {
   EIO: "write error (EIO)",
   EROFS: "the archive's disk is read-only",
   ENOENT: "the archive's folder is gone",
+  EACCES: "permission to write the archive was lost",
+  EPERM: "permission to write the archive was lost",
 };
 
 export function failureReason(err: Error): string {

@@ -6,6 +6,7 @@
 import xml from "@xmpp/xml";
 import { NS } from "../../../protocol/namespaces.ts";
 import type { XmppLike } from "../../../client-core/xmpp-like.ts";
+import { recordingStatusOf, type RecordingStatus } from "../../../protocol/recording-status.ts";
 
 export interface CreatedMeeting {
   code: string;
@@ -17,8 +18,9 @@ export interface CreatedMeeting {
   started: number;
 }
 
-export async function createMeeting(xmpp: XmppLike, componentDomain: string, opts: { title: string; nick: string }): Promise<CreatedMeeting> {
-  const create = xml("create", { xmlns: NS.deckcast, nick: opts.nick }, ...(opts.title.trim() ? [xml("title", {}, opts.title.trim())] : []));
+/** `record: false` creates a live-only meeting (nothing of it is kept once it ends). */
+export async function createMeeting(xmpp: XmppLike, componentDomain: string, opts: { title: string; nick: string; record?: boolean }): Promise<CreatedMeeting> {
+  const create = xml("create", { xmlns: NS.deckcast, nick: opts.nick, ...(opts.record === false ? { record: "false" } : {}) }, ...(opts.title.trim() ? [xml("title", {}, opts.title.trim())] : []));
   const res = await xmpp.iqCaller.request(xml("iq", { type: "set", to: componentDomain }, create), 15_000);
   const m = res.getChild("meeting", NS.deckcast);
   if (!m) throw new Error("the server answered without a meeting");
@@ -29,6 +31,20 @@ export async function createMeeting(xmpp: XmppLike, componentDomain: string, opt
     session: String(m.attrs.session ?? ""),
     started: Number(m.attrs.started),
   };
+}
+
+/** Before a meeting: whether the server can record one, and its disk's room (null: it does not say). */
+export async function recordingAvailability(xmpp: XmppLike, componentDomain: string): Promise<RecordingStatus | null> {
+  const res = await xmpp.iqCaller.request(xml("iq", { type: "get", to: componentDomain }, xml("recording-status", { xmlns: NS.deckcast })), 10_000);
+  const s = recordingStatusOf(res);
+  return s?.ok ? s.value : null;
+}
+
+/** A meeting's recording status now (null: the server does not say). */
+export async function meetingRecordingStatus(xmpp: XmppLike, meetingJid: string): Promise<RecordingStatus | null> {
+  const res = await xmpp.iqCaller.request(xml("iq", { type: "get", to: meetingJid }, xml("recording-status", { xmlns: NS.deckcast })), 10_000);
+  const s = recordingStatusOf(res);
+  return s?.ok ? s.value : null;
 }
 
 /** Gives the presenter role to the occupant `nick` (the presenter or the owner may). */

@@ -18,10 +18,11 @@ import type { PlayoutClock } from "../../../client-core/playout.ts";
 import { PresenterSender } from "../../../client-core/presenter-sender.ts";
 import { Emitter } from "../../../client-core/emitter.ts";
 import type { DecodedError } from "../../../protocol/stanza-error.ts";
+import { recordingStatusOf, type RecordingStatus } from "../../../protocol/recording-status.ts";
 import type { AudioChunk, DeckEvent, RoomState, StampedBundle } from "../../../protocol/types.ts";
 import { RoomChat, type ChatMessage } from "./chat.ts";
 import { describeDecoded, describeError } from "./errors.ts";
-import { endMeeting, handOver } from "./meeting-api.ts";
+import { endMeeting, handOver, meetingRecordingStatus } from "./meeting-api.ts";
 import { Occupants, type Occupant } from "./occupants.ts";
 import { uploadDeck, type UploadProgress } from "./upload.ts";
 
@@ -56,6 +57,12 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
   readonly occupants: Occupants;
   readonly chat: RoomChat;
   readonly nick: string;
+  /**
+   * The recording's health as the component last said (docs/protocol.md §Recording status):
+   * asked once on joining, then every 5 s and at once on a failure, from the room. Null
+   * until known (a server without it never says).
+   */
+  recording: RecordingStatus | null = null;
 
   #micLive = false;
   #sender: PresenterSender | null = null;
@@ -167,6 +174,18 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     this.#wasOnline = true;
     this.#setConnection("online");
     this.#catchUpChat(); // a reload or a late joiner sees what was said
+    // The status now, so the indicator shows before the next periodic one (never blocks the meeting).
+    meetingRecordingStatus(this.#xmpp, this.#opts.meeting).then(
+      (s) => {
+        if (s && !this.recording) this.#setRecording(s);
+      },
+      () => undefined,
+    );
+  }
+
+  #setRecording(s: RecordingStatus) {
+    this.recording = s;
+    this.emit("change");
   }
 
   /** Loads the chat this person has not seen from the meeting's record (never blocks the meeting). */
@@ -216,7 +235,17 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
   #onStanza = (el: Element) => {
     this.occupants.onStanza(el);
     this.chat.onStanza(el, (nick) => this.occupants.isRelay(nick));
+    this.#onRecordingStatus(el);
   };
+
+  /** A `<recording-status/>` counts only from the component's occupant (like bundles). */
+  #onRecordingStatus(el: Element) {
+    if (el.name !== "message" || el.attrs.type !== "groupchat") return;
+    const from = String(el.attrs.from ?? "");
+    if (!from.startsWith(`${this.#opts.room}/`) || !this.occupants.isRelay(from.slice(this.#opts.room.length + 1))) return;
+    const s = recordingStatusOf(el);
+    if (s?.ok) this.#setRecording(s.value);
+  }
 
   #onStatus = (status: string) => {
     if (this.connection === "ended") return;
