@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<{ default: (args: string[]) => Promi
   convert: () => import("./convert.ts"),
   glass: () => import("./glass.ts"),
   audio: () => import("./audio.ts"),
+  replay: () => import("./replay.ts"),
 };
 
 const [name, ...args] = process.argv.slice(2);

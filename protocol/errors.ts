@@ -28,6 +28,7 @@ export const ERRORS = {
   "archive-failed": { type: "wait", condition: "resource-constraint", text: "The archive could not be written; nothing was relayed." },
   "not-ready": { type: "wait", condition: "service-unavailable", text: "The meeting is still starting; try again." },
   "unknown-deck": { type: "cancel", condition: "item-not-found", text: "There is no deck with that id." },
+  "unknown-archive": { type: "cancel", condition: "item-not-found", text: "There is no such session." },
   "upload-too-large": { type: "modify", condition: "not-acceptable", text: "The file is larger than allowed." },
   "too-deep": { type: "modify", condition: "policy-violation", text: "The stanza nests elements deeper than allowed." },
   "bad-time": { type: "modify", condition: "bad-request", text: "The session time is ahead of the session clock." },

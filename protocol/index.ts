@@ -21,3 +21,5 @@ export { DECK_ERROR_CODES, isDeckErrorCode, validateDeckErrorBody, type DeckErro
 export { DECK_STATES, deckStatusOf, decodeDeckStatus, encodeDeckStatus, encodeDeckStatusJson, validateDeckStatus, type DeckState, type DeckStatus } from "./deck-status.ts";
 export { SOURCE_TYPES, validateDeckInfo, type DeckInfo, type SourceType } from "./deck-info.ts";
 export { deckInfoUrl, deckPdfUrl, IMAGE_WIDTHS, pageImageUrl, snapWidth, thumbUrl, uploadStatusUrl } from "./deck-urls.ts";
+export * from "./archive.ts";
+export { decodeRecordingStatus, encodeRecordingStatus, headroomLow, headroomMs, LOW_HEADROOM_MS, RECORDING_STATUS_STATES, recordingStatusOf, type RecordingStatus, type RecordingStatusState } from "./recording-status.ts";

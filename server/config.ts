@@ -28,6 +28,8 @@
  *   DECKCAST_CHAT_PER_SECOND 2           … and per second after that (enforced by Prosody's room)
  *   DECKCAST_CHAT_MAX_CHARS 4000         characters in one chat message (at least the web client's
  *                                        CLIENT_CHAT_CHARS, protocol/chat-limits.ts)
+ *   DECKCAST_RETENTION_DAYS (none)       ended sessions older than this many days are removed
+ *                                        (hourly and at start; features/retention.ts); unset keeps them
  *
  * Every default is set here once (DEFAULTS); the composition root (server/deckcast.ts) passes
  * each setting on explicitly. `checkConfig` refuses settings that contradict each other or
@@ -67,6 +69,8 @@ export interface Config {
   wsIdleMs: number;
   meetings: MeetingLimits;
   chat: ChatLimits;
+  /** Ended sessions are removed this many days after they ended; null keeps them for ever. */
+  retentionDays: number | null;
 }
 
 const MiB = 1024 * 1024;
@@ -93,6 +97,7 @@ export const DEFAULTS = Object.freeze({
   wsIdleMs: WS_PROXY_DEFAULTS.idleTimeoutMs,
   meetings: MEETING_LIMITS,
   chat: CHAT_LIMITS,
+  retentionDays: null,
 });
 
 /** The decks feature's defaults, for callers that build it without a Config (the CLI, tests). */
@@ -172,6 +177,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       perSecond: positive(env.DECKCAST_CHAT_PER_SECOND, DEFAULTS.chat.perSecond, "DECKCAST_CHAT_PER_SECOND"),
       maxBodyChars: positive(env.DECKCAST_CHAT_MAX_CHARS, DEFAULTS.chat.maxBodyChars, "DECKCAST_CHAT_MAX_CHARS"),
     },
+    retentionDays: env.DECKCAST_RETENTION_DAYS ? positive(env.DECKCAST_RETENTION_DAYS, 0, "DECKCAST_RETENTION_DAYS") : DEFAULTS.retentionDays,
   });
 }
 

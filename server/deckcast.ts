@@ -16,6 +16,7 @@
  */
 import { randomBytes } from "node:crypto";
 import os from "node:os";
+import path from "node:path";
 import type { Logger } from "pino";
 import { prosodyAccounts, startProsodyServer, type ProsodyXmppServer } from "../prosody/xmpp-server.ts";
 import { checkConfig, type Config } from "./config.ts";
@@ -27,7 +28,8 @@ import { componentPart, decksPart, prosodyPart } from "./http/health.ts";
 import { hostPolicy } from "./http/hosts.ts";
 import { mountMeetingsApi } from "./http/meetings-api.ts";
 import { ensureOperatorToken } from "./http/operator.ts";
-import { mountWebClient } from "./http/web-client.ts";
+import { createReplayRouter } from "./http/replay-routes.ts";
+import { mountWebClient, WEB_CLIENT_DIST } from "./http/web-client.ts";
 import { setupWsProxy, type WsProxy } from "./http/ws-proxy.ts";
 import type { XmppAccounts, XmppServer } from "./xmpp-server.ts";
 
@@ -162,6 +164,7 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
       decks: { has: (id) => decks.service.has(id) },
       maxUploadBytes: config.maxUploadBytes,
       limits: config.meetings,
+      retentionDays: config.retentionDays,
     });
     const decks = setupDecks(component.link, {
       dataDir: config.dataDir,
@@ -181,6 +184,9 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
     http.mount("/decks", decks.deckRouter);
     const operator = await ensureOperatorToken(config.dataDir);
     mountMeetingsApi(http, { meetings: component.meetings, operatorToken: operator.token });
+    // Past sessions under a replay token (docs/archive.md §Replay API).
+    const { access, sources } = component.archives;
+    http.mount("/api/replay", createReplayRouter({ access, sources, decks: decks.service, playerDir: path.join(WEB_CLIENT_DIST, "replay-offline"), log: httpLog }));
 
     let warm = false;
     const warmedUp = decks.service.started().then(() => void (warm = true));

@@ -1,7 +1,7 @@
 /**
  * One session's archive folder (docs/archive.md):
  *
- *   <data>/archives/<session-id>/manifest.json  events.jsonl  audio.opus  chat.jsonl  [events.rejected.jsonl]
+ *   <data>/archives/<session-id>/manifest.json  events.jsonl  audio.opus  chat.jsonl  index.jsonl  [events.rejected.jsonl]  [shares.json]
  *
  * The journal (journal.ts) is the source of truth; the manifest is its summary, written
  * whenever a summary field changes (manifest.ts: one write at a time per archive, the latest
@@ -16,7 +16,8 @@
  * JID (or, in older lines, `rights`), and an archive whose lines name no
  * owner (older than `rights`) is rebuilt as ended, kept for replay. Listing open sessions
  * never fails for one folder. The room's chat is a log of its own beside the journal
- * (chat-log.ts), opened and closed with it.
+ * (chat-log.ts), opened and closed with it; so is the seek index (seek-index.ts), fed by
+ * every append and repaired or rebuilt from the journal on open.
  */
 import { mkdir, readdir, stat } from "node:fs/promises";
 import path from "node:path";
@@ -25,6 +26,7 @@ import type { StampedBundle } from "../../protocol/types.ts";
 import { openChatLog, type ChatLog } from "./chat-log.ts";
 import { EVENTS_FILE, openJournal, type AppendOptions, type Journal, type JournalOptions, type Written } from "./journal.ts";
 import { wholeOggPages } from "./opus-recover.ts";
+import { createSeekIndex, openSeekIndex, type IndexedLine, type SeekIndex } from "./seek-index.ts";
 import { currentDeck, decksOpened, lastPresenter, lineClock, manifestWriter, MANIFEST_FILE, noteDecks, presenterNamed, readManifest, rebuildManifest, type Manifest } from "./manifest.ts";
 
 export { MANIFEST_FILE, type Manifest } from "./manifest.ts";
@@ -35,6 +37,8 @@ export interface SessionArchive {
   readonly journal: Journal;
   /** The room's chat (chat.jsonl). */
   readonly chat: ChatLog;
+  /** The seek index (index.jsonl, seek-index.ts): fed by every append, after the journal has the line. */
+  readonly index: SeekIndex;
   /**
    * Appends to the journal and folds the bundle into the manifest's summary; see
    * Journal.append for `durable`. The manifest's presenter is the bare JID of the bundle's
@@ -75,11 +79,12 @@ export async function createSessionArchive(dataDir: string, init: Omit<Manifest,
     await journal.close();
     throw err;
   }
-  const archive = wrap(dir, manifest, journal, chat, opts.log);
+  let archive: SessionArchive;
   try {
+    archive = wrap(dir, manifest, journal, chat, await createSeekIndex(dir, { log: opts.log, title: manifest.title }), opts.log);
     await archive.update({});
   } catch (err) {
-    await archive.journal.close();
+    await journal.close();
     await chat.close();
     throw err;
   }
@@ -116,7 +121,8 @@ export async function openSessionArchive(dir: string, opts: ArchiveOptions = {})
       if (rebuilt.closed) log?.error({ dir, room: manifest.room }, "no journal line names the meeting's owner (an archive from before rights were journaled): the session is closed, kept for replay");
     }
     const chat = await openChatLog(dir, { log, idleCloseMs: opts.idleCloseMs });
-    const archive = wrap(dir, manifest, journal, chat, log, read.ok ? read.text : null);
+    const index = await openSeekIndex(dir, { log, title: manifest.title, lastSeq: journal.lastSeq, linesAfter: async (seq) => lines.filter((l) => l.seq > seq).map(indexedLine) });
+    const archive = wrap(dir, manifest, journal, chat, index, log, read.ok ? read.text : null);
     // A summary: if it cannot be written now (a full disk), it is at the next change or close.
     await archive.update({}).catch((err: Error) => log?.warn({ dir, err: err.message }, `${MANIFEST_FILE} could not be written; it will be at the next change`));
     await journal.release();
@@ -171,7 +177,12 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-function wrap(dir: string, manifest: Manifest, journal: Journal, chat: ChatLog, log: Logger | undefined, onDisk: string | null = null): SessionArchive {
+/** A journal line as the seek index reads it. */
+export function indexedLine(l: { seq: number; t: number; events: IndexedLine["events"]; audio?: { t: number; offset: number } | undefined }): IndexedLine {
+  return { seq: l.seq, t: l.t, events: l.events, ...(l.audio ? { audio: { t: l.audio.t, offset: l.audio.offset } } : {}) };
+}
+
+function wrap(dir: string, manifest: Manifest, journal: Journal, chat: ChatLog, index: SeekIndex, log: Logger | undefined, onDisk: string | null = null): SessionArchive {
   const writer = manifestWriter(dir, () => manifest, onDisk);
   /** The journal has the change: if the manifest cannot follow now, it will at the next write. */
   const summarise = () => writer.write().catch((err: Error) => log?.warn({ dir, err: err.message }, `${MANIFEST_FILE} could not be written; it will be at the next change`));
@@ -179,11 +190,19 @@ function wrap(dir: string, manifest: Manifest, journal: Journal, chat: ChatLog, 
     dir,
     journal,
     chat,
+    index,
     get manifest() {
       return manifest;
     },
     async append(b, opts) {
       const written = await journal.append(b, opts);
+      // Appends are serialised (one commit at a time per meeting): this line's audio ends the
+      // file. The index is a cache: nothing in it may fail an append the journal has taken.
+      try {
+        index.note({ seq: b.seq, t: b.t, events: b.events, ...(b.audio ? { audio: { t: b.audio.t, offset: journal.audioBytes - b.audio.data.length } } : {}) });
+      } catch (err) {
+        log?.error({ dir, seq: b.seq, err: (err as Error).message }, "seek index: a line could not be indexed; the index is rebuilt when the archive is next opened");
+      }
       manifest.counts.bundles += 1;
       manifest.counts.events += b.events.length;
       manifest.counts.audioBytes = journal.audioBytes;
@@ -213,6 +232,7 @@ function wrap(dir: string, manifest: Manifest, journal: Journal, chat: ChatLog, 
       await summarise();
       await journal.close();
       await chat.close();
+      await index.flushed();
     },
   };
 }

@@ -15,6 +15,7 @@ const load = (specifier: string): Promise<CommandModule> => import(specifier) as
  */
 export const commands: Record<string, { file: string; load: () => Promise<CommandModule> }> = {
   user: { file: "user.ts", load: () => import("./user.ts") },
+  archive: { file: "archive.ts", load: () => import("./archive.ts") },
   convert: { file: "convert.ts", load: () => load("./convert.ts") },
 };
 

@@ -15,9 +15,12 @@ import { setupCatchUp } from "./features/catch-up.ts";
 import { setupControl } from "./features/control.ts";
 import { setupDisco } from "./features/disco.ts";
 import { setupRecording } from "./features/recording.ts";
+import { setupRecordingStatus } from "./features/recording-status.ts";
 import { setupExpiry } from "./features/expiry.ts";
 import { setupNickGuard } from "./features/nicks.ts";
 import { setupChatLog } from "./features/chat-log.ts";
+import { setupArchives, type Archives } from "./features/archives.ts";
+import { setupRetention } from "./features/retention.ts";
 
 export interface ComponentOptions {
   /** e.g. "xmpp://127.0.0.1:5347" */
@@ -32,8 +35,12 @@ export interface ComponentOptions {
   maxUploadBytes?: number;
   /** How often the recording's size and duration are reported while audio flows (default 10 s). */
   recordingReportMs?: number;
+  /** How often the room is sent the recording's health (default 5 s; features/recording-status.ts). */
+  recordingStatusMs?: number;
   /** Per-account and per-meeting limits; see MEETING_LIMITS for the defaults. */
   limits?: Partial<MeetingLimits>;
+  /** Ended sessions are removed this many days after they ended (features/retention.ts); default: kept. */
+  retentionDays?: number | null;
 }
 
 
@@ -42,6 +49,8 @@ export interface DeckcastComponent {
   link: ComponentLink;
   meetings: Meetings;
   lifecycle: Lifecycle;
+  /** Past sessions: owners' IQs, replay tokens, archives opened for reading (features/archives.ts). */
+  archives: Archives;
   stop(): Promise<void>;
 }
 
@@ -79,23 +88,31 @@ export function createComponent(opts: ComponentOptions): UnstartedComponent {
   const nicks = setupNickGuard({ link, meetings, log });
   const chatLog = setupChatLog({ link, meetings, log });
   const expiry = setupExpiry({ meetings, lifecycle, idleMs: limits.meetingIdleMs, log });
+  const archives = setupArchives({ link, meetings, lifecycle, domains: opts.domains, dataDir: opts.dataDir, log });
+  const retention = setupRetention({ archives, days: opts.retentionDays ?? null, log });
   const recording = setupRecording({ meetings, lifecycle, log, ...(opts.recordingReportMs !== undefined ? { everyMs: opts.recordingReportMs } : {}) });
+  const recordingStatus = setupRecordingStatus({ link, meetings, lifecycle, domains: opts.domains, dataDir: opts.dataDir, log, ...(opts.recordingStatusMs !== undefined ? { everyMs: opts.recordingStatusMs } : {}) });
 
   return {
     link,
     meetings,
     lifecycle,
+    archives,
     async start() {
       await lifecycle.restore();
       await link.start();
+      void retention.sweep();
     },
     async stop() {
       recording.stop();
+      retention.stop();
+      recordingStatus.stop();
       expiry.stop();
       nicks.stop();
       chatLog.stop();
       await link.stop();
       await lifecycle.stop();
+      await archives.stop();
     },
   };
 }
