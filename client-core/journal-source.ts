@@ -8,10 +8,16 @@
  * last seq, so the view reads the whole session in pages of `pageSize` bundles; what it shows
  * when is the playout's business (a replay sets a playback clock). A journal that is still
  * being written (a live meeting) says so with `grew()`: the view then reads what is new.
+ *
+ * A replay that seeks opens at `start` instead: the room at session time t as `applyUntil`
+ * gives it (the archive's seek), `seq` the last bundle applied whole and `events` how many
+ * of the next bundle's events the state already holds. That bundle is then read without
+ * those events, so applying it on top of `state` gives exactly its own resulting state
+ * (events apply in order) and nothing is applied twice.
  */
 import type { RangeAnswer } from "../protocol/catch-up.ts";
 import { initialState } from "../protocol/reducer.ts";
-import type { StampedBundle } from "../protocol/types.ts";
+import type { RoomState, StampedBundle } from "../protocol/types.ts";
 import type { BundleSource, BundleSourceEvents, Snapshot } from "./bundle-source.ts";
 import { Emitter } from "./emitter.ts";
 
@@ -27,12 +33,23 @@ export interface JournalSourceOptions {
   title?: string;
   /** Bundles read at once; default 200, what the component serves per range. */
   pageSize?: number;
+  /** Open here instead of at the session's start (a seek): see the header. */
+  start?: JournalStart;
+}
+
+/** Where a journal opens: the room after bundle `seq` plus the first `events` events of bundle seq + 1. */
+export interface JournalStart {
+  state: RoomState;
+  seq: number;
+  /** Events of bundle seq + 1 already in `state` (0: none). */
+  events?: number;
 }
 
 export class JournalSource extends Emitter<BundleSourceEvents> implements BundleSource {
   readonly #reader: JournalReader;
   readonly #title: string;
   readonly #pageSize: number;
+  readonly #start: JournalStart | null;
   #closed = false;
 
   constructor(reader: JournalReader, opts: JournalSourceOptions = {}) {
@@ -40,10 +57,16 @@ export class JournalSource extends Emitter<BundleSourceEvents> implements Bundle
     this.#reader = reader;
     this.#title = opts.title ?? "";
     this.#pageSize = Math.max(1, opts.pageSize ?? 200);
+    this.#start = opts.start ?? null;
   }
 
   async open(): Promise<Snapshot> {
-    return { state: initialState(this.#title), audioHeader: null, last: await this.#reader.lastSeq() };
+    const last = await this.#reader.lastSeq();
+    const start = this.#start;
+    if (!start) return { state: initialState(this.#title), audioHeader: null, last };
+    // The view's order counts from state.seq: it must be the bundle the state ends with.
+    const state = start.state.seq === start.seq ? start.state : { ...start.state, seq: start.seq };
+    return { state, audioHeader: null, last };
   }
 
   async range(from: number, to?: number): Promise<RangeAnswer | null> {
@@ -55,7 +78,14 @@ export class JournalSource extends Emitter<BundleSourceEvents> implements Bundle
     bundles.forEach((b, i) => {
       if (b.seq !== from + i) throw new Error(`journal: bundle ${from + i} reads back as ${b.seq}`);
     });
-    return { bundles, from, to: from + bundles.length - 1, last };
+    return { bundles: bundles.map((b) => this.#rest(b)), from, to: from + bundles.length - 1, last };
+  }
+
+  /** The bundle the start state is in the middle of loses the events the state already holds. */
+  #rest(b: StampedBundle): StampedBundle {
+    const skip = this.#start?.events ?? 0;
+    if (skip <= 0 || b.seq !== this.#start!.seq + 1) return b;
+    return { ...b, events: b.events.slice(skip) };
   }
 
   /** The journal has new bundles (a meeting still running): the view reads them. */

@@ -21,6 +21,7 @@ const BY_CODE: Record<ErrorCode, string> = {
   "archive-failed": "The server could not save the recording, so your change was not sent. Tell the person running deckcast (the disk may be full).",
   "not-ready": "The meeting server is still starting. Wait a moment and try again.",
   "unknown-deck": "The server does not have that deck any more. Upload it again.",
+  "unknown-archive": "There is no such session (it may have been deleted).",
   "upload-too-large": "The file is larger than the server accepts.",
   "too-deep": "The server refused a malformed message. Reload the page and try again.",
   "bad-time": "Your computer's clock disagrees with the server's by minutes, so your change was refused. Set the clock to the right time and reload.",

@@ -17,7 +17,7 @@ export class DcChat extends LitElement {
   static override styles = [
     base,
     css`
-      :host { display: grid; grid-template-rows: 1fr auto; min-height: 0; gap: 0.5rem; }
+      :host { display: grid; grid-template-rows: minmax(0, 1fr) auto; min-height: 0; gap: 0.5rem; }
       ol { list-style: none; margin: 0; padding: 0 0.2rem; overflow-y: auto; display: grid; align-content: start; gap: 0.45rem; min-height: 4rem; }
       li { background: var(--dc-panel-2); border-radius: 10px; padding: 0.35rem 0.6rem; overflow-wrap: anywhere; max-width: 92%; justify-self: start; }
       li.self { justify-self: end; background: #243a78; }
@@ -25,6 +25,8 @@ export class DcChat extends LitElement {
       .nick { font-size: 0.78rem; color: var(--dc-dim); display: block; }
       form { display: flex; gap: 0.4rem; }
       .empty { color: var(--dc-dim); font-size: 0.9rem; padding: 0.3rem; }
+      /* A phone on its side: the list gives up its room first, so the box to type in stays on screen. */
+      @media (orientation: landscape) and (max-height: 540px) { ol { min-height: 1.6rem; } }
     `,
   ];
 

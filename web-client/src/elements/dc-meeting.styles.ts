@@ -79,12 +79,21 @@ export const meetingStyles = [
       :host {
         display: grid; height: 100%; overflow: hidden; gap: 0;
         grid-template-columns: minmax(0, calc((100dvh - 0.8rem) * var(--ratio, 1.7778))) minmax(13.5rem, 1fr);
-        grid-template-rows: repeat(6, auto) minmax(0, 1fr);
+        grid-template-rows: repeat(8, auto) minmax(0, 1fr);
       }
       .wide { display: none; }
       .body, .stage-area:not(:fullscreen) { display: contents; }
-      header, dc-connection, .problem, dc-ink-toolbar, .nav, aside { grid-column: 2; grid-row: auto; min-width: 0; }
+      header, dc-recording, dc-connection, dc-presenter-away, .problem, dc-ink-toolbar, .nav, aside { grid-column: 2; grid-row: auto; min-width: 0; }
+      dc-recording { border-left: 1px solid var(--dc-line); }
       header { flex-wrap: wrap; gap: 0.4rem; padding: 0.35rem 0.5rem; border-left: 1px solid var(--dc-line); }
+      /* The header in three short rows: the title (cut to one line) and who presents beside the
+         buttons, then the sound, so the panel below keeps the room for the chat's box. */
+      header { display: grid; grid-template-columns: minmax(0, 1fr); grid-auto-columns: auto; column-gap: 0.3rem; row-gap: 0.15rem; align-items: center; }
+      header .title, header .actions { display: contents; }
+      header h1 { grid-column: 1; grid-row: 1; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+      header .title .dim { grid-column: 1; grid-row: 2; }
+      header .actions > button { grid-row: 1 / span 2; min-height: 2rem; padding: 0.2rem 0.45rem; }
+      header .actions > dc-listen { grid-column: 1 / -1; grid-row: 3; }
       .title { flex-direction: column; gap: 0; align-items: flex-start; }
       dc-ink-toolbar { padding: 0.35rem 0.5rem; gap: 0.3rem; border-left: 1px solid var(--dc-line); background: var(--dc-panel); }
       .nav { padding: 0.2rem 0.4rem; gap: 0.4rem; border-left: 1px solid var(--dc-line); background: var(--dc-panel); }
@@ -92,7 +101,7 @@ export const meetingStyles = [
       .nav > button { min-width: 2.4rem; }
       .nav > dc-live-bar { font-size: 0.88rem; gap: 0.3rem; }
       .tabs button { min-height: 2rem; padding: 0.2rem 0.4rem; white-space: nowrap; }
-      .panel { flex: 1 1 0; min-height: 5.5rem; }
+      .panel { flex: 1 1 0; min-height: 3.5rem; }
       dc-stage { grid-column: 1; grid-row: 1 / -1; min-height: 0; margin: 0.4rem; aspect-ratio: auto; max-height: none; width: auto; }
       .digits { grid-column: 1; grid-row: 1 / -1; margin-bottom: 1.2rem; }
       .stage-area:not(:fullscreen) dc-thumbs { display: none; }

@@ -12,6 +12,7 @@
 import { LitElement, html, nothing, svg, type PropertyValues } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
 import type { RoomState } from "../../../protocol/types.ts";
+import type { RecordingStatus } from "../../../protocol/recording-status.ts";
 import type { ChatMessage } from "../app/chat.ts";
 import { loadDeckInfo, pageRatio, type DeckInfo } from "../app/deck-info.ts";
 import { describeError } from "../app/errors.ts";
@@ -33,6 +34,7 @@ import "./dc-connection.ts";
 import "./dc-ink-toolbar.ts";
 import "./dc-listen.ts";
 import "./dc-live-bar.ts";
+import "./dc-recording.ts";
 import "./dc-mic.ts";
 import "./dc-people.ts";
 import "./dc-presenter-away.ts";
@@ -41,8 +43,14 @@ import "./dc-stage.ts";
 import "./dc-thumbs.ts";
 import type { PageSelect } from "./dc-thumbs.ts";
 import "./dc-upload.ts";
+import "./dc-replay.ts";
+import type { ReplayArchive } from "../../../client-core/replay-archive.ts";
+import { HttpReplayArchive } from "../app/replay-http.ts";
 
 const FULLSCREEN_ICON = html`<svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true" style="vertical-align:-2px">${svg`<path d="M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4" fill="none" stroke="currentColor" stroke-width="2"/>`}</svg>`;
+
+/** A rewind opens the replay this far back. */
+const REWIND_MS = 30_000;
 
 /** Problems stay on screen this long unless dismissed. */
 const PROBLEM_MS = 9000;
@@ -51,6 +59,8 @@ const PROBLEM_MS = 9000;
 export interface MeetingEnded {
   presenter: boolean;
   title: string;
+  /** The meeting was live-only: nothing of it was kept. */
+  liveOnly?: boolean;
 }
 
 @customElement("dc-meeting")
@@ -63,12 +73,18 @@ export class DcMeeting extends LitElement {
   @property() accessor link = "";
   /** Logged in with an account: may upload decks and take the presenter role back. */
   @property({ type: Boolean }) accessor account = false;
+  /** Mints a rewind token for this live meeting (app/replay-sessions.ts rewindLink); null: no rewind. */
+  @property({ attribute: false }) accessor rewindLink: (() => Promise<{ token: string }>) | null = null;
+  /** Rewinding: the player over the live archive, opened this long ago in session time. */
+  @state() accessor rewinding: { archive: ReplayArchive; start: number } | null = null;
 
   @state() accessor view: RoomState | null = null;
   @state() accessor presenting = false;
   @state() accessor people: readonly Occupant[] = [];
   @state() accessor messages: readonly ChatMessage[] = [];
   @state() accessor connection: ConnectionState = "connecting";
+  /** The recording's health (app/meeting-session.ts `recording`). */
+  @state() accessor recording: RecordingStatus | null = null;
   @state() accessor deckInfo: DeckInfo | null = null;
   @state() accessor upload: UploadProgress | null = null;
   @state() accessor problem = "";
@@ -154,6 +170,7 @@ export class DcMeeting extends LitElement {
         this.messages = s.messages;
       }
       this.connection = s.connection;
+      this.recording = s.recording;
       if (s.view?.deck?.id !== before?.deck?.id) this.#deckChanged(s.view?.deck?.id ?? null);
     };
     this.#off.push(
@@ -183,7 +200,7 @@ export class DcMeeting extends LitElement {
   #announceEnd(s: MeetingSession) {
     this.#endAnnounced = true;
     this.#controls.finish();
-    const detail: MeetingEnded = { presenter: this.presenting || this.#endedByMe, title: s.view?.title ?? s.confirmed?.title ?? "" };
+    const detail: MeetingEnded = { presenter: this.presenting || this.#endedByMe, title: s.view?.title ?? s.confirmed?.title ?? "", ...(s.recording?.state === "live-only" ? { liveOnly: true } : {}) };
     this.dispatchEvent(new CustomEvent<MeetingEnded>("dc-meeting-ended", { detail, bubbles: true, composed: true }));
   }
 
@@ -213,11 +230,18 @@ export class DcMeeting extends LitElement {
           ${this.#audio && !this.presenting
             ? html`<dc-listen ?listening=${this.#audio.listening} ?muted=${this.#audio.muted} .volume=${this.#audio.volume} ?voice=${this.voice} @dc-listen=${this.#onListen}></dc-listen>`
             : nothing}
+          ${this.rewindLink && !this.presenting
+            ? html`<button class="rewind" @click=${() => void this.#rewind()} title="Go back 30 seconds and replay (R); L returns to live">⟲<span class="wide"> Rewind</span></button>`
+            : nothing}
           <button @click=${this.#fullscreen} title="Fullscreen (F)" aria-label="Fullscreen">${FULLSCREEN_ICON}<span class="wide"> Fullscreen</span></button>
           ${this.presenting ? html`<button class="danger" @click=${this.#end}>End<span class="wide"> meeting</span></button>` : nothing}
         </div>
       </header>
+      <dc-recording .status=${this.recording} ?presenting=${this.presenting} .code=${this.code}></dc-recording>
       <dc-connection .state=${this.connection} .page=${v.page}></dc-connection>
+      ${this.rewinding
+        ? html`<dc-replay style="position:fixed;inset:0;z-index:50" rewind .archive=${this.rewinding.archive} .start=${this.rewinding.start} @dc-back-to-live=${this.#backToLive}></dc-replay>`
+        : nothing}
       <dc-presenter-away .session=${this.session}></dc-presenter-away>
       ${this.problem ? html`<div class="problem" role="alert"><span>${this.problem}</span><button @click=${() => (this.problem = "")} aria-label="Dismiss">✕</button></div>` : nothing}
       <div class="body">
@@ -283,9 +307,37 @@ export class DcMeeting extends LitElement {
   }
 
   #onKey = (e: KeyboardEvent) => {
-    if (typingInField(e) || this.#endAnnounced) return;
+    if (typingInField(e) || this.#endAnnounced || this.rewinding) return; // a rewind's player has the keys
+    if ((e.key === "r" || e.key === "R") && !e.ctrlKey && !e.metaKey && !e.altKey && this.rewindLink && !this.presenting) {
+      e.preventDefault();
+      void this.#rewind();
+      return;
+    }
     if (this.#controls.key(e)) e.preventDefault();
   };
+
+  /** Rewind: the replay player over this live meeting's archive, 30 s back; the live sound pauses meanwhile. */
+  async #rewind() {
+    if (this.rewinding || !this.rewindLink) return;
+    try {
+      const { token } = await this.rewindLink();
+      const archive = await HttpReplayArchive.open(token);
+      this.#mutedBeforeRewind = this.#audio?.muted ?? false;
+      this.#audio?.setMuted(true);
+      // The player covers the page: a fullscreen slide would hide it.
+      if (document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);
+      this.rewinding = { archive, start: Math.max(0, (this.session?.clock() ?? 0) - REWIND_MS) };
+    } catch (err) {
+      this.#showProblem(`Rewinding is not possible now. ${describeError(err)}`);
+    }
+  }
+
+  #backToLive = () => {
+    this.rewinding = null;
+    this.#audio?.setMuted(this.#mutedBeforeRewind);
+  };
+
+  #mutedBeforeRewind = false;
 
   #onTool = (e: CustomEvent<ToolChange>) => this.#controls.pick(e.detail);
 

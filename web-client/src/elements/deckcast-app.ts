@@ -21,8 +21,9 @@ import { joinLink, loadConfig, meetingAddresses, type ClientConfig } from "../ap
 import { connect, disconnect, issueLoginToken, revokeLoginToken, type Identity } from "../app/connect.ts";
 import { describeError, isMeetingEnded } from "../app/errors.ts";
 import { clearLogin, forgetMeeting, loadLogin, rememberMeeting, rememberedMeeting, saveLogin, type SavedLogin } from "../app/login-session.ts";
-import { createMeeting, isMeetingCode } from "../app/meeting-api.ts";
+import { createMeeting, isMeetingCode, recordingAvailability } from "../app/meeting-api.ts";
 import { MeetingSession } from "../app/meeting-session.ts";
+import { rewindLink } from "../app/replay-sessions.ts";
 import type { CreateDetail } from "./dc-create-meeting.ts";
 import type { JoinDetail } from "./dc-join.ts";
 import type { LoginDetail } from "./dc-login.ts";
@@ -31,22 +32,32 @@ import "./dc-create-meeting.ts";
 import "./dc-join.ts";
 import "./dc-login.ts";
 import "./dc-meeting.ts";
+import "./dc-replay-page.ts";
+import "./dc-sessions.ts";
 
-type Route = { kind: "home"; next: string | null } | { kind: "meeting"; code: string } | { kind: "unknown" };
+type Route =
+  | { kind: "home"; next: string | null }
+  | { kind: "meeting"; code: string }
+  | { kind: "replay"; token: string; start: number }
+  | { kind: "sessions" }
+  | { kind: "unknown" };
 
 function readRoute(): Route {
   const path = location.pathname.replace(/\/+$/, "") || "/";
   if (path === "/") {
     const next = new URLSearchParams(location.search).get("next");
-    return { kind: "home", next: next && /^\/m\/[a-z0-9]+$/.test(next) ? next : null };
+    return { kind: "home", next: next && /^\/m\/[a-z0-9]+$|^\/sessions$/.test(next) ? next : null };
   }
+  if (path === "/sessions") return { kind: "sessions" };
+  const replay = /^\/replay\/([^/]+)$/.exec(path);
+  if (replay) return { kind: "replay", token: replay[1]!, start: Math.max(0, Number(new URLSearchParams(location.search).get("t")) || 0) };
   const m = /^\/m\/([^/]+)$/.exec(path);
   return m ? { kind: "meeting", code: m[1]!.toLowerCase() } : { kind: "unknown" };
 }
 
 @customElement("deckcast-app")
 export class DeckcastApp extends LitElement {
-  static override styles = [base, css`:host { display: block; height: 100%; } .center { display: grid; place-items: center; min-height: 100%; padding: 1rem; } a { color: var(--dc-accent-2); } .closed p { margin: 0; }`];
+  static override styles = [base, css`:host { display: block; height: 100%; } .center { display: grid; place-items: center; min-height: 100%; padding: 1rem; } a { color: var(--dc-accent-2); } .closed p { margin: 0; } .sessions-link { text-align: center; margin: 0 0 1.5rem; color: var(--dc-dim); }`];
 
   @state() accessor config: ClientConfig | null = null;
   @state() accessor route: Route = readRoute();
@@ -88,15 +99,24 @@ export class DeckcastApp extends LitElement {
     if (!this.config) return html`<div class="center dim">Loading…</div>`;
     if (this.restoring) return html`<div class="center dim" role="status">Logging you back in…</div>`;
     const r = this.route;
+    // A replay link needs no login: the token is the permission.
+    if (r.kind === "replay") return html`<dc-replay-page .token=${r.token} .start=${r.start}></dc-replay-page>`;
+    if (r.kind === "sessions") {
+      if (!this.account) return html`<dc-login ?busy=${this.busy} .error=${this.error} @dc-login=${this.#onLogin}></dc-login>`;
+      return html`<dc-sessions .xmpp=${this.xmpp} .component=${this.config.domains.component} .origin=${this.config.publicUrl ?? location.origin}
+        @dc-open-replay=${(e: CustomEvent<{ path: string }>) => this.#navigate(e.detail.path)}></dc-sessions>`;
+    }
     if (r.kind === "unknown") return html`<div class="center"><p>There is nothing here. <a href="/">Go to the start page</a>.</p></div>`;
     if (r.kind === "home") {
       if (!this.account) return html`<dc-login ?busy=${this.busy} .error=${this.error} @dc-login=${this.#onLogin}></dc-login>`;
-      return html`<dc-create-meeting ?busy=${this.busy} .error=${this.error} .notice=${this.notice} .username=${this.account} @dc-create=${this.#onCreate} @dc-logout=${this.#onLogout}></dc-create-meeting>`;
+      return html`<dc-create-meeting ?busy=${this.busy} .error=${this.error} .notice=${this.notice} .username=${this.account} .check=${this.#checkRecording} @dc-create=${this.#onCreate} @dc-logout=${this.#onLogout}></dc-create-meeting>
+        <p class="sessions-link"><a href="/sessions" @click=${this.#onLink}>Your sessions</a>: replay, share or download what you presented.</p>`;
     }
     // The code is not echoed: it is whatever the link said.
     if (!isMeetingCode(r.code)) return this.#closedCard("This link does not lead to a meeting: a meeting code is 6 letters and digits, like k7m2qd. Check the link you were sent.");
     if (this.session) {
-      return html`<dc-meeting .session=${this.session} .code=${r.code} .link=${joinLink(this.config, r.code)} ?account=${!!this.account} @dc-meeting-ended=${this.#onEnded}></dc-meeting>`;
+      return html`<dc-meeting .session=${this.session} .code=${r.code} .link=${joinLink(this.config, r.code)} ?account=${!!this.account} @dc-meeting-ended=${this.#onEnded}
+        .rewindLink=${() => rewindLink(this.xmpp!, meetingAddresses(this.config!, r.code).meeting)}></dc-meeting>`;
     }
     if (this.closed?.code === r.code) return this.#closedCard(this.closed.text);
     return html`<div class="center">
@@ -111,16 +131,23 @@ export class DeckcastApp extends LitElement {
   }
 
   /** The meeting on screen ended: its presenter goes back to the start (where the recording will be listed), others see a closing message. */
-  #onEnded = (e: CustomEvent<{ presenter: boolean; title: string }>) => {
+  #onEnded = (e: CustomEvent<{ presenter: boolean; title: string; liveOnly?: boolean }>) => {
     const r = this.route;
     if (r.kind !== "meeting") return;
     void this.#leaveMeeting();
     if (e.detail.presenter && this.account) {
       this.#navigate("/");
-      this.notice = `${e.detail.title ? `“${e.detail.title}”` : "The meeting"} has ended. The recording is saved.`;
+      this.notice = `${e.detail.title ? `“${e.detail.title}”` : "The meeting"} has ended. ${e.detail.liveOnly ? "It was live only: nothing of it was kept." : "The recording is saved."}`;
     } else {
       this.closed = { code: r.code, text: "The meeting has ended. Thank you for joining." };
     }
+  };
+
+  /** An in-app link: no page load (the login stays). */
+  #onLink = (e: MouseEvent) => {
+    if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault();
+    this.#navigate((e.currentTarget as HTMLAnchorElement).getAttribute("href") ?? "/");
   };
 
   #navigate(path: string, error = "") {
@@ -216,6 +243,9 @@ export class DeckcastApp extends LitElement {
       }
     });
   }
+
+  /** Whether the server can record a new meeting (the create form asks every 5 s). */
+  #checkRecording = () => (this.xmpp && this.config ? recordingAvailability(this.xmpp, this.config.domains.component) : Promise.resolve(null));
 
   #onCreate = (e: CustomEvent<CreateDetail>) =>
     this.#run(async () => {

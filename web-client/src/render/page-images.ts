@@ -14,6 +14,19 @@ import { pageImageUrl } from "../../../protocol/deck-urls.ts";
 
 export { IMAGE_WIDTHS, pageImageUrl, snapWidth, thumbUrl } from "../../../protocol/deck-urls.ts";
 
+/** Where page images come from: the server's deck routes (default), or the offline replay's files beside it. */
+export interface PageImageSource {
+  url(deck: string, page: number, width: number): string;
+  load(url: string): Promise<ImageBitmap>;
+}
+
+let source: PageImageSource = { url: pageImageUrl, load: (url) => fetchBitmap(url) };
+
+/** Replaces where page images come from (the offline replay.html: files, read without fetch()). */
+export function setPageImageSource(s: PageImageSource): void {
+  source = s;
+}
+
 /** Decoded bitmaps kept (a 1920 px page is ~8 MB decoded). */
 const KEEP = 14;
 
@@ -57,7 +70,7 @@ class PageImageCache {
     let e = this.#entries.get(key);
     if (!e) {
       const entry: Entry = { bitmap: null, used: ++this.#tick, promise: null as unknown as Promise<ImageBitmap> };
-      entry.promise = fetchBitmap(pageImageUrl(deck, page, width)).then(
+      entry.promise = source.load(source.url(deck, page, width)).then(
         (bitmap) => {
           entry.bitmap = bitmap;
           return bitmap;
