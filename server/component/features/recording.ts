@@ -13,7 +13,7 @@
 import type { Logger } from "pino";
 import type { RecordingEvent, RecordingState } from "../../../protocol/types.ts";
 import type { Lifecycle } from "../lifecycle.ts";
-import type { Meeting, Meetings } from "../meetings.ts";
+import { CommitRefused, type Meeting, type Meetings } from "../meetings.ts";
 
 export const RECORDING_REPORT_MS = 10_000;
 const ID_PREFIX = "srv-recording-";
@@ -52,7 +52,11 @@ export function setupRecording({ meetings, lifecycle, log, everyMs = RECORDING_R
       .commit(m, { id: ID_PREFIX, t, events: [event] }, m.nick, { serverId: ID_PREFIX.slice(0, -1) })
       .then(
         () => state === "failed" && unreported.delete(m),
-        (err: Error) => log.error({ room: m.code, state, err: err.message }, "recording report not archived; will retry"),
+        (err: Error) => {
+          // A meeting that ended meanwhile has nothing more to report: not a failure.
+          if (err instanceof CommitRefused && err.refusal.code === "session-ended") return;
+          log.error({ room: m.code, state, err: err.message }, "recording report not archived; will retry");
+        },
       )
       .finally(() => busy.delete(m));
     return true;
