@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = path.join(repo, "web-client", "dist");
 const lock = path.join(repo, "web-client", ".build-lock");
-const SOURCES = ["web-client/src", "web-client/index.html", "web-client/replay-offline", "client-core", "protocol", "vite.config.ts", "package-lock.json"];
+const SOURCES = ["web-client/src", "web-client/index.html", "web-client/public", "web-client/replay-offline", "client-core", "protocol", "vite.config.ts", "package-lock.json"];
 const OFFLINE_SRC = path.join(repo, "web-client", "replay-offline");
 /** Where the offline replay player is built (replay.html + replay.js). */
 export const OFFLINE_DIST = path.join(dist, "replay-offline");

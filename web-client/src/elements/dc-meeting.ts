@@ -34,6 +34,7 @@ import "./dc-connection.ts";
 import "./dc-ink-toolbar.ts";
 import "./dc-listen.ts";
 import "./dc-live-bar.ts";
+import { PhoneFollow } from "../app/phone-follow.ts";
 import "./dc-recording.ts";
 import "./dc-mic.ts";
 import "./dc-people.ts";
@@ -122,9 +123,13 @@ export class DcMeeting extends LitElement {
     return this.#controls.shownPage;
   }
 
+  /** The screen stays on and the voice shows on the lock screen while following (app/phone-follow.ts). */
+  #phone = new PhoneFollow({ onPlay: () => this.#audio?.setMuted(false), onPause: () => this.#audio?.setMuted(true) });
+
   override connectedCallback(): void {
     super.connectedCallback();
     window.addEventListener("keydown", this.#onKey);
+    this.#phone.start();
     this.#offControls = [
       this.#controls.on("change", () => this.controlsTick++),
       this.#controls.on("fullscreen", () => this.#fullscreen()),
@@ -135,6 +140,7 @@ export class DcMeeting extends LitElement {
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener("keydown", this.#onKey);
+    this.#phone.stop();
     for (const off of this.#offControls) off();
     this.#voice.stop();
     this.#controls.finish();
@@ -171,12 +177,16 @@ export class DcMeeting extends LitElement {
       }
       this.connection = s.connection;
       this.recording = s.recording;
+      this.#phone.setMedia(audio.listening && !s.presenting ? { title: s.view?.title ?? "", presenter: s.view?.presenter ?? null, playing: !audio.muted } : null);
       if (s.view?.deck?.id !== before?.deck?.id) this.#deckChanged(s.view?.deck?.id ?? null);
     };
     this.#off.push(
       s.on("change", sync),
       s.on("problem", (text) => this.#showProblem(text)),
-      audio.on("change", () => this.audioTick++),
+      audio.on("change", () => {
+        this.audioTick++;
+        sync(); // listening or muted changed: the lock screen's media says so
+      }),
       // A reload offers the microphone again when it was on (app/login-session.ts).
       audio.mic.on("change", () => rememberMic(this.code, audio.mic.state !== "off")),
       s.on("audio", () => this.#voice.heard()),
