@@ -6,7 +6,8 @@
  * `window.DECKCAST_REPLAY` (the downloaded zip's offline replay.html). Pure: types and two
  * helpers, no I/O.
  */
-import type { RoomState, StampedBundle } from "../protocol/types.ts";
+import type { ReplayIndex, ReplayPageMark, ReplaySeek } from "../protocol/archive.ts";
+import type { StampedBundle } from "../protocol/types.ts";
 import type { JournalReader } from "./journal-source.ts";
 
 /** One deck the session opened (manifest.decks). */
@@ -32,34 +33,8 @@ export interface ReplayManifest {
   live?: boolean;
 }
 
-/** A page shown: every page change and deck open, in time order (index.json `pages`). */
-export interface ReplayPageMark {
-  t: number;
-  seq: number;
-  deck: string;
-  page: number;
-}
-
-/** index.json: the seek index without keyframe states. */
-export interface ReplayIndex {
-  keys: { seq: number; t: number }[];
-  pages: ReplayPageMark[];
-  audio: { t: number; offset: number }[];
-  last: number;
-  duration: number;
-}
-
-/** The room at session time `t` (GET …/seek?t=): `applyUntil` from the keyframe at or before it. */
-export interface ReplaySeek {
-  t: number;
-  state: RoomState;
-  /** The last bundle applied whole. */
-  seq: number;
-  /** Events of bundle seq + 1 already in `state`. */
-  events: number;
-  /** The archive's newest seq. */
-  last: number;
-}
+// The index and seek answers are the replay API's (protocol/archive.ts): one shape for server and player.
+export type { ReplayIndex, ReplayPageMark, ReplaySeek };
 
 /** One chat message as chat.jsonl has it (what the player needs of it). */
 export interface ReplayChat {

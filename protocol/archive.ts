@@ -169,21 +169,32 @@ export function decodeRewindLink(el: Element): Result<{ token: string; session: 
 
 // ---- HTTP (docs/archive.md §Replay API) ----
 
-/** GET …/index.json */
+/** A page shown: every page change and deck open, in time order (index.json `pages`). */
+export interface ReplayPageMark {
+  t: number;
+  seq: number;
+  deck: string;
+  page: number;
+}
+
+/** GET …/index.json: the seek index without keyframe states. */
 export interface ReplayIndex {
   keys: { seq: number; t: number }[];
-  pages: { t: number; seq: number; deck: string; page: number }[];
+  pages: ReplayPageMark[];
   audio: { t: number; offset: number }[];
   last: number;
   duration: number;
 }
 
-/** GET …/seek?t= */
+/** GET …/seek?t=: the room at session time `t` (`applyUntil` from the keyframe at or before it). */
 export interface ReplaySeek {
   t: number;
   state: RoomState;
+  /** The last bundle applied whole. */
   seq: number;
+  /** Events of bundle seq + 1 already in `state`. */
   events: number;
+  /** The archive's newest seq. */
   last: number;
 }
 

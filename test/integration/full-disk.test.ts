@@ -17,18 +17,10 @@ import { Follower } from "../../client-core/follower.ts";
 import { PASSWORD, startDeckcast, waitFor, type TestDeckcast } from "../support/deckcast.ts";
 import { concat, syntheticRecording } from "../support/opus.ts";
 import { connectGuest, connectUser, type TestClient } from "../support/xmpp.ts";
-
-function tryMount(dir: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", dir], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { tryMountTmpfs } from "../support/tmpfs.ts";
 
 const mountDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-fulldisk-"));
-const mounted = tryMount(mountDir);
+const mounted = tryMountTmpfs(mountDir);
 if (!mounted) console.warn("full-disk test skipped: mounting a tmpfs needs root");
 
 describe.skipIf(!mounted)("a full disk under the archive", () => {

@@ -19,20 +19,12 @@ import { PASSWORD, startHostileStack, type HostileStack } from "../support/hosti
 import { createMeeting } from "../support/hostile-xmpp.ts";
 import { connectGuest, connectUser, type TestClient } from "../support/xmpp.ts";
 import { waitFor } from "../support/deckcast.ts";
+import { tryMountTmpfs } from "../support/tmpfs.ts";
 
 const SIZE = 1024 * 1024;
 
-function tryMount(dir: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${SIZE}`, "tmpfs", dir], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const mountDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-hostile-disk-"));
-const mounted = tryMount(mountDir);
+const mounted = tryMountTmpfs(mountDir, String(SIZE));
 if (!mounted) console.warn("hostile full-disk test skipped: mounting a tmpfs needs root");
 const filler = path.join(mountDir, "filler");
 

@@ -10,15 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createServerLogging, openLogFile } from "../../server/log.ts";
-
-function tryMount(dir: string, size: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { tryMountTmpfs } from "../support/tmpfs.ts";
 
 /** Fills the file system under `dir` to the last byte. */
 function fill(dir: string): string {
@@ -40,7 +32,7 @@ async function waitFor(cond: () => boolean, ms = 15_000, what = "condition"): Pr
 }
 
 const mountDir = mkdtempSync(path.join(os.tmpdir(), "deckcast-log-"));
-const mounted = tryMount(mountDir, "256k");
+const mounted = tryMountTmpfs(mountDir, "256k");
 if (!mounted) console.warn("server-log test skipped: mounting a tmpfs needs root");
 
 afterAll(() => {

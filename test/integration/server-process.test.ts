@@ -14,18 +14,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureWebClientBuilt } from "../../web-client/build.ts";
+import { tryMountTmpfs } from "../support/tmpfs.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
-
-function tryMount(dir: string, size: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -98,7 +90,7 @@ function rawRequest(port: number, text: string, ms = 15_000): Promise<{ status: 
 }
 
 const mountDir = mkdtempSync(path.join(os.tmpdir(), "deckcast-process-"));
-const mounted = tryMount(mountDir, "16m");
+const mounted = tryMountTmpfs(mountDir, "16m");
 if (!mounted) console.warn("server-process test skipped: mounting a tmpfs needs root");
 
 describe.skipIf(!mounted)("the server process", () => {
