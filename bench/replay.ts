@@ -37,22 +37,11 @@ import { launchBrowser } from "../test/support/browser.ts";
 import { ensureWebClientBuilt } from "../web-client/build.ts";
 import { arg } from "./support/args.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";
+import { rng } from "../test/support/rng.ts";
 
 const PASSWORD = "bench-password";
 const PAGE_MS = 100;
 const DECK_PAGES = 20;
-
-/** A deterministic PRNG (mulberry32): the same archive every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Writes a live session's folder (events.jsonl, audio.opus, chat.jsonl; the manifest and the

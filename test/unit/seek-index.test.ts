@@ -12,6 +12,7 @@ import type { DeckEvent, StampedBundle } from "../../protocol/types.ts";
 import { INDEX_FILE, KEY_EVERY_MS } from "../../server/archive/seek-index.ts";
 import { createSessionArchive, openSessionArchive, type SessionArchive } from "../../server/archive/session-archive.ts";
 import { syntheticRecording } from "../support/opus.ts";
+import { rng } from "../support/rng.ts";
 
 let dataDir: string;
 beforeEach(async () => {
@@ -20,18 +21,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
-
-/** A deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const DECK = (n: number) => ({ id: n.toString(16).padStart(64, "0"), pages: 20, title: `Deck ${n}` });
 const TITLE = "Seek test";
