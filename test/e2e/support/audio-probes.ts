@@ -9,7 +9,10 @@
  *   with its session time (on the clock the recorder stamps audio with) and its wall time;
  * - on a follower's page, the same detector on the player's output finds each beep where it
  *   is played, on the performance clock through the AudioContext's output timestamp (the
- *   clock sync mode uses), and every page painted (dc-page-painted) is logged.
+ *   clock sync mode uses), and every page painted (dc-page-painted) is logged;
+ * - on a replay's page, the detector on the player's <audio> element (routed through an
+ *   AudioContext) finds each beep where the element plays it, in the element's media time
+ *   (its currentTime, back by the audio clock's time since the beep's first sample × speed).
  *
  * All wall times are performance.timeOrigin + performance.now() (ms), comparable across the
  * pages of one browser on one machine.
@@ -103,6 +106,7 @@ export async function turnPagesOnBeeps(page: Page): Promise<void> {
       const at = frame / ctx.sampleRate;
       w.__beeps.push({ session: mic.sessionTimeOf(at), wall: performance.timeOrigin + performance.now() - (ctx.currentTime - at) * 1000 });
       const v = w.__deckcast.session.view;
+      if (!v?.deck) return; // talking before the deck is open: nothing to turn
       const last = v?.deck?.pages ?? 1;
       window.dispatchEvent(new KeyboardEvent("keydown", { key: v && v.page < last ? "ArrowRight" : "Home", bubbles: true }));
     }, false);
@@ -128,6 +132,38 @@ export async function logFollower(page: Page): Promise<void> {
     }, true);
   });
 }
+
+/** A beep the replay's <audio> played: where in its media (session ms), at what speed. */
+export interface MediaBeep {
+  media: number;
+  rate: number;
+}
+
+/**
+ * Replay: routes the player's <audio> element (`window.__deckcastReplay.media`) through an
+ * AudioContext (to the speakers as well) and logs each beep it plays in media time. Call
+ * before playing: the element is silent until then.
+ */
+export async function logMediaBeeps(page: Page): Promise<void> {
+  await page.evaluate(DETECTOR);
+  await page.evaluate(async () => {
+    const w = window as unknown as Hooks & { __deckcastReplay: { media: unknown }; __mediaBeeps: MediaBeep[] };
+    const audio = w.__deckcastReplay.media;
+    if (!(audio instanceof HTMLAudioElement)) throw new Error("the replay plays no audio element");
+    const ctx = new AudioContext();
+    await ctx.resume();
+    const source = ctx.createMediaElementSource(audio);
+    source.connect(ctx.destination);
+    w.__mediaBeeps = [];
+    await w.__onset(source, (frame) => {
+      // Both clocks read now: the element's position, and how long ago (audio clock) the beep began.
+      const ago = ctx.currentTime - frame / ctx.sampleRate;
+      w.__mediaBeeps.push({ media: (audio.currentTime - ago * audio.playbackRate) * 1000, rate: audio.playbackRate });
+    }, true);
+  });
+}
+
+export const mediaBeeps = (page: Page): Promise<MediaBeep[]> => page.evaluate(() => (window as unknown as { __mediaBeeps: MediaBeep[] }).__mediaBeeps);
 
 export const presenterBeeps = (page: Page): Promise<PresenterBeep[]> => page.evaluate(() => (window as unknown as Hooks).__beeps);
 export const followerLog = (page: Page): Promise<FollowerLog> => page.evaluate(() => (window as unknown as Hooks).__log);

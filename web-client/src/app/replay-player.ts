@@ -8,7 +8,9 @@
  * It also holds what the controls need: position and duration, play/pause, speed (0.5–2×),
  * the page marks for the seek bar, the first time each page was shown (digit keys), search in
  * slide text, and the chat up to the current time. A live archive (a rewind) grows: it is
- * polled, and `live` says the player has reached its end.
+ * polled; its audio.opus grows too, so when the element nears the end it had when loaded
+ * (`audioNeedsReload`) the element reloads it and plays on; `caughtUp` says the rewind
+ * plays within CATCH_UP_MS of the live edge (then it returns to live).
  */
 import { JournalSource } from "../../../client-core/journal-source.ts";
 import { MeetingView } from "../../../client-core/meeting-view.ts";
@@ -39,6 +41,10 @@ const LIVE_POLL_MS = 2000;
  */
 const READ_AHEAD_MS = 120_000;
 const READ_AHEAD_CHECK_MS = 5000;
+/** A rewind that plays this close to the live edge has caught up: it returns to live. */
+export const CATCH_UP_MS = 1000;
+/** A live archive's audio is reloaded when playing comes this close (s) to the end it had when loaded. */
+export const AUDIO_END_S = 0.5;
 
 /**
  * A clock that counts session time itself, for a session without playable audio (no voice,
@@ -111,6 +117,8 @@ export class ReplayPlayer extends Emitter<ReplayPlayerEvents> {
   /** The seq the view was last told it may read to. */
   #horizon = 0;
   #closed = false;
+  /** When (timers.now()) the index was last read: the live edge moves on from its duration. */
+  #indexAt = 0;
   readonly #timers: Timers;
 
   constructor(archive: ReplayArchive, media: MediaLike, timers: Timers = systemTimers) {
@@ -145,9 +153,36 @@ export class ReplayPlayer extends Emitter<ReplayPlayerEvents> {
     return !!this.archive.manifest.live;
   }
 
+  /**
+   * Where the live meeting is now (session ms, an estimate): the index's end when it was
+   * last read plus the time since (the session clock runs on). A finished session: its end.
+   */
+  get liveEdge(): number {
+    if (!this.live) return this.duration;
+    return Math.max(this.duration, this.index.duration + (this.#timers.now() - this.#indexAt));
+  }
+
+  /** A rewind playing within CATCH_UP_MS of the live edge: nothing is left to catch up. */
+  get caughtUp(): boolean {
+    return this.live && this.playing && this.#media.currentTime * 1000 >= this.liveEdge - CATCH_UP_MS;
+  }
+
+  /**
+   * A live archive's audio element has played to (or within AUDIO_END_S of) the length its
+   * source had when loaded, while the session is longer: the source should be loaded again
+   * to hear what was recorded since. `ended`: the element fired `ended`.
+   */
+  audioNeedsReload(ended: boolean): boolean {
+    const m = this.#media;
+    if (!this.live || this.#closed || m instanceof SilentMedia || !Number.isFinite(m.duration) || m.duration <= 0) return false;
+    const nearEnd = ended || (!m.paused && m.currentTime >= m.duration - AUDIO_END_S);
+    return nearEnd && this.liveEdge > m.duration * 1000 + AUDIO_END_S * 1000;
+  }
+
   /** Loads the index and the chat, and shows the session at `t` (paused). */
   async open(t = 0): Promise<void> {
     this.index = await this.archive.index();
+    this.#indexAt = this.#timers.now();
     this.archive.chat().then(
       (c) => {
         this.chat = c;
@@ -347,6 +382,7 @@ export class ReplayPlayer extends Emitter<ReplayPlayerEvents> {
       if (this.#closed) return;
       try {
         this.index = await this.archive.index();
+        this.#indexAt = this.#timers.now();
         this.#source?.grew();
         this.emit("change");
       } catch {

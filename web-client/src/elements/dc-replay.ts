@@ -7,7 +7,11 @@
  * up to the current time.
  *
  * Keys: Space play/pause, ←/→ 5 s, Home/End, digits: the first time that page was shown. In
- * a rewind (`rewind` set) `L` or the button returns to the live meeting (`dc-back-to-live`).
+ * a rewind (`rewind` set) `L` or the button returns to the live meeting (`dc-back-to-live`),
+ * and so does catching up with it (playing within a second of the live edge, at 1.5× or 2×).
+ * A rewind's audio.opus grows as the meeting goes on: when the element nears the end its
+ * source had, the source is loaded again (same URL, a cache-busting query; same position and
+ * speed) and plays on.
  *
  * @fires dc-back-to-live {void} the person asked to return to the live meeting
  */
@@ -130,6 +134,7 @@ export class DcReplay extends LitElement {
     const archive = this.archive;
     if (!archive || !this.audio) return;
     await this.#player?.close();
+    this.#returned = false;
     const audio = this.audio;
     audio.preservesPitch = true;
     audio.src = archive.audioUrl();
@@ -141,9 +146,18 @@ export class DcReplay extends LitElement {
     for (const ev of ["playing", "pause", "seeked", "ratechange", "waiting", "stalled"]) audio.addEventListener(ev, () => mine() && player.retime());
     // No playable audio (a session without voice, a browser without Ogg Opus): the replay plays silent.
     audio.addEventListener("error", () => mine() && player.useSilentClock());
+    // A rewind: the meeting's audio has grown since the element loaded it.
+    audio.addEventListener("timeupdate", () => {
+      if (mine() && player.audioNeedsReload(false)) void this.#reloadAudio(player, audio);
+    });
     // The audio may end before the session does (the voice stopped): the rest plays silent.
     audio.addEventListener("ended", () => {
       if (!mine()) return;
+      if (player.audioNeedsReload(true)) {
+        void this.#reloadAudio(player, audio);
+        return;
+      }
+      if (this.#reloading) return;
       if (player.media === audio && audio.currentTime * 1000 < player.duration - 250) {
         player.useSilentClock();
         void player.play();
@@ -157,7 +171,61 @@ export class DcReplay extends LitElement {
     }
   }
 
+  /** Reloads of a rewind's audio so far (the cache-busting query), and one under way. */
+  #reloads = 0;
+  #reloading = false;
+  #returned = false;
+
+  /**
+   * Loads the live archive's audio again, at the same position and speed, and plays on; if
+   * it did not grow (nobody spoke since), the rest plays on the silent clock as before.
+   */
+  async #reloadAudio(player: ReplayPlayer, audio: HTMLAudioElement) {
+    if (this.#reloading || !this.archive) return;
+    this.#reloading = true;
+    const at = audio.currentTime;
+    const rate = audio.playbackRate;
+    const before = audio.duration;
+    const url = this.archive.audioUrl();
+    try {
+      const loaded = new Promise<boolean>((resolve) => {
+        const done = (ok: boolean) => () => {
+          audio.removeEventListener("loadedmetadata", yes);
+          audio.removeEventListener("error", no);
+          resolve(ok);
+        };
+        const yes = done(true);
+        const no = done(false);
+        audio.addEventListener("loadedmetadata", yes);
+        audio.addEventListener("error", no);
+      });
+      audio.src = `${url}${url.includes("?") ? "&" : "?"}grown=${++this.#reloads}`;
+      audio.defaultPlaybackRate = rate;
+      audio.playbackRate = rate;
+      audio.preservesPitch = true;
+      audio.currentTime = at; // before metadata: the position playing starts from
+      const ok = await loaded;
+      if (this.#player !== player) return;
+      if (ok && audio.currentTime !== at) audio.currentTime = at;
+      audio.playbackRate = rate;
+      if (!ok || !(audio.duration > before + 0.05)) {
+        if (ok) player.useSilentClock();
+        await player.play();
+        return;
+      }
+      await player.play();
+    } finally {
+      this.#reloading = false;
+    }
+  }
+
   #changed() {
+    if (this.rewind && !this.#returned && this.#player?.caughtUp) {
+      // Caught up with the meeting: back to it (as L does).
+      this.#returned = true;
+      this.#backToLive();
+      return;
+    }
     const id = this.#player?.view?.deck?.id ?? null;
     if (id !== this.#deck) {
       this.#deck = id;
