@@ -24,7 +24,7 @@ import { launchBrowser, screenshot, type Person, type TestBrowser } from "../sup
 import { needFixtures } from "../support/fixtures.ts";
 import { beepWav, fakeMicFlags } from "./support/audio-probes.ts";
 import { boxOf, inViewport, overlaps } from "./support/layout.ts";
-import { createMeeting, difference, drawStroke, inkedPixels, join, login, waitForPage, type Snapshot } from "./support/meeting-page.ts";
+import { createMeeting, difference, drawStroke, inkedPixels, join, login, stagePixels, waitForPage, type Snapshot } from "./support/meeting-page.ts";
 import { PASSWORD, startWebStack, type WebStack } from "./support/stack.ts";
 
 const need = needFixtures("bench/deck5.pptx");
@@ -34,24 +34,6 @@ const SAME = 6;
 /** Ink-only snapshots of the same strokes drawn at different sizes (as meeting.test.ts). */
 const SAME_INK = 4;
 const BAD_LINK = "This replay link is not valid or was revoked.";
-
-/** The pixels of the stage `selector` names, scaled to `width` (page and ink). */
-async function stagePixels(page: Page, selector: string, layer: "all" | "ink" = "all", width = 160): Promise<Snapshot> {
-  return page.locator(selector).evaluate((el, { layer, width }) => {
-    const root = el.shadowRoot!;
-    const pageCanvas = root.querySelector("canvas.page") as HTMLCanvasElement;
-    const inkCanvas = root.querySelector("canvas.ink") as HTMLCanvasElement;
-    const height = Math.round((width * pageCanvas.height) / pageCanvas.width);
-    const c = document.createElement("canvas");
-    c.width = width;
-    c.height = height;
-    const ctx = c.getContext("2d")!;
-    ctx.imageSmoothingQuality = "high";
-    if (layer === "all") ctx.drawImage(pageCanvas, 0, 0, width, height);
-    ctx.drawImage(inkCanvas, 0, 0, width, height);
-    return { width, height, data: Array.from(ctx.getImageData(0, 0, width, height).data) };
-  }, { layer, width });
-}
 
 /** Two animation frames and a little time: decoded page images reach the canvas. */
 async function settle(page: Page, ms = 400) {

@@ -64,8 +64,13 @@ export interface Snapshot {
  * The stage's pixels scaled to `width` px: the page with its ink on top (`layer: "all"`),
  * or the ink alone (`"ink"`, on transparent). Stages of different sizes compare this way.
  */
-export async function snapshot(page: Page, layer: "all" | "ink" = "all", width = 160): Promise<Snapshot> {
-  return page.locator("dc-meeting dc-stage").evaluate(
+export function snapshot(page: Page, layer: "all" | "ink" = "all", width = 160): Promise<Snapshot> {
+  return stagePixels(page, "dc-meeting dc-stage", layer, width);
+}
+
+/** As `snapshot`, of the dc-stage `selector` names (a replay's, a rewind's). */
+export async function stagePixels(page: Page, selector: string, layer: "all" | "ink" = "all", width = 160): Promise<Snapshot> {
+  return page.locator(selector).evaluate(
     (el, { layer, width }) => {
       const root = el.shadowRoot!;
       const pageCanvas = root.querySelector("canvas.page") as HTMLCanvasElement;
