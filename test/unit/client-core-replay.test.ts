@@ -266,5 +266,40 @@ describe("replay (client core)", () => {
     expect(p.firstTimeOf(5)).toBe(4000);
     await p.close();
   });
+
+  it("a rewind of a live meeting: reloads audio that reached the length it loaded, and knows when it has caught up with live", async () => {
+    const session: StampedBundle[] = [{ id: "b1", seq: 1, ts: 1_700_000_000_000, from: "alice", t: 0, events: [{ type: "session-start", t: 0, title: "Talk", presenter: "alice" }, { type: "deck-open", t: 0, deck }] }];
+    for (let i = 1; i <= 20; i++) session.push({ id: `b${i + 1}`, seq: i + 1, ts: 1_700_000_000_000 + i * 1000, from: "alice", t: i * 1000, events: [{ type: "page", t: i * 1000, page: (i % 9) + 1 }] });
+    const archive = scriptedArchive(session, 5);
+    const live = Object.assign(archive, { manifest: { ...archive.manifest, endedAt: null, live: true } });
+    const clock = fakeClock(0);
+    const timers = timersOf(clock);
+    // The <audio> element as the player sees it: it loaded 15 s of the stream; time runs while it plays.
+    const media = { currentTime: 0, playbackRate: 1, paused: true, duration: 15, play() { media.paused = false; }, pause() { media.paused = true; } };
+    const p = new ReplayPlayer(live, media, timers);
+    await p.open(10_000);
+    media.currentTime = 10;
+    await p.play();
+    expect(p.audioNeedsReload(false)).toBe(false); // 5 s of loaded audio left
+    media.currentTime = 14.6;
+    expect(p.audioNeedsReload(false)).toBe(true); // within half a second of the loaded end; the session is 20 s long
+    expect(p.audioNeedsReload(true)).toBe(true);
+    expect(p.caughtUp).toBe(false);
+    clock.advance(3000); // the live edge moves on with the session clock: 20 s + 3 s
+    expect(p.liveEdge).toBe(23_000);
+    media.currentTime = 21.5;
+    expect(p.caughtUp).toBe(false);
+    media.currentTime = 22.2;
+    expect(p.caughtUp).toBe(true);
+    media.pause();
+    expect(p.caughtUp).toBe(false); // paused: the person is looking at something
+    // A finished session has no live edge to chase and nothing to reload.
+    const ended = new ReplayPlayer(scriptedArchive(session, 5), { ...media, currentTime: 14.9, paused: false }, timers);
+    await ended.open(0);
+    expect(ended.audioNeedsReload(true)).toBe(false);
+    expect(ended.caughtUp).toBe(false);
+    await p.close();
+    await ended.close();
+  });
 });
 
