@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ default: (args: string[]) => Promi
   glass: () => import("./glass.ts"),
   audio: () => import("./audio.ts"),
   replay: () => import("./replay.ts"),
+  phone: () => import("./phone.ts"),
 };
 
 const [name, ...args] = process.argv.slice(2);

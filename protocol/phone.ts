@@ -36,6 +36,11 @@ export const PHONE_LIMITS = {
   snapshotBytes: 1024 * 1024,
   /** Bundles a bridge keeps per meeting for resumes; an older `seq` gets a fresh snapshot. */
   resumeBundles: 5000,
+  /** Chat messages one phone may send: a bucket of `chatBurst`, refilled `chatPerSecond` (over it: error chat-rate). */
+  chatBurst: 5,
+  chatPerSecond: 1,
+  /** A phone whose slow-reader snapshot still cannot be written after this long is closed (slowReader). */
+  slowReaderMs: 20_000,
   /** Display names, in code points. */
   maxName: LIMITS.maxNick,
   /** Chat text, in code points (the room's own cap). */
@@ -66,6 +71,8 @@ export const PHONE_CLOSE = {
   badToken: 4009,
   /** Heartbeats went unanswered for deadMs. */
   dead: 4010,
+  /** The bridge could not reach the meeting's server (try again later). */
+  unavailable: 4011,
 } as const;
 
 export type PhoneCloseName = keyof typeof PHONE_CLOSE;
@@ -77,8 +84,11 @@ export interface HelloFrame {
   v: 1;
   /** The meeting code (the part before @ in the room JID, as in the join link). */
   meeting: string;
-  /** A guest's display name; or `token` for an account (then the account's name is used). */
+  /** A guest's display name; or `user` and `token` for an account (then the account's name is used). */
   name?: string;
+  /** The account's user name (the part before @), with `token`. */
+  user?: string;
+  /** A login token of `user` (protocol/login-token.ts), issued by the web client's login. */
   token?: string;
   /** Resume: the `resume` id from an earlier welcome and the last seq the phone applied. */
   resume?: { id: string; seq: number };
@@ -110,9 +120,14 @@ export interface WelcomeFrame {
   v: 1;
   /** Give this back in a later hello's `resume` to continue where this socket stopped. */
   resume: string;
-  /** The nick this phone has in the room's chat. */
+  /** The name this phone's chat messages carry. */
   nick: string;
-  state: PhoneState;
+  /** True when `resume` was honoured: no state here, the missed frames follow. */
+  resumed: boolean;
+  /** The room now; absent when `resumed`. */
+  state?: PhoneState;
+  /** Base URL of the deck store for page images ("" = the origin of this WebSocket). */
+  decks: string;
   participants: number;
   recording: RecordingStatus | null;
 }
@@ -125,13 +140,15 @@ export interface EventsFrame {
   ts: number;
   from: string;
   events: DeckEvent[];
+  /** The session time of the bundle's audio, when it had audio (whether or not this phone gets audio frames). */
+  audioT?: number;
 }
 
 export interface SnapshotFrame {
   type: "snapshot";
   state: PhoneState;
-  /** Why: "resume-too-old", "slow-reader". */
-  reason: string;
+  /** Why: "slow-reader" (its backlog was dropped), "upstream" (the bridge rejoined the room). */
+  reason: "slow-reader" | "upstream";
 }
 
 export interface ChatOutFrame {
@@ -141,6 +158,10 @@ export interface ChatOutFrame {
   ts: number;
   /** Present on the echo of this phone's own message. */
   id?: string;
+  /** Sent from a phone: `nick` is the phone user's name, given by a bridge. */
+  phone?: true;
+  /** The room occupant (a bridge) that sent it, when not this bridge: show "nick (phone, via <via>)". */
+  via?: string;
 }
 
 export interface ParticipantsFrame {
@@ -164,6 +185,8 @@ export interface ErrorFrame {
   /** Stable: one of PHONE_ERRORS. */
   code: PhoneErrorCode;
   message: string;
+  /** The refused chat's id, when it had one. */
+  id?: string;
 }
 
 export interface EndedFrame {
@@ -181,8 +204,11 @@ export type PhoneErrorCode = (typeof PHONE_ERRORS)[number];
 export type ReadFrame = { ok: true; frame: PhoneFrame } | { ok: false; close: PhoneCloseName; reason: string };
 
 const MEETING_RE = /^[a-z0-9]{4,32}$/;
+const USER_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const RESUME_RE = /^[A-Za-z0-9_-]{16,64}$/;
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** Characters XML cannot carry (the bridge puts names and chat into stanzas): controls but tab and line breaks, U+FFFE/FFFF, lone surrogates. */
+const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 const codePoints = (s: string) => [...s].length;
 const bad = (reason: string): ReadFrame => ({ ok: false, close: "badFrame", reason });
@@ -207,13 +233,19 @@ export function readPhoneFrame(text: string, bytes: number): ReadFrame {
       const name = own("name");
       const token = own("token");
       if (name !== undefined) {
-        if (typeof name !== "string" || name.trim() === "" || codePoints(name) > PHONE_LIMITS.maxName || CONTROL.test(name)) return bad(`hello.name must be 1–${PHONE_LIMITS.maxName} characters`);
+        if (typeof name !== "string" || name.trim() === "" || codePoints(name) > PHONE_LIMITS.maxName || CONTROL.test(name) || NOT_XML.test(name)) return bad(`hello.name must be 1–${PHONE_LIMITS.maxName} characters`);
         frame.name = name.trim();
       }
       if (token !== undefined) {
         if (!isLoginToken(token)) return bad("hello.token is not a login token");
         frame.token = token;
       }
+      const user = own("user");
+      if (user !== undefined) {
+        if (typeof user !== "string" || !USER_RE.test(user)) return bad("hello.user is not a user name");
+        frame.user = user;
+      }
+      if ((frame.token === undefined) !== (frame.user === undefined)) return bad("hello.user and hello.token come together");
       if (frame.name === undefined && frame.token === undefined) return bad("hello needs a name or a token");
       const resume = own("resume");
       if (resume !== undefined) {
@@ -232,6 +264,7 @@ export function readPhoneFrame(text: string, bytes: number): ReadFrame {
     case "chat": {
       const text = own("text");
       if (typeof text !== "string" || text.trim() === "" || codePoints(text) > PHONE_LIMITS.maxChat) return bad(`chat.text must be 1–${PHONE_LIMITS.maxChat} characters`);
+      if (NOT_XML.test(text)) return bad("chat.text holds a character XML cannot carry");
       const frame: ChatFrame = { type: "chat", text };
       const id = own("id");
       if (id !== undefined) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages deckcast runs on (Debian 12): Prosody for XMPP,
 # LibreOffice (with python3-uno for the warm converter) for decks, poppler for
-# PDF checks, ffmpeg for audio/video, Chromium for the browser tests, and the fonts real
+# PDF checks, ffmpeg for audio/video, Chromium for the browser tests, a JDK with OkHttp for the
+# phone bridge's Java reference client, and the fonts real
 # decks use (otherwise LibreOffice draws empty boxes and the extracted text is wrong).
 # Runs as part of `npm install` (postinstall) and `.ci/run`; safe to run again.
 # Set DECKCAST_SKIP_APT=1 to skip it (for example when you manage packages yourself).
@@ -16,6 +17,9 @@ have pdftoppm       || need+=(poppler-utils)
 have ffmpeg         || need+=(ffmpeg)
 have opusinfo       || need+=(opus-tools)
 have chromium       || need+=(chromium)
+have javac          || need+=(default-jdk-headless)    # the phone bridge's Java reference client
+[ -e /usr/share/java/okhttp.jar ] || need+=(libokhttp-java)  # ... its WebSocket (what Android apps use)
+[ -e /usr/share/java/okio.jar ]   || need+=(libokio-java)
 # Fonts, by the family fontconfig must know (download sizes for Debian 12):
 font() { fc-list : family 2>/dev/null | grep -qi "$1" || need+=("$2"); }
 font 'DejaVu Sans'       fonts-dejavu-core        # fallback; also covers Arabic and Hebrew

@@ -5,7 +5,7 @@
  *
  * Start order:
  *   1. the XMPP server (the private Prosody, through the adapter in prosody/xmpp-server.ts);
- *   2. HTTP: the web client, the XMPP WebSocket proxy, then listen (the bound port makes the
+ *   2. HTTP: the web client, the XMPP WebSocket proxy, the phone bridge at /phone, then listen (the bound port makes the
  *      public URL upload slots name when DECKCAST_PUBLIC_URL is not set);
  *   3. the component, built but not yet connected, and the decks feature on its link (the
  *      deck routes, the operator's meetings API, /healthz's parts);
@@ -31,6 +31,9 @@ import { ensureOperatorToken } from "./http/operator.ts";
 import { createReplayRouter } from "./http/replay-routes.ts";
 import { mountWebClient, WEB_CLIENT_DIST } from "./http/web-client.ts";
 import { setupWsProxy, type WsProxy } from "./http/ws-proxy.ts";
+import { mountPhoneGateway } from "../android-bridge/gateway/mount.ts";
+import type { PhoneGateway } from "../android-bridge/gateway/gateway.ts";
+import { xmppConnector } from "../android-bridge/gateway/xmpp-connect.ts";
 import type { XmppAccounts, XmppServer } from "./xmpp-server.ts";
 
 /** How long `stop()` may take in all before it gives up (rejects with StopTimeout). */
@@ -48,6 +51,8 @@ export interface RunningDeckcast<X extends XmppServer = XmppServer> {
   xmpp: X;
   http: HttpServer;
   wsProxy: WsProxy;
+  /** The phone bridge at /phone (docs/phone-protocol.md). */
+  phones: PhoneGateway;
   component: DeckcastComponent;
   decks: Decks;
   /** The bound HTTP port. */
@@ -146,9 +151,12 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
       maxPerAddress: config.wsMaxPerAddress,
       idleTimeoutMs: config.wsIdleMs,
     });
+    // Phones (docs/phone-protocol.md): one guest occupant per meeting, straight to the XMPP server's WebSocket.
+    const phones = mountPhoneGateway(http, { connector: xmppConnector({ websocketUrl: xmpp.websocketUrl, domains: xmpp.domains }), log: httpLog });
     const port = await http.listen(config.httpPort, config.httpHost);
     boundPort = port;
     await started("http", async () => {
+      await phones.stop();
       wsProxy.stop();
       await http.close();
     });
@@ -196,7 +204,7 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
 
     await started("component", () => component.stop());
     await component.start();
-    return { xmpp, http, wsProxy, component, decks, port, publicUrl, reachable, operator, warmedUp };
+    return { xmpp, http, wsProxy, phones, component, decks, port, publicUrl, reachable, operator, warmedUp };
   }
 
   return {

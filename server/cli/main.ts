@@ -17,6 +17,7 @@ export const commands: Record<string, { file: string; load: () => Promise<Comman
   user: { file: "user.ts", load: () => import("./user.ts") },
   archive: { file: "archive.ts", load: () => import("./archive.ts") },
   convert: { file: "convert.ts", load: () => load("./convert.ts") },
+  bridge: { file: "bridge.ts", load: () => import("./bridge.ts") },
 };
 
 const processIO: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env };

@@ -1,7 +1,8 @@
 /**
  * Room chat: plain XEP-0045 groupchat with a <body>, so stock XMPP clients in the room
  * take part too. Messages that carry a deckcast <bundle> (the relay's page-turn fallback
- * bodies) are not chat and are skipped, as are messages from the relay occupant.
+ * bodies) are not chat and are skipped, as are messages from the relay occupant. A phone's
+ * message through the phone bridge shows as "Fern (phone, via <bridge nick>)".
  *
  * History (docs/protocol.md §Chat history): the component records the room's chat;
  * `catchUp` asks it for the latest messages the first time (a reload, a late joiner) and
@@ -12,6 +13,7 @@ import { CLIENT_CHAT_CHARS } from "../../../protocol/chat-limits.ts";
 import xml, { type Element } from "@xmpp/xml";
 import { decodeChatHistory, encodeChatRequest, type ChatEntry } from "../../../protocol/chat.ts";
 import { NS } from "../../../protocol/namespaces.ts";
+import { phoneNameOf, phoneSenderLabel } from "../../../protocol/phone-chat.ts";
 import { Emitter } from "../../../client-core/emitter.ts";
 import type { XmppLike } from "../../../client-core/xmpp-like.ts";
 import { describeStanzaError } from "./errors.ts";
@@ -89,7 +91,9 @@ export class RoomChat extends Emitter<{ message: [ChatMessage]; change: [ChatMes
     if (body === null || body === "" || isRelay(nick) || el.getChild("bundle", NS.deckcast) || el.getChild("fallback", NS.fallback)) return;
     const given = typeof el.attrs.id === "string" && el.attrs.id !== "" ? el.attrs.id : null;
     if (given !== null && this.#byKey.has(keyOf(nick, given))) return; // seen live, or from the record
-    const msg: ChatMessage = { id: given ?? `${nick}-${body}-${this.#messages.length}`, nick, text: body, at: Date.now(), self: nick === this.#myNick };
+    // A phone's message through a bridge names the bridge too (protocol/phone-chat.ts): nobody passes as someone else.
+    const phone = phoneNameOf(el);
+    const msg: ChatMessage = { id: given ?? `${nick}-${body}-${this.#messages.length}`, nick: phone === null ? nick : phoneSenderLabel(phone, nick), text: body, at: Date.now(), self: nick === this.#myNick };
     if (given !== null) {
       this.#byKey.set(keyOf(nick, given), msg);
       this.#sent.delete(given);
