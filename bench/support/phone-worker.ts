@@ -155,3 +155,9 @@ process.on("message", (cmd: PhoneWorkerCommand) => {
   })();
 });
 process.on("disconnect", () => process.exit(0));
+// xmpp.js can throw from a socket's data handler after the connection was torn down (seen with
+// 1000 TCP guests): one client's fault must not end the worker's other clients; their loss shows.
+let faults = 0;
+process.on("uncaughtException", (err) => {
+  if (faults++ === 0) process.stderr.write(`phone worker: a client failed (${err.message}); the others go on\n`);
+});
