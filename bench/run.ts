@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ default: (args: string[]) => Promi
   glass: () => import("./glass.ts"),
   audio: () => import("./audio.ts"),
   replay: () => import("./replay.ts"),
+  export: () => import("./export.ts"),
   phone: () => import("./phone.ts"),
 };
 

@@ -29,6 +29,7 @@ import { hostPolicy } from "./http/hosts.ts";
 import { mountMeetingsApi } from "./http/meetings-api.ts";
 import { ensureOperatorToken } from "./http/operator.ts";
 import { createReplayRouter } from "./http/replay-routes.ts";
+import { setupExports } from "./component/features/exports.ts";
 import { mountWebClient, WEB_CLIENT_DIST } from "./http/web-client.ts";
 import { setupWsProxy, type WsProxy } from "./http/ws-proxy.ts";
 import { mountPhoneGateway } from "../android-bridge/gateway/mount.ts";
@@ -195,6 +196,9 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
     // Past sessions under a replay token (docs/archive.md §Replay API).
     const { access, sources } = component.archives;
     http.mount("/api/replay", createReplayRouter({ access, sources, decks: decks.service, playerDir: path.join(WEB_CLIENT_DIST, "replay-offline"), log: httpLog }));
+    // Video exports for owners (server/component/features/exports.ts), stopped before the decks they read.
+    const exports = setupExports({ link: component.link, archives: component.archives, decks: decks.service, domains: xmpp.domains, dataDir: config.dataDir, log });
+    await started("exports", () => exports.stop());
 
     let warm = false;
     const warmedUp = decks.service.started().then(() => void (warm = true));

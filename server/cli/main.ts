@@ -16,6 +16,7 @@ const load = (specifier: string): Promise<CommandModule> => import(specifier) as
 export const commands: Record<string, { file: string; load: () => Promise<CommandModule> }> = {
   user: { file: "user.ts", load: () => import("./user.ts") },
   archive: { file: "archive.ts", load: () => import("./archive.ts") },
+  export: { file: "export.ts", load: () => import("./export.ts") },
   convert: { file: "convert.ts", load: () => load("./convert.ts") },
   bridge: { file: "bridge.ts", load: () => import("./bridge.ts") },
 };

@@ -8,6 +8,7 @@
  *   GET /api/replay/<token>/audio.opus           the session's Ogg Opus stream (Range)
  *   GET /api/replay/<token>/chat.jsonl           the room's chat
  *   GET /api/replay/<token>/download             the whole session as a zip, streamed
+ *   GET /api/replay/<token>/export.mp4|webm      the owner's video export, once made
  *
  * A token that is malformed, unknown, expired or revoked — or names a session that is gone —
  * gets one answer: 404 with the same body, after the same lookup (hash, then one map).
@@ -18,6 +19,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from "pino";
 import { REPLAY_MAX_BUNDLES, REPLAY_MAX_BYTES, REPLAY_NOT_FOUND, type ReplayIndex, type ReplaySeek } from "../../protocol/archive.ts";
 import { publicBundle, publicManifest, sessionZip, type DeckFiles } from "../archive/download.ts";
+import { EXPORT_FORMATS, exportFileName } from "../../protocol/export.ts";
 import { AUDIO_FILE } from "../archive/journal.ts";
 import { CHAT_FILE } from "../archive/chat-log.ts";
 import type { ReplaySource, ReplaySources } from "../archive/replay-source.ts";
@@ -139,6 +141,15 @@ export function createReplayRouter(deps: ReplayRouteDeps): Router {
     zip.outputStream.on("error", () => res.destroy());
     zip.outputStream.pipe(res);
   });
+
+  // The owner's video export (server/component/features/exports.ts), once finished: export.mp4 / export.webm.
+  for (const format of EXPORT_FORMATS) {
+    route(exportFileName(format), (_req, res, s) => {
+      if (s.manifest.record === false || s.live) return notFound(res);
+      res.set("Content-Disposition", `attachment; filename="${s.session}.${format}"`);
+      return file(exportFileName(format), format === "mp4" ? "video/mp4" : "video/webm")(_req, res, s);
+    });
+  }
 
   router.use((_req, res) => notFound(res));
   return router;

@@ -91,6 +91,12 @@ export class DcReplay extends LitElement {
   @property({ type: Number }) accessor start = 0;
   /** A rewind of the live meeting: offers the way back to it. */
   @property({ type: Boolean }) accessor rewind = false;
+  /**
+   * The owner's XMPP connection and component, when the page has them: offers "Export video"
+   * (<dc-export-video>, defined by the app with dc-sessions; never in the offline replay).
+   */
+  @property({ attribute: false }) accessor xmpp: unknown = null;
+  @property() accessor component = "";
 
   @state() accessor tick = 0;
   @state() accessor info: DeckInfo | null = null;
@@ -267,6 +273,9 @@ export class DcReplay extends LitElement {
           ? html`<span class="when dim" role="status">Rewinding the live meeting</span>`
           : html`<span class="when dim">${m ? new Date(m.createdAt).toLocaleString() : ""}</span>`}
         <span class="grow"></span>
+        ${this.xmpp && this.component && m && !m.live && !this.rewind
+          ? html`<dc-export-video .xmpp=${this.xmpp} .component=${this.component} .session=${m.session}></dc-export-video>`
+          : nothing}
         ${this.rewind
           ? html`<button class="rewind" @click=${this.#backToLive} title="Back to the live meeting (L)">Back to live</button>`
           : nothing}

@@ -3,7 +3,8 @@
  * recorded (title, date, duration, pages, size; newest first) with Replay (mints an owner
  * link and opens it), Download (the zip, through an owner link), Share (mints a share link
  * with a copy button; lists the session's shares, each revocable) and Delete (after a
- * confirmation). Data over the archive IQs (app/replay-sessions.ts).
+ * confirmation), and Export video (dc-export-video: the server's export job, its progress,
+ * the video's download). Data over the archive IQs (app/replay-sessions.ts).
  */
 import { LitElement, css, html, nothing } from "lit";
 import { customElement, property, state } from "lit/decorators.js";
@@ -21,6 +22,7 @@ import {
   type ArchiveShare,
 } from "../app/replay-sessions.ts";
 import { formatTime } from "./dc-seek-bar.ts";
+import "./dc-export-video.ts";
 import { base } from "./shared-styles.ts";
 
 /** 1.2 MB, 340 kB… */
@@ -119,6 +121,7 @@ export class DcSessions extends LitElement {
         <button ?disabled=${busy} @click=${() => this.#download(s)}>Download</button>
         <button ?disabled=${busy} @click=${() => this.#share(s)}>Share</button>
         <button class="danger" ?disabled=${busy} @click=${() => this.#delete(s)}>Delete</button>
+        ${s.live ? nothing : html`<dc-export-video .xmpp=${this.xmpp} .component=${this.component} .session=${s.session}></dc-export-video>`}
       </div>
       ${sharing
         ? html`<div class="share">

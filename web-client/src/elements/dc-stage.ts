@@ -16,7 +16,7 @@ import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import { customElement, property, query, state } from "lit/decorators.js";
 import { INK_SCALE, type Stroke } from "../../../protocol/types.ts";
 import { fitBox } from "../render/fit.ts";
-import { clearInk, drawStrokes } from "../render/ink-draw.ts";
+import { clearInk, drawStrokes } from "../../../client-core/draw/ink-draw.ts";
 import { afterFrame } from "../render/after-frame.ts";
 import { pageImages, snapWidth } from "../render/page-images.ts";
 

@@ -1,0 +1,211 @@
+/**
+ * Video export (issue 15): a synthetic 1-hour session — 60 page turns, 2 000 strokes of 50
+ * points each drawn over 1 s (ten ink-progress events of 5 points, then the stroke), 5
+ * minutes of laser pointer (ten 30 s bursts, 20 moves a second), chat, and 1 hour of real
+ * Ogg Opus audio (ffmpeg, libopus) in the journal's lines — is written as an ended session's
+ * archive; then it is exported to 1080p MP4 (server/export/, as `deckcast export` does) and
+ *
+ * - seconds, x_realtime: the export's wall time, and the session's length over it;
+ * - frames: frames written (changed pictures only); bytes: the MP4's size;
+ * - peak_rss_mb: the peak resident memory of this process plus ffmpeg's (its VmHWM, sampled
+ *   from /proc while it runs); node_rss_mb and ffmpeg_rss_mb separately.
+ *
+ *   npm run bench -- export [--minutes 60] [--width 1920] [--fps 30] [--preset veryfast]
+ *
+ * Targets (the issue): at least 60× real time, peak RSS under 500 MB. Writes
+ * bench/results/export.json as {seconds, x_realtime, frames, bytes, peak_rss_mb} (and the rest).
+ */
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import pino from "pino";
+import { buildPage, parsePages } from "../protocol/ogg.ts";
+import type { DeckEvent } from "../protocol/types.ts";
+import { openJournal } from "../server/archive/journal.ts";
+import { wholeOggPages } from "../server/archive/opus-recover.ts";
+import { DeckService } from "../server/decks/service.ts";
+import { exportSession } from "../server/export/export-session.ts";
+import { makePdf } from "../test/support/decks-pdf.ts";
+import { rng } from "../test/support/rng.ts";
+import { arg } from "./support/args.ts";
+import { printTable, round, writeResults } from "./support/table.ts";
+
+const run = promisify(execFile);
+const DECK_PAGES = 20;
+const LINE_MS = 1000;
+
+/** `minutes` of a 440 Hz tone under a little noise, as Ogg Opus (20 ms frames, ~1 s pages). */
+async function opusAudio(dir: string, minutes: number): Promise<Uint8Array> {
+  const out = path.join(dir, "tone.opus");
+  const src = `sine=f=440:d=${minutes * 60}:sample_rate=48000`;
+  await run("ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", src, "-ac", "1", "-c:a", "libopus", "-b:a", "16k", "-application", "voip", "-frame_duration", "20", "-page_duration", "1000000", out], { maxBuffer: 1 << 20 });
+  return new Uint8Array(await readFile(out));
+}
+
+/** The synthetic session's events, by time. */
+function plan(minutes: number, deck: { id: string; pages: number; title: string }): DeckEvent[] {
+  const rand = rng(15);
+  const duration = minutes * 60_000;
+  const out: DeckEvent[] = [
+    { type: "session-start", t: 0, title: "Export bench", presenter: "alice" },
+    { type: "deck-open", t: 0, deck },
+  ];
+  const turns = Math.round(60 * (minutes / 60));
+  let page = 1;
+  const pageAt = (t: number) => 1 + Math.min(turns, Math.floor((t / duration) * (turns + 1))) % deck.pages;
+  for (let i = 1; i <= turns; i++) {
+    page = 1 + (i % deck.pages);
+    out.push({ type: "page", t: Math.round((i / (turns + 1)) * duration), page });
+  }
+  const strokes = Math.round(2000 * (minutes / 60));
+  for (let s = 0; s < strokes; s++) {
+    const t0 = Math.round((s / strokes) * (duration - 2000)) + 500;
+    const p = pageAt(t0 + 1000);
+    const points: number[] = [];
+    let x = 1000 + Math.floor(rand() * 7000);
+    let y = 1000 + Math.floor(rand() * 7000);
+    for (let k = 0; k < 10; k++) {
+      const add: number[] = [];
+      for (let j = 0; j < 5; j++) {
+        x = Math.max(0, Math.min(10_000, x + Math.floor(rand() * 200) - 60));
+        y = Math.max(0, Math.min(10_000, y + Math.floor(rand() * 120) - 60));
+        add.push(x, y);
+      }
+      points.push(...add);
+      out.push({ type: "ink-progress", t: t0 + k * 100, page: p, stroke: `s${s}`, tool: s % 5 === 0 ? "highlighter" : "pen", color: s % 5 === 0 ? "#ffd43b" : "#e03131", width: s % 5 === 0 ? 200 : 30, points: add });
+    }
+    out.push({ type: "ink-stroke", t: t0 + 1000, page: p, stroke: `s${s}`, tool: s % 5 === 0 ? "highlighter" : "pen", color: s % 5 === 0 ? "#ffd43b" : "#e03131", width: s % 5 === 0 ? 200 : 30, points });
+    if (s % 25 === 24) out.push({ type: "ink-clear", t: t0 + 1010, page: p });
+  }
+  const laserMs = 5 * 60_000 * (minutes / 60);
+  const bursts = 10;
+  for (let b = 0; b < bursts; b++) {
+    const start = Math.round(((b + 0.5) / bursts) * duration);
+    for (let t = 0; t < laserMs / bursts; t += 50) {
+      out.push({ type: "pointer", t: start + t, page: pageAt(start + t), x: 5000 + Math.round(3000 * Math.sin(t / 700)), y: 5000 + Math.round(2000 * Math.cos(t / 900)) });
+    }
+    out.push({ type: "pointer", t: start + laserMs / bursts, page: pageAt(start + laserMs / bursts) });
+  }
+  out.push({ type: "session-stop", t: duration });
+  // The reducer's page rule: events of a page only while it is shown (the bench keeps them consistent by time).
+  return out.sort((a, b) => a.t - b.t);
+}
+
+/** Writes an ended session's folder: events.jsonl (one line a second with that second's audio), audio.opus, chat.jsonl. */
+async function writeSession(dir: string, o: { minutes: number; deck: { id: string; pages: number; title: string }; audio: Uint8Array; createdAt: number }): Promise<{ lines: number; events: number }> {
+  await mkdir(dir, { recursive: true });
+  const parsed = parsePages(o.audio);
+  if (!parsed.ok) throw new Error(parsed.error.message);
+  const pages = parsed.value;
+  const events = plan(o.minutes, o.deck);
+  const duration = o.minutes * 60_000;
+  const evFile = await open(path.join(dir, "events.jsonl"), "w");
+  const auFile = await open(path.join(dir, "audio.opus"), "w");
+  let offset = 0;
+  let e = 0;
+  let p = 0;
+  let seq = 0;
+  let buf: string[] = [];
+  const lineCount = Math.ceil(duration / LINE_MS) + 1;
+  for (let i = 0; i < lineCount; i++) {
+    const t = i * LINE_MS;
+    const evs: DeckEvent[] = [];
+    while (e < events.length && events[e]!.t < t + LINE_MS) evs.push(events[e++]!);
+    // The audio pages that start in this second (the header pages ride with the first).
+    const parts: Uint8Array[] = [];
+    while (p < pages.length && (pages[p]!.granule <= 0 || (pages[p]!.granule / 48) - 1000 < t + LINE_MS)) parts.push(buildPage(pages[p++]!));
+    const data = Buffer.concat(parts);
+    seq++;
+    const line: Record<string, unknown> = { seq, ts: o.createdAt + t, from: "alice", id: `b${seq}`, t, events: evs };
+    if (data.length > 0) {
+      await auFile.write(data);
+      line.audio = { t, offset, length: data.length };
+      offset += data.length;
+    }
+    if (i === 0) line.rights = { owner: "alice@localhost" };
+    buf.push(JSON.stringify(line) + "\n");
+    if (buf.length >= 500) {
+      await evFile.write(buf.join(""));
+      buf = [];
+    }
+  }
+  await evFile.write(buf.join(""));
+  const chat = Array.from({ length: 200 }, (_, i) => JSON.stringify({ seq: i + 1, ts: o.createdAt + Math.floor(((i + 0.5) / 200) * duration), nick: "fern", text: `Question ${i + 1}: could you go back one slide?` }) + "\n");
+  await writeFile(path.join(dir, "chat.jsonl"), chat.join(""));
+  await Promise.all([evFile.close(), auFile.close()]);
+  return { lines: seq, events: events.length };
+}
+
+/** ffmpeg children of this process: their peak resident memory (VmHWM), in kB. */
+async function childPeakKb(): Promise<number> {
+  let peak = 0;
+  for (const pid of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+    if (!/^Name:\s+ffmpeg/m.test(status) || !new RegExp(`^PPid:\\s+${process.pid}$`, "m").test(status)) continue;
+    const hwm = /^VmHWM:\s+(\d+) kB/m.exec(status);
+    if (hwm) peak = Math.max(peak, Number(hwm[1]));
+  }
+  return peak;
+}
+
+export default async function runBench(args: string[]): Promise<void> {
+  const minutes = Number(arg(args, "minutes", "60"));
+  const width = Number(arg(args, "width", "1920"));
+  const fps = Number(arg(args, "fps", "30"));
+  const preset = arg(args, "preset", "veryfast");
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-bench-export-"));
+  const log = pino({ level: process.env.DECKCAST_BENCH_LOG ?? "warn" });
+  const decks = new DeckService({ dataDir, workers: 1, lazyOffice: true, log });
+  try {
+    const pdf = path.join(dataDir, "bench.pdf");
+    await writeFile(pdf, makePdf(Array.from({ length: DECK_PAGES }, (_, i) => `Slide ${i + 1}`), { title: "Bench deck" }));
+    const ingested = await decks.ingest(pdf, { name: "bench.pdf" });
+    if (!ingested.ok) throw new Error(`the bench deck was not ingested: ${ingested.error.message}`);
+    const deck = { id: ingested.value.id, pages: ingested.value.pages, title: "Bench deck" };
+    process.stdout.write(`encoding ${minutes} min of Opus audio and writing the session…\n`);
+    const audio = await opusAudio(dataDir, minutes);
+    const createdAt = Date.now() - minutes * 60_000 - 1000;
+    const session = `${new Date(createdAt).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-benchx`;
+    const dir = path.join(dataDir, "archives", session);
+    const made = await writeSession(dir, { minutes, deck, audio, createdAt });
+    const journal = await openJournal(dir, { log, wholeAudio: wholeOggPages });
+    const out = path.join(dataDir, "talk.mp4");
+    let ffmpegKb = 0;
+    const sampler = setInterval(() => void childPeakKb().then((kb) => (ffmpegKb = Math.max(ffmpegKb, kb))), 200);
+    const t0 = performance.now();
+    let r;
+    try {
+      r = await exportSession({ source: { dir, manifest: { session, title: "Export bench", duration: minutes * 60_000 }, journal }, decks, out, format: "mp4", width, fps, preset, log });
+    } finally {
+      clearInterval(sampler);
+      await journal.close();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const nodeMb = process.resourceUsage().maxRSS / 1024;
+    const ffmpegMb = ffmpegKb / 1024;
+    const result = {
+      seconds: round(seconds),
+      x_realtime: round((minutes * 60) / seconds),
+      frames: r.frames,
+      bytes: (await stat(out)).size,
+      peak_rss_mb: round(nodeMb + ffmpegMb),
+      node_rss_mb: round(nodeMb),
+      ffmpeg_rss_mb: round(ffmpegMb),
+      fps_max: fps,
+      preset,
+      width: r.width,
+      height: r.height,
+      session_minutes: minutes,
+      journal_lines: made.lines,
+      events: made.events,
+    };
+    printTable([result]);
+    process.stdout.write(`wrote ${await writeResults("export", result)}\n`);
+  } finally {
+    await decks.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * One session archive to one video file: reads the journal (timeline.ts), renders each
+ * picture that changes (frames.ts) into ffmpeg (ffmpeg-args.ts, frames over stdin as
+ * mkv-frames.ts), with the session's audio, chapters and chat (side-files.ts).
+ *
+ * The file is written under a temp name beside `out` (`<out>.<pid>-<n>.part`, with its
+ * side files) and renamed to `out` only when ffmpeg finished it; every failure — a damaged
+ * archive, a deck no longer in the store, a full disk, the encoder, a cancel (the signal:
+ * ffmpeg is killed) — removes the temp files and throws an ExportError with its code, so
+ * nothing half-written is ever under the final name.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile, rename, rm, stat, statfs, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "pino";
+import { ExportError, type ExportFormat } from "../../protocol/export.ts";
+import { apply, initialState } from "../../protocol/reducer.ts";
+import type { RoomState } from "../../protocol/types.ts";
+import { CHAT_FILE } from "../archive/chat-log.ts";
+import { AUDIO_FILE, type JournalLine } from "../archive/journal.ts";
+import type { Manifest } from "../archive/manifest.ts";
+import { ffmpegArgs } from "./ffmpeg-args.ts";
+import { FrameRenderer, frameSize, pageRatio, type ExportDecks } from "./frames.ts";
+import { mkvFrame, mkvHeader } from "./mkv-frames.ts";
+import { chatVtt, ffmetadata, parseChatLines } from "./side-files.ts";
+import { timeline, type Timeline } from "./timeline.ts";
+
+/** What an export reads of an archive (server/archive/replay-source.ts's ReplaySource). */
+export interface ExportSource {
+  dir: string;
+  readonly manifest: Readonly<Pick<Manifest, "title" | "duration" | "session">>;
+  journal: { readAll(): Promise<JournalLine[]> };
+}
+
+export interface ExportOptions {
+  source: ExportSource;
+  decks: ExportDecks;
+  out: string;
+  format: ExportFormat;
+  width?: number;
+  /** Frames a second at most while a stroke is drawn or the pointer moves. */
+  fps?: number;
+  signal?: AbortSignal;
+  /** 0..1 of the session's time rendered (called at most ~10 times a second of work). */
+  onProgress?: (fraction: number) => void;
+  log?: Logger;
+  /** ffmpeg's threads (default: its own choice). */
+  threads?: number;
+  /** x264's preset for MP4 (default veryfast). */
+  preset?: string;
+}
+
+export interface ExportResult {
+  out: string;
+  bytes: number;
+  frames: number;
+  durationMs: number;
+  width: number;
+  height: number;
+  chapters: number;
+}
+
+let tempCount = 0;
+
+/** Frame size of the export: the first deck's first page at `width` (16:9 when no deck is shown). */
+export function exportFrameSize(tl: Timeline, decks: ExportDecks, width: number): { width: number; height: number } {
+  const first = tl.chapters[0];
+  return frameSize(width, first ? pageRatio(decks, first.deck, 1) : 16 / 9);
+}
+
+/** The room at each of the timeline's frames, in order (events applied incrementally). */
+export function* statesAt(tl: Timeline, title: string): Generator<{ t: number; state: RoomState }> {
+  let state = initialState(title);
+  let next = 0;
+  for (const t of tl.frames) {
+    while (next < tl.events.length && tl.events[next]!.at <= t) state = apply(state, tl.events[next++]!.event);
+    yield { t, state };
+  }
+}
+
+/** The room at session time t, from the timeline (what the replay player shows at t). */
+export function stateAt(tl: Timeline, title: string, t: number): RoomState {
+  let state = initialState(title);
+  for (const e of tl.events) {
+    if (e.at > t) break;
+    state = apply(state, e.event);
+  }
+  return state;
+}
+
+export async function loadTimeline(source: ExportSource, fps = 30): Promise<{ tl: Timeline; lines: JournalLine[] }> {
+  let lines: JournalLine[];
+  try {
+    lines = await source.journal.readAll();
+  } catch (err) {
+    throw new ExportError("bad-archive", `The journal cannot be read: ${(err as Error).message}`);
+  }
+  return { tl: timeline(lines, { fps, duration: source.manifest.duration }), lines };
+}
+
+export async function exportSession(o: ExportOptions): Promise<ExportResult> {
+  const { source, decks, out, format, signal, log } = o;
+  if (signal?.aborted) throw new ExportError("canceled");
+  const { tl, lines } = await loadTimeline(source, o.fps ?? 30);
+  for (const c of tl.chapters) {
+    if (!decks.get(c.deck)) throw new ExportError("missing-deck", `Deck ${c.deck.slice(0, 12)}… (shown at ${Math.round(c.start / 1000)} s) is not in the deck store.`);
+  }
+  const duration = Math.max(1, tl.duration);
+  const size = exportFrameSize(tl, decks, o.width ?? 1920);
+  const tmp = `${out}.${process.pid}-${++tempCount}.part`;
+  const metaFile = `${tmp}.ffmeta`;
+  const subsFile = `${tmp}.vtt`;
+  const cleanup = () => Promise.all([tmp, metaFile, subsFile].map((f) => rm(f, { force: true }))).then(() => undefined);
+
+  try {
+    const audio = path.join(source.dir, AUDIO_FILE);
+    const hasAudio = await stat(audio).then((s) => s.size > 0, () => false);
+    const first = lines[0];
+    const origin = first ? first.ts - first.t : 0;
+    const chat = parseChatLines(await readFile(path.join(source.dir, CHAT_FILE), "utf8").catch(() => ""));
+    const vtt = chatVtt(chat, origin, duration);
+    const titles = new Map<string, string>();
+    for (const { event: e } of tl.events) if (e.type === "deck-open" && !titles.has(e.deck.id)) titles.set(e.deck.id, e.deck.title);
+    const deckTitle = (id: string) => titles.get(id) ?? "";
+    await writeFile(metaFile, ffmetadata(source.manifest.title, tl.chapters, duration, deckTitle));
+    if (vtt) await writeFile(subsFile, vtt);
+    const args = ffmpegArgs({ format, durationMs: duration, audio: hasAudio ? audio : null, metadata: metaFile, subtitles: vtt ? subsFile : null, out: tmp, threads: o.threads, preset: o.preset });
+    const frames = await encode(args, tl, source.manifest.title, new FrameRenderer(size.width, size.height, decks), duration, o);
+    await rename(tmp, out);
+    const bytes = (await stat(out)).size;
+    await cleanup();
+    log?.info({ session: source.manifest.session, out, frames, bytes }, "session exported");
+    return { out, bytes, frames, durationMs: duration, width: size.width, height: size.height, chapters: tl.chapters.length };
+  } catch (err) {
+    await cleanup().catch(() => undefined);
+    if (err instanceof ExportError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOSPC" || code === "EDQUOT") throw new ExportError("disk-full");
+    throw new ExportError("encoder-failed", `The export failed: ${(err as Error).message}`);
+  }
+}
+
+/** Less than this free beside the output after ffmpeg failed: the failure is a full disk. */
+const FULL_DISK_BYTES = 16 * 1024 * 1024;
+
+async function diskFull(dir: string): Promise<boolean> {
+  try {
+    const s = await statfs(dir);
+    return s.bavail * s.bsize < FULL_DISK_BYTES;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs ffmpeg and feeds it the frames; resolves with the frames written. */
+async function encode(args: string[], tl: Timeline, title: string, renderer: FrameRenderer, duration: number, o: ExportOptions): Promise<number> {
+  const child = spawn("ffmpeg", args, { stdio: ["pipe", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+    stderr = (stderr + d).slice(-4000);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
+    child.once("error", (error) => resolve({ code: null, signal: null, error }));
+    child.once("close", (code, signal) => resolve({ code, signal }));
+  });
+  let dead = false;
+  void exited.then(() => (dead = true));
+  const onAbort = () => child.kill("SIGKILL");
+  o.signal?.addEventListener("abort", onAbort, { once: true });
+  child.stdin!.on("error", () => undefined); // EPIPE when ffmpeg stops first: its exit says why
+
+  let frames = 0;
+  let feedError: unknown = null;
+  try {
+    await write(child, mkvHeader(renderer.width, renderer.height));
+    let held: { t: number; rgba: Buffer } | null = null;
+    let lastReport = 0;
+    for (const { t, state } of statesAt(tl, title)) {
+      if (o.signal?.aborted || dead) break;
+      const { rgba, changed } = await renderer.next(state);
+      if (!changed) continue;
+      if (held) {
+        for (const b of mkvFrame(held.t, held.rgba)) await write(child, b);
+        frames++;
+      }
+      held = { t, rgba };
+      if (o.onProgress && (frames - lastReport >= 30 || frames === 0)) {
+        lastReport = frames;
+        o.onProgress(Math.min(0.99, t / duration));
+      }
+    }
+    if (held && !o.signal?.aborted && !dead) {
+      for (const b of mkvFrame(held.t, held.rgba, Math.max(1, duration - Math.round(held.t)))) await write(child, b);
+      frames++;
+    }
+  } catch (err) {
+    feedError = err;
+    if (err instanceof ExportError) child.kill("SIGKILL");
+  } finally {
+    child.stdin!.end();
+  }
+  const r = await exited;
+  o.signal?.removeEventListener("abort", onAbort);
+  if (o.signal?.aborted) throw new ExportError("canceled");
+  if (feedError instanceof ExportError) throw feedError;
+  if (r.error) throw new ExportError("encoder-failed", `ffmpeg cannot be started: ${r.error.message}`);
+  // ffmpeg 5.1 exits 0 when writing the file failed (a full disk at the trailer: "Error writing
+  // trailer …", "Error closing file …"), so its own error lines count as a failure too.
+  const writeFailed = /Error (writing|closing)|No space left on device/.test(stderr);
+  if (r.code !== 0 || writeFailed) {
+    // ffmpeg says ENOSPC only in words (strerror); the free space beside the file is the check of our own.
+    if (stderr.includes("No space left on device") || (await diskFull(path.dirname(args[args.length - 1]!)))) throw new ExportError("disk-full");
+    throw new ExportError("encoder-failed", `ffmpeg failed (${r.code ?? r.signal}): ${stderr.trim().split("\n").slice(-3).join(" / ")}`);
+  }
+  if (feedError) throw feedError;
+  o.onProgress?.(1);
+  return frames;
+}
+
+function write(child: ChildProcess, chunk: Buffer): Promise<void> {
+  const stdin = child.stdin!;
+  if (stdin.destroyed || !stdin.writable) return Promise.resolve();
+  if (stdin.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stdin.off("drain", done);
+      stdin.off("close", done);
+      child.off("close", done);
+      resolve();
+    };
+    stdin.once("drain", done);
+    stdin.once("close", done);
+    child.once("close", done);
+  });
+}

@@ -1,0 +1,53 @@
+/**
+ * The ffmpeg command of an export. Input 0 is the frames (Matroska on stdin, mkv-frames.ts:
+ * variable frame rate, a timestamp per changed frame); then the session's audio.opus, the
+ * chapters (ffmetadata) and the chat (WebVTT) when there are any. MP4: H.264 (x264
+ * `-tune stillimage`: slides are still pictures), AAC, mov_text; WebM: VP9, the Opus audio
+ * as it is (no re-encode), WebVTT. `-fps_mode passthrough` keeps each frame's own time
+ * (ffmpeg 5.1's name for `-vsync passthrough`: no frame is duplicated to make a constant
+ * rate); `-t` ends the file at the session's length.
+ */
+import type { ExportFormat } from "../../protocol/export.ts";
+
+export interface FfmpegInputs {
+  format: ExportFormat;
+  durationMs: number;
+  audio: string | null;
+  metadata: string | null;
+  subtitles: string | null;
+  out: string;
+  threads?: number;
+  /** x264's preset (default veryfast). */
+  preset?: string;
+}
+
+export function ffmpegArgs(i: FfmpegInputs): string[] {
+  const args = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "matroska", "-i", "pipe:0"];
+  let n = 1;
+  const audio = i.audio ? n++ : -1;
+  if (i.audio) args.push("-i", i.audio);
+  const meta = i.metadata ? n++ : -1;
+  if (i.metadata) args.push("-f", "ffmetadata", "-i", i.metadata);
+  const subs = i.subtitles ? n++ : -1;
+  if (i.subtitles) args.push("-f", "webvtt", "-i", i.subtitles);
+  args.push("-map", "0:v:0");
+  if (audio > 0) args.push("-map", `${audio}:a:0`);
+  if (subs > 0) args.push("-map", `${subs}:s:0`);
+  if (meta > 0) args.push("-map_metadata", String(meta), "-map_chapters", String(meta));
+  else args.push("-map_chapters", "-1");
+  args.push("-fps_mode", "passthrough", "-pix_fmt", "yuv420p");
+  if (i.threads) args.push("-threads", String(i.threads));
+  if (i.format === "mp4") {
+    args.push("-c:v", "libx264", "-preset", i.preset ?? "veryfast", "-tune", "stillimage", "-crf", "20");
+    if (audio > 0) args.push("-c:a", "aac", "-b:a", "96k");
+    if (subs > 0) args.push("-c:s", "mov_text");
+    args.push("-movflags", "+faststart", "-f", "mp4");
+  } else {
+    args.push("-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-crf", "32", "-b:v", "0");
+    if (audio > 0) args.push("-c:a", "copy");
+    if (subs > 0) args.push("-c:s", "webvtt");
+    args.push("-f", "webm");
+  }
+  args.push("-t", (i.durationMs / 1000).toFixed(3), i.out);
+  return args;
+}
