@@ -161,5 +161,13 @@ describe("exported frames match the replay player's canvas", () => {
     const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0", file]);
     expect(stdout.trim().split("\n")).toContain("h264");
     expect(owner.errors).toEqual([]);
+    // The replay page offers the export to its owner, logged in, and to nobody else. (This session
+    // has no voice: its audio.opus answers 404, which the browser logs; the replay plays silent.)
+    await page.goto(`${stack.url}/replay/${token}`);
+    await page.waitForSelector("dc-replay dc-export-video button", { timeout: 30_000 });
+    const viewer = await browser.person("viewer");
+    await viewer.page.goto(`${stack.url}/replay/${token}`);
+    await viewer.page.waitForFunction(() => ((window as unknown as { __deckcastReplay?: { duration: number } }).__deckcastReplay?.duration ?? 0) > 0, undefined, { timeout: 30_000 });
+    expect(await viewer.page.locator("dc-replay dc-export-video").count()).toBe(0);
   }, 120_000);
 });

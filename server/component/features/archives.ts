@@ -30,6 +30,8 @@ export interface Archives {
   liveMeeting(session: string): Meeting | undefined;
   /** Ends the session if live, removes its folder and forgets its tokens. */
   remove(session: string, reason: string): Promise<void>;
+  /** Runs `fn` before a session's folder is removed (work on it is stopped first: an export). */
+  beforeRemove(fn: (session: string) => Promise<unknown>): void;
   stop(): Promise<void>;
 }
 
@@ -50,9 +52,12 @@ export function setupArchives({ link, meetings, lifecycle, domains, dataDir, log
     return m && m.owner === asker && recorded(m) ? m : null;
   }
 
+  const removeHooks: ((session: string) => Promise<unknown>)[] = [];
+
   async function remove(session: string, reason: string): Promise<void> {
     const m = liveMeeting(session);
     if (m) await lifecycle.end(m, reason);
+    for (const hook of removeHooks) await hook(session).catch((err: Error) => log.warn({ session, err: err.message }, "stopping work on a deleted session failed"));
     access.revokeAll(session);
     await sources.remove(session);
     log.info({ session }, "session deleted");
@@ -140,6 +145,7 @@ export function setupArchives({ link, meetings, lifecycle, domains, dataDir, log
     sources,
     liveMeeting,
     remove,
+    beforeRemove: (fn) => void removeHooks.push(fn),
     async stop() {
       meetings.off("ended", onEnded);
       await sources.close();

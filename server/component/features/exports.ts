@@ -51,6 +51,8 @@ export function setupExports({ link, archives, decks, domains, dataDir, log, con
       else log.warn({ session: job.session, state: job.state, code: job.error, err: err instanceof Error ? err.message : undefined }, "export did not finish");
     },
   });
+  // A session deleted while it exports: the job is canceled (ffmpeg stopped, temp files gone) before its folder goes.
+  archives.beforeRemove((session) => queue.cancel(session));
 
   const isAccount = (jid: string) => jid.slice(jid.indexOf("@") + 1) === domains.accounts;
 

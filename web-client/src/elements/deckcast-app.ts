@@ -100,7 +100,7 @@ export class DeckcastApp extends LitElement {
     if (this.restoring) return html`<div class="center dim" role="status">Logging you back in…</div>`;
     const r = this.route;
     // A replay link needs no login: the token is the permission.
-    if (r.kind === "replay") return html`<dc-replay-page .token=${r.token} .start=${r.start}></dc-replay-page>`;
+    if (r.kind === "replay") return html`<dc-replay-page .token=${r.token} .start=${r.start} .xmpp=${this.account ? this.xmpp : null} .component=${this.config.domains.component}></dc-replay-page>`;
     if (r.kind === "sessions") {
       if (!this.account) return html`<dc-login ?busy=${this.busy} .error=${this.error} @dc-login=${this.#onLogin}></dc-login>`;
       return html`<dc-sessions .xmpp=${this.xmpp} .component=${this.config.domains.component} .origin=${this.config.publicUrl ?? location.origin}
