@@ -8,26 +8,22 @@
  * laser pointer is a DOM dot on the stage (not in its canvases), so it is left out here.
  */
 import { execFile } from "node:child_process";
-import { writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import path from "node:path";
 import pino from "pino";
 import xml from "@xmpp/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PresenterSender } from "../../client-core/presenter-sender.ts";
-import { Follower } from "../../client-core/follower.ts";
 import { archiveLinkRequest, decodeArchiveLink } from "../../protocol/archive.ts";
 import { NS } from "../../protocol/namespaces.ts";
-import type { DeckEvent } from "../../protocol/types.ts";
 import { createReplaySources } from "../../server/archive/replay-source.ts";
 import { archivesDir } from "../../server/archive/session-archive.ts";
 import { loadTimeline, stateAt } from "../../server/export/export-session.ts";
 import { FrameRenderer } from "../../server/export/frames.ts";
 import { launchBrowser, type TestBrowser } from "../support/browser.ts";
-import { makePdf } from "../support/decks-pdf.ts";
-import { connectUser, createMeeting, type TestClient } from "../support/xmpp.ts";
+import { connectUser, type TestClient } from "../support/xmpp.ts";
 import { login, stagePixels } from "./support/meeting-page.ts";
 import { PASSWORD, startWebStack, waitFor, type WebStack } from "./support/stack.ts";
+import { presentDeck } from "../support/presented-deck.ts";
 
 const run = promisify(execFile);
 const SAMPLES = [100, 900, 1130, 1300, 1700, 2100, 2700, 3100, 3400, 3900];
@@ -61,19 +57,8 @@ describe("exported frames match the replay player's canvas", () => {
     stack = await startWebStack();
     browser = await launchBrowser();
     alice = await connectUser(stack.prosody, "alice", PASSWORD);
-    const pdf = path.join(stack.dataDir, "fruit.pdf");
-    await writeFile(pdf, makePdf(["One apple", "Two pears", "Three plums"], { title: "Fruit" }));
-    const ingested = await stack.decks.service.ingest(pdf, { name: "fruit.pdf" });
-    if (!ingested.ok) throw new Error("deck not ingested");
-    const deck = { id: ingested.value.id, pages: ingested.value.pages, title: "Fruit" };
-    const meeting = await createMeeting(alice, stack.prosody.domains.component, "Fidelity");
+    const { deck, meeting, send } = await presentDeck({ owner: alice, decks: stack.decks.service, component: stack.prosody.domains.component, dir: stack.dataDir, title: "Fidelity", pages: ["One apple", "Two pears", "Three plums"], deckTitle: "Fruit" });
     session = meeting.session;
-    await new Follower(alice.xmpp, { room: meeting.room, meeting: meeting.jid, nick: "alice" }).join();
-    const sender = new PresenterSender(alice.xmpp, { meeting: meeting.jid, clock: () => 0 });
-    const send = async (events: Record<string, unknown>[]) => {
-      sender.send(events as unknown as DeckEvent[]);
-      await sender.flush();
-    };
     await send([{ type: "deck-open", t: 0, deck }]);
     await send([{ type: "page", t: 800, page: 2 }]);
     const pts: number[] = [];

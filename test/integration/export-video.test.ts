@@ -15,13 +15,10 @@ import { promisify } from "node:util";
 import pino from "pino";
 import xml, { type Element } from "@xmpp/xml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Follower } from "../../client-core/follower.ts";
-import { PresenterSender } from "../../client-core/presenter-sender.ts";
 import { archiveDeleteRequest, archiveLinkRequest, decodeArchiveLink } from "../../protocol/archive.ts";
 import { decodeExportJob, exportCancelRequest, ExportError, exportStartRequest, exportStatusRequest } from "../../protocol/export.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import { NS } from "../../protocol/namespaces.ts";
-import type { DeckEvent } from "../../protocol/types.ts";
 import { createReplaySources, type ReplaySource, type ReplaySources } from "../../server/archive/replay-source.ts";
 import { archivesDir } from "../../server/archive/session-archive.ts";
 import { main } from "../../server/cli/main.ts";
@@ -30,11 +27,11 @@ import { createDeckcast, type RunningDeckcast } from "../../server/deckcast.ts";
 import { DeckService } from "../../server/decks/service.ts";
 import { exportSession } from "../../server/export/export-session.ts";
 import type { ProsodyXmppServer } from "../../prosody/xmpp-server.ts";
-import { makePdf } from "../support/decks-pdf.ts";
 import { waitFor } from "../support/deckcast.ts";
 import { tryMountTmpfs } from "../support/tmpfs.ts";
 import { beepRecording, chunksOf, decodePcm, findBeeps } from "../support/opus.ts";
-import { connectUser, createMeeting, type TestClient } from "../support/xmpp.ts";
+import { connectUser, type TestClient } from "../support/xmpp.ts";
+import { presentDeck } from "../support/presented-deck.ts";
 
 const run = promisify(execFile);
 const PASSWORD = "test-password";
@@ -68,20 +65,9 @@ beforeAll(async () => {
   await waitFor(() => dc.component.link.online, 15_000, "the component to connect");
   alice = await connectUser(dc.xmpp.prosody, "alice", PASSWORD);
 
-  const pdf = path.join(dataDir, "fruit.pdf");
-  await writeFile(pdf, makePdf(["One apple", "Two pears", "Three plums"], { title: "Fruit" }));
-  const ingested = await dc.decks.service.ingest(pdf, { name: "fruit.pdf" });
-  if (!ingested.ok) throw new Error("deck not ingested");
-  const deck = { id: ingested.value.id, pages: ingested.value.pages, title: "Fruit" };
-  const meeting = await createMeeting(alice, dc.xmpp.domains.component, "Export me");
-  session = meeting.session;
-  await new Follower(alice.xmpp, { room: meeting.room, meeting: meeting.jid, nick: "alice" }).join();
   // Session times are the test's own (the presenter's clock): a 4 s talk sent at once.
-  const sender = new PresenterSender(alice.xmpp, { meeting: meeting.jid, clock: () => 0 });
-  const send = async (events: Record<string, unknown>[]) => {
-    sender.send(events as unknown as DeckEvent[]);
-    await sender.flush();
-  };
+  const { deck, meeting, sender, send } = await presentDeck({ owner: alice, decks: dc.decks.service, component: dc.xmpp.domains.component, dir: dataDir, title: "Export me", pages: ["One apple", "Two pears", "Three plums"], deckTitle: "Fruit" });
+  session = meeting.session;
   await send([{ type: "deck-open", t: 0, deck }]);
   for (const chunk of chunksOf(recording, 0)) sender.send([], chunk);
   await sender.flush();
