@@ -33,6 +33,8 @@ export const MAX_SHARES = 100;
 /** `/bundles` answers at most this many bundles, or this many bytes, at once. */
 export const REPLAY_MAX_BUNDLES = 2000;
 export const REPLAY_MAX_BYTES = 4 * 1024 * 1024;
+/** Downloads streamed at once: per session, and in all (each reads the whole session and may render page images). */
+export const DOWNLOADS_AT_ONCE = { perSession: 2, total: 8 } as const;
 
 export type LinkKind = "owner" | "share";
 

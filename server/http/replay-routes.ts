@@ -17,7 +17,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Logger } from "pino";
-import { REPLAY_MAX_BUNDLES, REPLAY_MAX_BYTES, REPLAY_NOT_FOUND, type ReplayIndex, type ReplaySeek } from "../../protocol/archive.ts";
+import { DOWNLOADS_AT_ONCE, REPLAY_MAX_BUNDLES, REPLAY_MAX_BYTES, REPLAY_NOT_FOUND, type ReplayIndex, type ReplaySeek } from "../../protocol/archive.ts";
 import { publicBundle, publicManifest, sessionZip, type DeckFiles } from "../archive/download.ts";
 import { EXPORT_FORMATS, exportFileName } from "../../protocol/export.ts";
 import { AUDIO_FILE } from "../archive/journal.ts";
@@ -25,6 +25,7 @@ import { CHAT_FILE } from "../archive/chat-log.ts";
 import type { ReplaySource, ReplaySources } from "../archive/replay-source.ts";
 import type { ArchiveAccess } from "../archive/shares.ts";
 import path from "node:path";
+import { createDownloadGate } from "./download-gate.ts";
 
 export interface ReplayRouteDeps {
   access: ArchiveAccess;
@@ -108,11 +109,12 @@ export function createReplayRouter(deps: ReplayRouteDeps): Router {
     for (let at = from; at <= end && bytes < REPLAY_MAX_BYTES; at += 200) {
       for (const b of await s.read(at, Math.min(end, at + 199))) {
         const line = JSON.stringify(publicBundle(b)) + "\n";
-        if (bytes + line.length > REPLAY_MAX_BYTES && out.length > 0) {
+        const size = Buffer.byteLength(line);
+        if (bytes + size > REPLAY_MAX_BYTES && out.length > 0) {
           bytes = REPLAY_MAX_BYTES;
           break;
         }
-        bytes += Buffer.byteLength(line);
+        bytes += size;
         out.push(line);
       }
     }
@@ -132,9 +134,13 @@ export function createReplayRouter(deps: ReplayRouteDeps): Router {
   route("audio.opus", file(AUDIO_FILE, "audio/ogg"));
   route("chat.jsonl", file(CHAT_FILE, "application/x-ndjson"));
 
+  const gate = createDownloadGate(DOWNLOADS_AT_ONCE);
   route("download", (_req, res, s) => {
     // A live-only meeting may be rewound while it runs, never taken away as a copy.
     if (s.manifest.record === false) return notFound(res);
+    const leave = gate.enter(s.session);
+    if (!leave) return res.status(429).set("Retry-After", "10").json({ error: { code: "busy", message: "Too many downloads at once; try again in a moment." } });
+    res.once("close", leave);
     res.type("application/zip");
     res.set("Content-Disposition", `attachment; filename="${s.session}.zip"`);
     const zip = sessionZip({ source: s, decks: deps.decks, playerDir: deps.playerDir, log });
