@@ -61,6 +61,8 @@ export class MeetingView extends Emitter<MeetingViewEvents> {
   view: RoomState | null = null;
 
   #pending: DeckEvent[] = [];
+  /** True while this view itself drives the playout (a reset, a bundle): one recompute follows. */
+  #quiet = false;
   #started: number | null;
   #closed = false;
   /** Counts `behind` reports: a retry loop stops when a newer one starts. */
@@ -86,7 +88,8 @@ export class MeetingView extends Emitter<MeetingViewEvents> {
       source.on("error", (err) => this.emit("error", err)),
       this.#order.on("bundle", (b, s) => this.#onBundle(b, s)),
       this.#order.on("error", (err) => this.emit("error", err)),
-      this.#playout.on("change", () => this.#recompute()),
+      // Playout changes on its own timers recompute the view; inside a bundle or a reset, the caller does it once.
+      this.#playout.on("change", () => this.#quiet || this.#recompute()),
     ];
   }
 
@@ -121,7 +124,7 @@ export class MeetingView extends Emitter<MeetingViewEvents> {
     this.audioHeader = audioHeader;
     if (this.#started === null) this.#started = this.#timers.wall() - state.clock;
     this.#order.reset(state);
-    this.#playout.reset(state);
+    this.#drive(() => this.#playout.reset(state));
     this.emit("state", state);
     this.#recompute();
     await this.#order.drain();
@@ -192,10 +195,20 @@ export class MeetingView extends Emitter<MeetingViewEvents> {
     if (this.#self !== null && b.from === this.#self && !isServerBundle(b)) this.#pending.splice(0, b.events.length);
     if (!this.presenting) this.#pending = [];
     if (b.audio) this.audioHeader ??= headerPages(b.audio.data);
-    this.#playout.push(b, state);
+    this.#drive(() => this.#playout.push(b, state));
     this.#recompute();
     this.emit("bundle", b, state);
     if (b.audio) this.emit("audio", b.audio);
+  }
+
+  /** Moves the playout without its change recomputing the view (the caller recomputes once). */
+  #drive(fn: () => void) {
+    this.#quiet = true;
+    try {
+      fn();
+    } finally {
+      this.#quiet = false;
+    }
   }
 
   #recompute() {
