@@ -255,6 +255,22 @@ describe("room chat: history from the meeting's record", () => {
     expect(c.messages.map((m) => m.seq)).toEqual([e1.seq, e2.seq, undefined, e3.seq]);
   });
 
+  it("a live message that came before the missed ones were read goes after them (a reconnect, a join)", async () => {
+    const { conn, c, feed } = chat();
+    conn.record = [entry("Gus", "before the drop", "g1")];
+    await c.catchUp();
+    conn.record.push(entry("Gus", "while you were away 1", "g2"), entry("Gus", "while you were away 2", "g3"));
+    feed(groupchat("Gus", "after the return", { id: "g4" })); // live, before the catch-up's answer
+    await c.catchUp();
+    expect(texts(c)).toEqual(["Gus: before the drop", "Gus: while you were away 1", "Gus: while you were away 2", "Gus: after the return"]);
+    // Joining: what was said before comes before what arrived live while the history loaded.
+    const late = chat();
+    late.conn.record = [entry("Ann", "earlier", "a1")];
+    late.feed(groupchat("Ann", "just now", { id: "a2" }));
+    await late.c.catchUp();
+    expect(texts(late.c)).toEqual(["Ann: earlier", "Ann: just now"]);
+  });
+
   it("after a drop, reads everything missed in as many answers as it takes; the first catch-up never pages back", async () => {
     const { conn, c } = chat();
     conn.record = Array.from({ length: 150 }, (_, i) => entry("Ann", `early ${i}`, `e${i}`));

@@ -143,9 +143,15 @@ export class RoomChat extends Emitter<{ message: [ChatMessage]; change: [ChatMes
     }
   }
 
-  /** Takes recorded messages in: one already shown gets its seq; the others are placed by seq. */
+  /**
+   * Takes recorded messages in: one already shown gets its seq; the others are placed by seq
+   * among those shown, each before the first shown one with a greater seq. A message shown
+   * without a seq (live, not yet in the record; a refusal) keeps its place; those after the
+   * last recorded one came live after the gap this answer fills (a reconnect, a join), so what
+   * the record adds goes before them.
+   */
   #merge(entries: ChatEntry[]): void {
-    const list = [...this.#messages];
+    const fresh: ChatMessage[] = [];
     for (const e of entries) {
       const shown = e.id !== undefined ? this.#byKey.get(keyOf(e.nick, e.id)) : this.#takeUnmatched(e.nick, e.text);
       if (shown) {
@@ -155,17 +161,17 @@ export class RoomChat extends Emitter<{ message: [ChatMessage]; change: [ChatMes
       }
       const msg: ChatMessage = { id: e.id ?? `chat-seq-${e.seq}`, nick: e.nick, text: e.text, at: e.ts, self: e.nick === this.#myNick, seq: e.seq };
       if (e.id !== undefined) this.#byKey.set(keyOf(e.nick, e.id), msg);
-      list.push(msg);
+      fresh.push(msg);
     }
-    if (list.length === this.#messages.length) return;
-    // In seq order; a message without one (live, not yet in the record; a refusal) stays right after the one before it.
-    let prev = 0;
-    const placed = list.map((m, i) => {
-      const k = m.seq ?? prev + 0.5;
-      prev = m.seq ?? prev;
-      return { m, i, k };
-    });
-    placed.sort((x, y) => x.k - y.k || x.i - y.i);
+    if (fresh.length === 0) return;
+    const shown = this.#messages;
+    const tail = shown.findLastIndex((m) => m.seq !== undefined) + 1;
+    const at = (seq: number) => {
+      const j = shown.findIndex((m) => m.seq !== undefined && m.seq > seq);
+      return j < 0 ? tail : j;
+    };
+    const placed = [...shown.map((m, i) => ({ m, k: i, o: 1 })), ...fresh.map((m) => ({ m, k: at(m.seq!), o: 0 }))];
+    placed.sort((x, y) => x.k - y.k || x.o - y.o || (x.m.seq ?? 0) - (y.m.seq ?? 0));
     this.#setMessages(placed.map((p) => p.m));
     this.emit("change", this.#messages);
   }
