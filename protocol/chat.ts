@@ -10,6 +10,7 @@ import { CHAT_LIMITS } from "./chat-limits.ts";
 import xml, { type Element } from "@xmpp/xml";
 import { attrAt, Checker, describe, isRecord, textAt } from "./check.ts";
 import { LIMITS, NS } from "./namespaces.ts";
+import { phoneSenderLabel } from "./phone-chat.ts";
 import { fail, ok } from "./result.ts";
 import type { Result } from "./types.ts";
 import { attr, childElements, isElement, localName, nsOf, numAttr, textOf } from "./xml-read.ts";
@@ -26,6 +27,13 @@ export interface ChatEntry {
   id?: string;
   /** The first `<body>`'s text, at most CHAT_HISTORY.maxText code points. */
   text: string;
+  /** The phone user's name when a phone bridge sent it for a phone (protocol/phone-chat.ts). */
+  phone?: string;
+}
+
+/** How readers name a recorded message's sender: the nick, or "Fern (phone, via <nick>)". */
+export function chatSender(e: Pick<ChatEntry, "nick" | "phone">): string {
+  return e.phone === undefined ? e.nick : phoneSenderLabel(e.phone, e.nick);
 }
 
 /** A `<chat>` answer: messages in seq order, and the meeting's last chat seq now. */
@@ -68,7 +76,8 @@ export function validateChatEntry(v: unknown, path = "msg"): Result<ChatEntry> {
   const nick = c.nick(v.nick, attrAt(path, "nick"));
   const id = v.id === undefined ? undefined : c.text(v.id, attrAt(path, "id"), CHAT_HISTORY.maxId, true);
   const text = chatTextCheck(c, v.text, textAt(path, "text"));
-  return c.result({ seq, ts, nick, ...(id === undefined ? {} : { id }), text });
+  const phone = v.phone === undefined ? undefined : c.nick(v.phone, attrAt(path, "phone"));
+  return c.result({ seq, ts, nick, ...(id === undefined ? {} : { id }), text, ...(phone === undefined ? {} : { phone }) });
 }
 
 function chatTextCheck(c: Checker, v: unknown, at: { path: string; name: string }): string {
@@ -104,7 +113,7 @@ export function decodeChatRequest(el: Element): Result<{ after: number | null }>
 
 /** The `<msg>` element for one message. */
 export function encodeChatEntry(e: ChatEntry): Element {
-  return xml("msg", { seq: String(e.seq), ts: String(e.ts), nick: e.nick, ...(e.id === undefined ? {} : { id: e.id }) }, e.text);
+  return xml("msg", { seq: String(e.seq), ts: String(e.ts), nick: e.nick, ...(e.id === undefined ? {} : { id: e.id }), ...(e.phone === undefined ? {} : { phone: e.phone }) }, e.text);
 }
 
 export function encodeChatHistory(h: ChatHistory): Element {
@@ -126,7 +135,7 @@ export function decodeChatHistory(el: Element): Result<ChatHistory> {
     if (name !== "msg") return fail("bad-request", `unknown element <${name}> in ${NS.deckcast}`, `chat/${name}`);
     const path = `chat/msg[${++n}]`;
     if (n > CHAT_HISTORY.maxMessages) return fail("bad-request", `an answer holds at most ${CHAT_HISTORY.maxMessages} messages`, "chat");
-    const m = validateChatEntry({ seq: numAttr(child, "seq"), ts: numAttr(child, "ts"), nick: attr(child, "nick"), id: attr(child, "id"), text: textOf(child) }, path);
+    const m = validateChatEntry({ seq: numAttr(child, "seq"), ts: numAttr(child, "ts"), nick: attr(child, "nick"), id: attr(child, "id"), text: textOf(child), phone: attr(child, "phone") }, path);
     if (!m.ok) return m;
     const prev = messages.at(-1);
     if (prev && m.value.seq <= prev.seq) return fail("bad-request", `seq ${m.value.seq} is not greater than ${prev.seq}, the message before's`, `${path}@seq`);

@@ -1,6 +1,6 @@
 /**
  * The room's chat in a session's archive: `chat.jsonl`, one message a line
- * (`{seq, ts, nick, id?, text}`, protocol/chat.ts ChatEntry), numbered by a chat seq of the
+ * (`{seq, ts, nick, id?, text, phone?}`, protocol/chat.ts ChatEntry), numbered by a chat seq of the
  * meeting's own. docs/archive.md §Chat.
  *
  * Durability, as the journal's (journal.ts) without acknowledgements: appends are serialised
@@ -142,7 +142,7 @@ export async function openChatLog(dir: string, opts: ChatLogOptions = {}): Promi
 
   async function appendNow(m: Omit<ChatEntry, "seq">): Promise<ChatEntry | null> {
     if (broken) throw broken;
-    const entry: ChatEntry = { seq: lastSeq + 1, ts: m.ts, nick: m.nick, ...(m.id === undefined ? {} : { id: m.id }), text: m.text };
+    const entry: ChatEntry = { seq: lastSeq + 1, ts: m.ts, nick: m.nick, ...(m.id === undefined ? {} : { id: m.id }), text: m.text, ...(m.phone === undefined ? {} : { phone: m.phone }) };
     const checked = validateChatEntry(entry);
     if (!checked.ok) throw new Error(`chat log: ${checked.error.path}: ${checked.error.message}`);
     const buf = Buffer.from(JSON.stringify(entry) + "\n", "utf8");

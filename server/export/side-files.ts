@@ -4,7 +4,7 @@
  * the session clock — its server time minus the session's origin, as the replay player
  * places it — shown for 5 s). ffmpeg turns the WebVTT into mov_text for MP4.
  */
-import type { ChatEntry } from "../../protocol/chat.ts";
+import { chatSender, type ChatEntry } from "../../protocol/chat.ts";
 import type { Chapter } from "./timeline.ts";
 
 export const CHAT_SHOWN_MS = 5000;
@@ -42,12 +42,12 @@ function vttText(s: string): string {
 }
 
 /** Chat cues on the session clock; null when there is nothing said within the session. */
-export function chatVtt(chat: readonly Pick<ChatEntry, "ts" | "nick" | "text">[], origin: number, duration: number): string | null {
+export function chatVtt(chat: readonly Pick<ChatEntry, "ts" | "nick" | "text" | "phone">[], origin: number, duration: number): string | null {
   const cues: string[] = [];
   for (const m of chat) {
     const t = m.ts - origin;
     if (!(t >= 0 && t < duration)) continue;
-    const text = vttText(`${m.nick}: ${m.text}`);
+    const text = vttText(`${chatSender(m)}: ${m.text}`);
     if (!text) continue;
     cues.push(`${vttTime(t)} --> ${vttTime(Math.min(duration, t + CHAT_SHOWN_MS))}\n${text}`);
   }
@@ -55,13 +55,13 @@ export function chatVtt(chat: readonly Pick<ChatEntry, "ts" | "nick" | "text">[]
 }
 
 /** chat.jsonl's lines that read as messages (the log's own reader has checked them when written). */
-export function parseChatLines(text: string): Pick<ChatEntry, "ts" | "nick" | "text">[] {
-  const out: Pick<ChatEntry, "ts" | "nick" | "text">[] = [];
+export function parseChatLines(text: string): Pick<ChatEntry, "ts" | "nick" | "text" | "phone">[] {
+  const out: Pick<ChatEntry, "ts" | "nick" | "text" | "phone">[] = [];
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
     try {
       const m = JSON.parse(line) as Record<string, unknown>;
-      if (typeof m.ts === "number" && typeof m.nick === "string" && typeof m.text === "string") out.push({ ts: m.ts, nick: m.nick, text: m.text });
+      if (typeof m.ts === "number" && typeof m.nick === "string" && typeof m.text === "string") out.push({ ts: m.ts, nick: m.nick, text: m.text, ...(typeof m.phone === "string" ? { phone: m.phone } : {}) });
     } catch {
       // a torn or damaged line: the chat log skips it too
     }

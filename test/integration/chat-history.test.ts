@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import xml, { type Element } from "@xmpp/xml";
 import { CHAT_HISTORY, decodeChatHistory, encodeChatRequest, type ChatHistory } from "../../protocol/chat.ts";
 import { NS } from "../../protocol/namespaces.ts";
+import { phoneChatMessage } from "../../protocol/phone-chat.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import { CHAT_FILE } from "../../server/archive/chat-log.ts";
 import { RoomChat } from "../../web-client/src/app/chat.ts";
@@ -120,6 +121,20 @@ describe("chat in the record", () => {
     expect(last).toMatchObject({ seq: n + 1, nick: "stock client", text: "plain groupchat" });
     // Prosody gives an id-less groupchat an id of its own: the record keeps the id occupants saw.
     if (last.id !== undefined) expect(watcher.messages[0]!.id).toBe(last.id);
+  });
+
+  it("keeps the phone user's name a bridge sent with a phone's message, and a late joiner shows it as live readers do", async () => {
+    const m = await createMeeting(alice, "Phones");
+    await new Follower(alice.xmpp, { room: m.room, meeting: m.jid, nick: "alice" }).join();
+    const bridge = await guest();
+    await joinRoom(bridge.xmpp, m.room, "phone bridge");
+    await bridge.xmpp.send(phoneChatMessage(m.room, "ph-1", "from the bus", "Kim"));
+    await waitFor(() => log(m).count === 1, 10_000, "the phone's line");
+    expect((await chatLines(m))[0]).toMatchObject({ nick: "phone bridge", phone: "Kim", text: "from the bus" });
+    expect((await history(alice, m)).messages[0]).toMatchObject({ nick: "phone bridge", phone: "Kim" });
+    const late = await talker(await guest(), m, "late");
+    await late.catchUp();
+    expect(late.messages.map((x) => `${x.nick}: ${x.text}`)).toEqual(["Kim (phone, via phone bridge): from the bus"]);
   });
 
   it("a late joiner sees what was said before they came, in order, once", async () => {

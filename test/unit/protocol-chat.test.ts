@@ -1,6 +1,6 @@
 // The chat history wire shapes (protocol/chat.ts, docs/protocol.md §Chat history).
 import { describe, expect, it } from "vitest";
-import { CHAT_HISTORY, chatText, decodeChatHistory, decodeChatRequest, encodeChatEntry, encodeChatHistory, encodeChatRequest, fitChatReply, validateChatEntry, type ChatEntry } from "../../protocol/chat.ts";
+import { CHAT_HISTORY, chatSender, chatText, decodeChatHistory, decodeChatRequest, encodeChatEntry, encodeChatHistory, encodeChatRequest, fitChatReply, validateChatEntry, type ChatEntry } from "../../protocol/chat.ts";
 import { parseXml } from "../../protocol/parse.ts";
 
 const entry = (seq: number, text = `message ${seq}`, extra: Partial<ChatEntry> = {}): ChatEntry => ({ seq, ts: 1_763_773_923_000 + seq, nick: "fern", id: `m${seq}`, text, ...extra });
@@ -34,6 +34,16 @@ describe("the chat answer", () => {
     const h = { last: 9, messages: [entry(3, "two\nlines\tand <b>&amp;</b>"), entry(5, "😀 你好", { id: undefined }), entry(9)] };
     delete h.messages[1]!.id;
     expect(decodeChatHistory(wire(encodeChatHistory(h)))).toEqual({ ok: true, value: h });
+  });
+
+  it("carries a phone user's name given by a bridge, and refuses one no reader accepts", () => {
+    const h = { last: 4, messages: [{ ...entry(4, "from the bus"), phone: "Fern" }] };
+    expect(decodeChatHistory(wire(encodeChatHistory(h)))).toEqual({ ok: true, value: h });
+    expect(chatSender(h.messages[0]!)).toBe(`Fern (phone, via ${h.messages[0]!.nick})`);
+    expect(chatSender(entry(1))).toBe(entry(1).nick);
+    const r = decodeChatHistory(parseXml(`<chat xmlns="urn:deckcast:0" last="1"><msg seq="1" ts="5" nick="a" phone="">hi</msg></chat>`));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.path).toBe("chat/msg[1]@phone");
   });
 
   it("ignores elements in other namespaces", () => {

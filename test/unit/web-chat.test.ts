@@ -240,6 +240,16 @@ describe("room chat: history from the meeting's record", () => {
     expect(c.messages.length).toBe(3);
   });
 
+  it("a phone's message read from the record names the phone and the bridge, as it did live", async () => {
+    const { conn, c, feed } = chat();
+    const live = { ...entry("bridge", "seen live", "p1"), phone: "Kim" };
+    const missed = { ...entry("bridge", "missed", "p2"), phone: "Kim" };
+    conn.record = [live, missed];
+    feed(groupchat("bridge", "seen live", { id: "p1", extra: [xml("phone", { xmlns: NS.deckcast, name: "Kim" })] }));
+    await c.catchUp();
+    expect(texts(c)).toEqual(["Kim (phone, via bridge): seen live", "Kim (phone, via bridge): missed"]);
+  });
+
   it("places recorded messages by seq; one not yet in the record stays after the message before it", async () => {
     const { conn, c, feed } = chat();
     const e1 = entry("Ann", "one", "a1");

@@ -5,7 +5,8 @@
  * - recording: the component is an occupant of every meeting's room and so receives every
  *   groupchat; each message with a `<body>` from another occupant, carrying no deckcast
  *   `<bundle>`, is numbered and appended to the session's chat log (server time, the
- *   sender's nick, the stanza id when usable, the text bounded to CHAT_HISTORY.maxText);
+ *   sender's nick, the phone user's name when a phone bridge sent it for a phone, the stanza
+ *   id when usable, the text bounded to CHAT_HISTORY.maxText);
  * - `<chat after="N"/>` (IQ get to the meeting, from anyone: the code is the invitation)
  *   answers with the messages after chat seq N, or the latest when `after` is absent, at
  *   most CHAT_HISTORY.maxMessages / maxBytes, with `last`, the meeting's last chat seq.
@@ -16,6 +17,7 @@ import type { Element } from "@xmpp/xml";
 import type { Logger } from "pino";
 import { CHAT_HISTORY, chatNick, chatText, decodeChatRequest, encodeChatHistory, fitChatReply, validateChatEntry } from "../../../protocol/chat.ts";
 import { NS } from "../../../protocol/namespaces.ts";
+import { phoneNameOf } from "../../../protocol/phone-chat.ts";
 import { encodeError } from "../../../protocol/stanza-error.ts";
 import type { ComponentLink } from "../link.ts";
 import type { Meetings } from "../meetings.ts";
@@ -34,9 +36,12 @@ export function setupChatLog({ link, meetings, log }: { link: ComponentLink; mee
     const body = el.getChildText("body");
     if (body === null || body === "") return;
     const rawId = el.attrs.id;
-    const entry = { ts: Date.now(), nick: chatNick(nick), text: chatText(body) };
+    const base = { ts: Date.now(), nick: chatNick(nick), text: chatText(body) };
+    if (!validateChatEntry({ seq: 1, ...base }).ok) return; // a nick no reader accepts: never stored
+    // A phone's name through a bridge is kept with it, so history names the phone as live readers do.
+    const phone = phoneNameOf(el);
+    const entry = phone !== null && validateChatEntry({ seq: 1, ...base, phone }).ok ? { ...base, phone } : base;
     const id = typeof rawId === "string" && validateChatEntry({ seq: 1, ...entry, id: rawId }).ok ? rawId : undefined;
-    if (!validateChatEntry({ seq: 1, ...entry }).ok) return; // a nick no reader accepts: never stored
     m.archive.chat.append(id === undefined ? entry : { ...entry, id }).then(
       (recorded) => recorded && log.debug({ room: m.code, chatSeq: recorded.seq }, "chat recorded"),
       (err: Error) => log.warn({ room: m.code, err: err.message }, "chat message not recorded"),

@@ -11,7 +11,7 @@
  */
 import { CLIENT_CHAT_CHARS } from "../../../protocol/chat-limits.ts";
 import xml, { type Element } from "@xmpp/xml";
-import { decodeChatHistory, encodeChatRequest, type ChatEntry } from "../../../protocol/chat.ts";
+import { chatSender, decodeChatHistory, encodeChatRequest, type ChatEntry } from "../../../protocol/chat.ts";
 import { NS } from "../../../protocol/namespaces.ts";
 import { phoneNameOf, phoneSenderLabel } from "../../../protocol/phone-chat.ts";
 import { Emitter } from "../../../client-core/emitter.ts";
@@ -153,13 +153,13 @@ export class RoomChat extends Emitter<{ message: [ChatMessage]; change: [ChatMes
   #merge(entries: ChatEntry[]): void {
     const fresh: ChatMessage[] = [];
     for (const e of entries) {
-      const shown = e.id !== undefined ? this.#byKey.get(keyOf(e.nick, e.id)) : this.#takeUnmatched(e.nick, e.text);
+      const shown = e.id !== undefined ? this.#byKey.get(keyOf(e.nick, e.id)) : this.#takeUnmatched(chatSender(e), e.text);
       if (shown) {
         shown.seq ??= e.seq;
         if (e.id !== undefined) this.#sent.delete(e.id);
         continue;
       }
-      const msg: ChatMessage = { id: e.id ?? `chat-seq-${e.seq}`, nick: e.nick, text: e.text, at: e.ts, self: e.nick === this.#myNick, seq: e.seq };
+      const msg: ChatMessage = { id: e.id ?? `chat-seq-${e.seq}`, nick: chatSender(e), text: e.text, at: e.ts, self: e.nick === this.#myNick, seq: e.seq };
       if (e.id !== undefined) this.#byKey.set(keyOf(e.nick, e.id), msg);
       fresh.push(msg);
     }

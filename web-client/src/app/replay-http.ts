@@ -7,6 +7,7 @@
  */
 import { isReplayToken } from "../../../protocol/archive.ts";
 import { isRecord } from "../../../protocol/check.ts";
+import { chatSender } from "../../../protocol/chat.ts";
 import { deckInfoUrl, pageImageUrl, thumbUrl } from "../../../protocol/deck-urls.ts";
 import type { RoomState, StampedBundle } from "../../../protocol/types.ts";
 import { validateBundle } from "../../../protocol/validate.ts";
@@ -85,11 +86,11 @@ export function readBundleLine(line: unknown): StampedBundle {
   return b.value as StampedBundle;
 }
 
-/** chat.jsonl lines ({seq, ts, nick, text}) on the session clock (`origin`: the wall ms of session time 0). */
+/** chat.jsonl lines ({seq, ts, nick, text, phone?}) on the session clock (`origin`: the wall ms of session time 0). */
 export function readChat(lines: unknown[], origin: number): ReplayChat[] {
   return lines
     .filter((m): m is Record<string, unknown> => isRecord(m) && num(m.ts) && str(m.nick) && str(m.text))
-    .map((m) => ({ t: Math.max(0, (m.ts as number) - origin), nick: m.nick as string, text: m.text as string }));
+    .map((m) => ({ t: Math.max(0, (m.ts as number) - origin), nick: chatSender({ nick: m.nick as string, phone: str(m.phone) ? (m.phone as string) : undefined }), text: m.text as string }));
 }
 
 export function parseLines(text: string): unknown[] {
