@@ -3,19 +3,24 @@
  * points each drawn over 1 s (ten ink-progress events of 5 points, then the stroke), 5
  * minutes of laser pointer (ten 30 s bursts, 20 moves a second), chat, and 1 hour of real
  * Ogg Opus audio (ffmpeg, libopus) in the journal's lines — is written as an ended session's
- * archive; then it is exported to 1080p MP4 (server/export/, as `deckcast export` does) and
+ * archive; then it is exported to 1080p MP4 (server/export/) in a process of its own, as
+ * `deckcast export` runs (bench/support/export-child.ts: so the memory is the export's, not
+ * this process's, which has just built an hour of audio), and reported:
  *
  * - seconds, x_realtime: the export's wall time, and the session's length over it;
  * - frames: frames written (changed pictures only); bytes: the MP4's size;
- * - peak_rss_mb: the peak resident memory of this process plus ffmpeg's (its VmHWM, sampled
- *   from /proc while it runs); node_rss_mb and ffmpeg_rss_mb separately.
+ * - peak_rss_mb: the export process's peak resident memory plus ffmpeg's (VmHWM; ffmpeg's
+ *   sampled from /proc while it runs), and node_rss_mb and ffmpeg_rss_mb separately;
+ * - node_cpu_s, ffmpeg_cpu_s: CPU seconds of each (what a 2-core machine has to share).
  *
- *   npm run bench -- export [--minutes 60] [--width 1920] [--fps 30] [--preset veryfast]
+ * DECKCAST_BENCH_PROFILE=<dir> writes the export process's CPU profile there.
+ *
+ *   npm run bench -- export [--minutes 60] [--width 1920] [--fps 30] [--preset ultrafast]
  *
  * Targets (the issue): at least 60× real time, peak RSS under 500 MB. Writes
  * bench/results/export.json as {seconds, x_realtime, frames, bytes, peak_rss_mb} (and the rest).
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -23,10 +28,8 @@ import { promisify } from "node:util";
 import pino from "pino";
 import { buildPage, parsePages } from "../protocol/ogg.ts";
 import type { DeckEvent } from "../protocol/types.ts";
-import { openJournal } from "../server/archive/journal.ts";
-import { wholeOggPages } from "../server/archive/opus-recover.ts";
 import { DeckService } from "../server/decks/service.ts";
-import { exportSession } from "../server/export/export-session.ts";
+import { DEFAULT_PRESET } from "../server/export/ffmpeg-args.ts";
 import { makePdf } from "../test/support/decks-pdf.ts";
 import { rng } from "../test/support/rng.ts";
 import { arg } from "./support/args.ts";
@@ -138,24 +141,33 @@ async function writeSession(dir: string, o: { minutes: number; deck: { id: strin
   return { lines: seq, events: events.length };
 }
 
-/** ffmpeg children of this process: their peak resident memory (VmHWM), in kB. */
-async function childPeakKb(): Promise<number> {
-  let peak = 0;
+/** A process's peak resident memory (VmHWM, kB) and CPU seconds (utime + stime); null once it is gone. */
+async function procUse(pid: number): Promise<{ hwmKb: number; cpuS: number } | null> {
+  const [status, stat] = await Promise.all([readFile(`/proc/${pid}/status`, "utf8").catch(() => ""), readFile(`/proc/${pid}/stat`, "utf8").catch(() => "")]);
+  const hwm = /^VmHWM:\s+(\d+) kB/m.exec(status);
+  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  if (!hwm || f.length < 13) return null;
+  return { hwmKb: Number(hwm[1]), cpuS: (Number(f[11]) + Number(f[12])) / CLOCK_TICKS };
+}
+const CLOCK_TICKS = 100;
+
+/** The ffmpeg children of `parent`. */
+async function ffmpegChildren(parent: number): Promise<number[]> {
+  const out: number[] = [];
   for (const pid of await readdir("/proc").catch(() => [] as string[])) {
     if (!/^\d+$/.test(pid)) continue;
     const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
-    if (!/^Name:\s+ffmpeg/m.test(status) || !new RegExp(`^PPid:\\s+${process.pid}$`, "m").test(status)) continue;
-    const hwm = /^VmHWM:\s+(\d+) kB/m.exec(status);
-    if (hwm) peak = Math.max(peak, Number(hwm[1]));
+    if (/^Name:\s+ffmpeg/m.test(status) && new RegExp(`^PPid:\\s+${parent}$`, "m").test(status)) out.push(Number(pid));
   }
-  return peak;
+  return out;
 }
 
 export default async function runBench(args: string[]): Promise<void> {
   const minutes = Number(arg(args, "minutes", "60"));
   const width = Number(arg(args, "width", "1920"));
   const fps = Number(arg(args, "fps", "30"));
-  const preset = arg(args, "preset", "veryfast");
+  const preset = arg(args, "preset", DEFAULT_PRESET);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-bench-export-"));
   const log = pino({ level: process.env.DECKCAST_BENCH_LOG ?? "warn" });
   const decks = new DeckService({ dataDir, workers: 1, lazyOffice: true, log });
@@ -171,21 +183,32 @@ export default async function runBench(args: string[]): Promise<void> {
     const session = `${new Date(createdAt).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-benchx`;
     const dir = path.join(dataDir, "archives", session);
     const made = await writeSession(dir, { minutes, deck, audio, createdAt });
-    const journal = await openJournal(dir, { log, wholeAudio: wholeOggPages });
     const out = path.join(dataDir, "talk.mp4");
-    let ffmpegKb = 0;
-    const sampler = setInterval(() => void childPeakKb().then((kb) => (ffmpegKb = Math.max(ffmpegKb, kb))), 200);
+    // The export runs in a process of its own (bench/support/export-child.ts), as `deckcast export` does.
+    const job = { dataDir, dir, session, minutes, out, width, fps, preset };
     const t0 = performance.now();
-    let r;
-    try {
-      r = await exportSession({ source: { dir, manifest: { session, title: "Export bench", duration: minutes * 60_000 }, journal }, decks, out, format: "mp4", width, fps, preset, log });
-    } finally {
-      clearInterval(sampler);
-      await journal.close();
-    }
+    const child = spawn(process.execPath, [...(process.env.DECKCAST_BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.DECKCAST_BENCH_PROFILE}`] : []), "--import", "tsx", path.join(import.meta.dirname, "support/export-child.ts")], {
+      env: { ...process.env, DECKCAST_BENCH_EXPORT: JSON.stringify(job) },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let stdout = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    const ffmpeg = new Map<number, { hwmKb: number; cpuS: number }>();
+    const sample = async () => {
+      for (const pid of await ffmpegChildren(child.pid!)) {
+        const u = await procUse(pid);
+        if (u) ffmpeg.set(pid, u);
+      }
+    };
+    const sampler = setInterval(() => void sample(), 100);
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    clearInterval(sampler);
     const seconds = (performance.now() - t0) / 1000;
-    const nodeMb = process.resourceUsage().maxRSS / 1024;
-    const ffmpegMb = ffmpegKb / 1024;
+    if (code !== 0) throw new Error(`the export exited with ${code}`);
+    const r = JSON.parse(stdout.trim().split("\n").at(-1)!) as { frames: number; width: number; height: number; cpu_user_s: number; cpu_sys_s: number; max_rss_kb: number };
+    const nodeMb = r.max_rss_kb / 1024;
+    const ffmpegMb = Math.max(0, ...[...ffmpeg.values()].map((u) => u.hwmKb)) / 1024;
+    const ffmpegCpu = [...ffmpeg.values()].reduce((s, u) => s + u.cpuS, 0);
     const result = {
       seconds: round(seconds),
       x_realtime: round((minutes * 60) / seconds),
@@ -194,6 +217,8 @@ export default async function runBench(args: string[]): Promise<void> {
       peak_rss_mb: round(nodeMb + ffmpegMb),
       node_rss_mb: round(nodeMb),
       ffmpeg_rss_mb: round(ffmpegMb),
+      node_cpu_s: round(r.cpu_user_s + r.cpu_sys_s),
+      ffmpeg_cpu_s: round(ffmpegCpu),
       fps_max: fps,
       preset,
       width: r.width,

@@ -26,6 +26,33 @@ export interface InkBox {
   height: number;
 }
 
+/** Pixels past a shape's edge that antialiasing may touch. */
+const AA_PX = 2;
+
+/**
+ * Where drawStroke paints `s` in `box`: the points' bounds (the curves through their
+ * midpoints stay inside them) grown by half the line (round caps and joins) and the
+ * antialiasing; null for a stroke it does not draw.
+ */
+export function strokeExtent(s: Stroke, box: InkBox): InkBox | null {
+  const pts = s.points;
+  if (pts.length < 2) return null;
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (let i = 0; i + 1 < pts.length; i += 2) {
+    const x = pts[i]!, y = pts[i + 1]!;
+    if (x < x0) x0 = x;
+    if (x > x1) x1 = x;
+    if (y < y0) y0 = y;
+    if (y > y1) y1 = y;
+  }
+  const sx = box.width / INK_SCALE;
+  const sy = box.height / INK_SCALE;
+  const pad = Math.max(1, s.width * sx) / 2 + AA_PX;
+  const left = box.x + x0 * sx - pad;
+  const top = box.y + y0 * sy - pad;
+  return { x: Math.floor(left), y: Math.floor(top), width: Math.ceil(box.x + x1 * sx + pad) - Math.floor(left), height: Math.ceil(box.y + y1 * sy + pad) - Math.floor(top) };
+}
+
 export function drawStroke(ctx: Draw2D, s: Stroke, box?: InkBox): void {
   const { x: ox, y: oy, width: W, height: H } = box ?? { x: 0, y: 0, width: ctx.canvas.width, height: ctx.canvas.height };
   const pts = s.points;

@@ -27,3 +27,11 @@ export function drawPointer(ctx: Draw2D, cx: number, cy: number, scale = 1): voi
   ctx.fillRect(cx - r, cy - r, 2 * r, 2 * r);
   ctx.restore();
 }
+
+/** Where drawPointer paints: its circle's bounds and a pixel or two of antialiasing. */
+export function pointerExtent(cx: number, cy: number, scale = 1): { x: number; y: number; width: number; height: number } {
+  const r = (POINTER_CSS_PX / 2) * scale + 2;
+  const x = Math.floor(cx - r);
+  const y = Math.floor(cy - r);
+  return { x, y, width: Math.ceil(cx + r) - x, height: Math.ceil(cy + r) - y };
+}

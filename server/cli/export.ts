@@ -42,7 +42,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   const config = readConfig(io.env);
   const log = pino({ level: io.env.DECKCAST_LOG_LEVEL ?? "warn" }, pino.destination(2));
   const sources = createReplaySources({ archivesDir: archivesDir(config.dataDir), liveArchive: () => undefined, log });
-  const decks = new DeckService({ dataDir: config.dataDir, workers: 1, lazyOffice: true, log });
+  const decks = new DeckService({ dataDir: config.dataDir, workers: 1, lazyOffice: true, lazyPdf: true, log });
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once("SIGINT", onSignal);

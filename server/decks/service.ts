@@ -35,6 +35,11 @@ export interface DeckServiceOptions {
   splitFromSlides?: number;
   /** Start LibreOffice only when a file needs it (the CLI). Default false: the server keeps it warm. */
   lazyOffice?: boolean;
+  /**
+   * With lazyOffice: start pdf.js too only when a file needs reading (a video export, which
+   * only renders pages: pdf.js's thread holds ~200 MB). Default false: the CLI warms it.
+   */
+  lazyPdf?: boolean;
   log: Logger;
 }
 
@@ -80,8 +85,8 @@ export class DeckService {
     this.pool = new ConverterPool({ workers, timeoutMs: opts.convertTimeoutMs ?? DECK_DEFAULTS.convertTimeoutMs, lazy: opts.lazyOffice, log: opts.log });
     // One pdf.js thread per LibreOffice worker: a deck converted in parts is read part by part side by side.
     this.inspector = new PdfInspector({ threads: workers, log: this.log });
-    // A server warms everything up at once; the CLI (lazy) only starts the PDF reader.
-    const warming = opts.lazyOffice ? this.inspector.warm() : this.started();
+    // A server warms everything up at once; the CLI (lazy) only starts the PDF reader, the export not even that.
+    const warming = opts.lazyOffice ? (opts.lazyPdf ? Promise.resolve() : this.inspector.warm()) : this.started();
     warming.catch((err: Error) => this.log.warn({ err: err.message }, "warm-up failed; the first deck will be slower"));
   }
 

@@ -46,7 +46,7 @@ export interface ExportOptions {
   log?: Logger;
   /** ffmpeg's threads (default: its own choice). */
   threads?: number;
-  /** x264's preset for MP4 (default veryfast). */
+  /** x264's preset for MP4 (default ultrafast: ffmpeg-args.ts). */
   preset?: string;
 }
 
@@ -172,27 +172,34 @@ async function encode(args: string[], tl: Timeline, title: string, renderer: Fra
   let frames = 0;
   let feedError: unknown = null;
   try {
-    await write(child, mkvHeader(renderer.width, renderer.height));
-    let held: { t: number; rgba: Buffer } | null = null;
+    await write(child, mkvHeader(renderer.width, renderer.height, "I420"));
+    // The last changed frame waits for the next (the last one is written with its duration);
+    // frames on their way to ffmpeg keep their own buffer, from a few reused ones.
+    const pool = new FramePool(FRAMES_IN_FLIGHT, renderer.frame.bytes.length, exited);
+    let held: { t: number; pixels: Buffer } | null = null;
     let lastReport = 0;
+    const send = async (f: { t: number; pixels: Buffer }, duration?: number) => {
+      const [head, pixels, ...tail] = mkvFrame(f.t, f.pixels, duration);
+      await write(child, head!);
+      child.stdin!.write(pixels!, () => pool.give(f.pixels));
+      for (const b of tail) await write(child, b);
+      frames++;
+    };
     for (const { t, state } of statesAt(tl, title)) {
       if (o.signal?.aborted || dead) break;
-      const { rgba, changed } = await renderer.next(state);
+      const { changed } = await renderer.next(state);
       if (!changed) continue;
-      if (held) {
-        for (const b of mkvFrame(held.t, held.rgba)) await write(child, b);
-        frames++;
-      }
-      held = { t, rgba };
+      if (held) await send(held);
+      const pixels = await pool.take();
+      if (pixels === null) break; // ffmpeg is gone: its exit says why
+      pixels.set(renderer.frame.bytes);
+      held = { t, pixels };
       if (o.onProgress && (frames - lastReport >= 30 || frames === 0)) {
         lastReport = frames;
         o.onProgress(Math.min(0.99, t / duration));
       }
     }
-    if (held && !o.signal?.aborted && !dead) {
-      for (const b of mkvFrame(held.t, held.rgba, Math.max(1, duration - Math.round(held.t)))) await write(child, b);
-      frames++;
-    }
+    if (held && !o.signal?.aborted && !dead) await send(held, Math.max(1, duration - Math.round(held.t)));
   } catch (err) {
     feedError = err;
     if (err instanceof ExportError) child.kill("SIGKILL");
@@ -232,4 +239,35 @@ function write(child: ChildProcess, chunk: Buffer): Promise<void> {
     stdin.once("close", done);
     child.once("close", done);
   });
+}
+
+/** Frames written to ffmpeg and not yet taken by it, at most (each is width × height × 1.5 bytes). */
+const FRAMES_IN_FLIGHT = 3;
+
+/** A few frame buffers, reused: a frame's bytes are copied into one, given back once ffmpeg has them. */
+class FramePool {
+  readonly #free: Buffer[] = [];
+  readonly #waiting: ((b: Buffer | null) => void)[] = [];
+  #gone = false;
+
+  constructor(count: number, bytes: number, gone: Promise<unknown>) {
+    for (let i = 0; i < count; i++) this.#free.push(Buffer.allocUnsafe(bytes));
+    void gone.then(() => {
+      this.#gone = true;
+      for (const w of this.#waiting.splice(0)) w(null);
+    });
+  }
+
+  /** A free buffer; null once ffmpeg has exited. */
+  take(): Promise<Buffer | null> {
+    if (this.#gone) return Promise.resolve(null);
+    const b = this.#free.pop();
+    return b ? Promise.resolve(b) : new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  give(b: Buffer): void {
+    const w = this.#waiting.shift();
+    if (w) w(b);
+    else this.#free.push(b);
+  }
 }

@@ -2,17 +2,27 @@
  * Renders the session's pictures on @napi-rs/canvas with the web client's own drawing code
  * (client-core/draw/): the page image from the deck store (pdftoppm, at the page box's width
  * snapped as the stage asks for it), the page's ink, strokes in progress and the pointer.
- * The page under its finished ink is kept as a base and only redrawn when it changes (a
- * turn, a finished or removed stroke), so a frame while a stroke is drawn is one drawImage
- * plus the stroke in progress. A frame identical to the last one is reported as unchanged.
+ *
+ * Only what changed is drawn and converted (`next`): the page under its finished ink is a
+ * base canvas, redrawn whole only on a turn or when ink is removed (a new finished stroke is
+ * drawn onto it); the picture is a second canvas, and a frame repaints only the regions that
+ * changed — where strokes grew, were finished or left, and where the pointer was and is
+ * (strokeExtent / pointerExtent: the drawing code's own bounds) — from the base plus the
+ * strokes in progress and the pointer, clipped to each region. Those regions alone are read
+ * back and converted into the I420 frame ffmpeg takes (i420.ts). A frame whose bytes come
+ * out the same as the last is reported as unchanged. `render` draws a whole picture as RGBA
+ * (what the fidelity test compares with the replay player's canvas).
  */
 import { createCanvas, loadImage, type Canvas, type Image, type SKRSContext2D } from "@napi-rs/canvas";
 import { snapWidth } from "../../protocol/deck-urls.ts";
 import { ExportError } from "../../protocol/export.ts";
 import type { RoomState, Stroke } from "../../protocol/types.ts";
-import { composeBase, composeTop, stageView, type ComposeOptions, type StageView } from "../../client-core/draw/compose.ts";
+import { composeBase, composeFrame, composeTop, stageView, type ComposeOptions, type StageView } from "../../client-core/draw/compose.ts";
 import type { Draw2D } from "../../client-core/draw/context.ts";
-import type { InkBox } from "../../client-core/draw/ink-draw.ts";
+import { drawStroke, strokeExtent, type InkBox } from "../../client-core/draw/ink-draw.ts";
+import { pointerExtent } from "../../client-core/draw/pointer-draw.ts";
+import { INK_SCALE } from "../../protocol/types.ts";
+import { I420Frame, type Rect } from "./i420.ts";
 
 /** What the renderer needs of the deck store (server/decks/service.ts). */
 export interface ExportDecks {
@@ -43,18 +53,25 @@ export function frameSize(width: number, ratio: number): { width: number; height
   return { width: w, height: h };
 }
 
+/** Regions a frame repaints one by one; more than this, and their bounds are repainted at once. */
+const MAX_REGIONS = 8;
+
 export class FrameRenderer {
   readonly width: number;
   readonly height: number;
+  /** The picture as of the last `next`, as ffmpeg takes it. */
+  readonly frame: I420Frame;
   readonly #decks: ExportDecks;
   readonly #pointerScale: number;
+  /** The page under its finished ink. */
   readonly #base: Canvas;
   readonly #baseCtx: SKRSContext2D;
+  /** The picture: the base, then strokes in progress and the pointer. */
   readonly #out: Canvas;
   readonly #outCtx: SKRSContext2D;
-  #baseKey: { deck: string | null; page: number; strokes: readonly Stroke[] } | null = null;
   readonly #images = new Map<string, Image>();
-  #last: Buffer | null = null;
+  readonly #scratches = new Map<number, Canvas>();
+  /** What `next` last drew (null: nothing yet, the next frame is drawn whole). */
   #lastView: StageView | null = null;
 
   /**
@@ -68,6 +85,7 @@ export class FrameRenderer {
     this.#smoothing = smoothing;
     this.width = width;
     this.height = height;
+    this.frame = new I420Frame(width, height);
     this.#decks = decks;
     // The stage's pointer is 16 CSS px; a video is seen as a 1280 px wide stage would be.
     this.#pointerScale = pointerScale ?? width / 1280;
@@ -108,31 +126,90 @@ export class FrameRenderer {
     } as ComposeOptions;
   }
 
-  /** The RGBA pixels of the room's picture (a view into the renderer's buffer: copy to keep). */
+  /** The room's whole picture as RGBA, drawn afresh (a canvas of its own: `next`'s state is untouched). */
   async render(state: RoomState): Promise<Buffer> {
     const view = stageView(state);
-    const o = await this.#options(view);
-    const k = this.#baseKey;
-    if (!k || k.deck !== view.deck || k.page !== view.page || k.strokes !== view.strokes) {
-      composeBase(this.#baseCtx, view, o);
-      this.#baseKey = { deck: view.deck, page: view.page, strokes: view.strokes };
-    }
-    if (view.drawing.length === 0 && view.pointer === null) return this.#base.data();
-    this.#outCtx.drawImage(this.#base, 0, 0);
-    composeTop(this.#outCtx, view, o);
-    return this.#out.data();
+    const canvas = createCanvas(this.width, this.height);
+    composeFrame(canvas.getContext("2d"), view, await this.#options(view));
+    return canvas.data();
   }
 
-  /** As render, and whether it differs from the last frame this returned true for (then `rgba` is a copy of its own). */
-  async next(state: RoomState): Promise<{ rgba: Buffer; changed: boolean }> {
-    // The reducer shares what did not change, so the same parts mean the same picture: not drawn again.
+  /** Draws the room's picture into `frame`, only what changed since the last call; `changed`: its bytes differ. */
+  async next(state: RoomState): Promise<{ changed: boolean }> {
     const view = stageView(state);
-    if (this.#last && this.#lastView && sameView(view, this.#lastView)) return { rgba: this.#last, changed: false };
+    const last = this.#lastView;
+    // The reducer shares what did not change, so the same parts mean the same picture: not drawn again.
+    if (last && sameView(view, last)) return { changed: false };
+    const o = await this.#options(view);
     this.#lastView = view;
-    const rgba = await this.render(state);
-    const changed = this.#last === null || !this.#last.equals(rgba);
-    if (changed) this.#last = Buffer.from(rgba);
-    return { rgba: changed ? this.#last! : rgba, changed };
+    const regions = last ? this.#regions(last, view, o) : null;
+    if (regions === null) {
+      composeBase(this.#baseCtx, view, o);
+      this.#outCtx.drawImage(this.#base, 0, 0);
+      composeTop(this.#outCtx, view, o);
+      return { changed: this.frame.put(this.#out.data(), { x: 0, y: 0, width: this.width, height: this.height }) };
+    }
+    let changed = false;
+    for (const r of regions) {
+      // Each region is drawn afresh on a scratch canvas (the base under it, then the strokes in
+      // progress and the pointer, moved by whole pixels), read back with data() — a Buffer,
+      // which the GC counts; getImageData's pixels are memory it does not see, and pile up.
+      const scratch = this.#scratch(r.width, r.height);
+      const c = scratch.getContext("2d");
+      c.drawImage(this.#base, r.x, r.y, r.width, r.height, 0, 0, r.width, r.height);
+      c.save();
+      c.translate(-r.x, -r.y);
+      composeTop(c, view, o);
+      c.restore();
+      if (this.frame.put(scratch.data(), r, scratch.width * 4)) changed = true;
+    }
+    return { changed };
+  }
+
+  /**
+   * The regions that differ between `a`'s picture and `b`'s, with `b`'s new finished strokes
+   * drawn onto the base; null when the picture must be drawn whole (another page, ink removed).
+   */
+  /** A scratch canvas at least w × h (sizes by powers of two, kept: a few, most of them small). */
+  #scratch(w: number, h: number): Canvas {
+    const bw = Math.min(this.width, 2 ** Math.ceil(Math.log2(Math.max(16, w))));
+    const bh = Math.min(this.height, 2 ** Math.ceil(Math.log2(Math.max(16, h))));
+    const key = bw * 65536 + bh;
+    let c = this.#scratches.get(key);
+    if (!c) {
+      c = createCanvas(Math.max(bw, w), Math.max(bh, h));
+      this.#scratches.set(key, c);
+    }
+    return c;
+  }
+
+  #regions(a: StageView, b: StageView, o: ComposeOptions): Rect[] | null {
+    if (a.deck !== b.deck || a.page !== b.page || b.deck === null) return null;
+    const found: Rect[] = [];
+    const add = (r: { x: number; y: number; width: number; height: number } | null) => {
+      const even = r && this.frame.even(r);
+      if (even) found.push(even);
+    };
+    if (a.strokes !== b.strokes) {
+      if (b.strokes.length < a.strokes.length || !a.strokes.every((s, i) => s === b.strokes[i])) return null;
+      for (const s of b.strokes.slice(a.strokes.length)) {
+        drawStroke(this.#baseCtx, s, o.box);
+        add(strokeExtent(s, o.box));
+      }
+    }
+    for (const s of a.drawing) if (!b.drawing.includes(s)) add(strokeExtent(s, o.box));
+    for (const s of b.drawing) if (!a.drawing.includes(s)) add(strokeExtent(s, o.box));
+    const pa = a.pointer;
+    const pb = b.pointer;
+    if (pa?.x !== pb?.x || pa?.y !== pb?.y) {
+      for (const p of [pa, pb]) if (p) add(pointerExtent(o.box.x + (p.x / INK_SCALE) * o.box.width, o.box.y + (p.y / INK_SCALE) * o.box.height, this.#pointerScale));
+    }
+    if (found.length <= MAX_REGIONS) return found;
+    const x0 = Math.min(...found.map((r) => r.x));
+    const y0 = Math.min(...found.map((r) => r.y));
+    const x1 = Math.max(...found.map((r) => r.x + r.width));
+    const y1 = Math.max(...found.map((r) => r.y + r.height));
+    return [{ x: x0, y: y0, width: x1 - x0, height: y1 - y0 }];
   }
 }
 

@@ -1,11 +1,11 @@
 /**
- * Raw RGBA frames with explicit timestamps, as a Matroska stream for ffmpeg's stdin.
+ * Raw frames (I420, or RGBA) with explicit timestamps, as a Matroska stream for ffmpeg's stdin.
  *
  * Why Matroska: ffmpeg 5.1 (Debian 12) has no way to give raw frames on a pipe their own
  * times — `-f rawvideo` is constant-rate, the concat demuxer wants one file per frame,
  * `-vsync vfr` only drops. A Matroska stream carries a timestamp on every block, and
  * ffmpeg's demuxer reads uncompressed video (`V_UNCOMPRESSED`, pixel format from the
- * `ColourSpace` FourCC "RGBA") from a pipe with unknown sizes. So each changed frame is one
+ * `ColourSpace` FourCC: "I420" or "RGBA") from a pipe with unknown sizes. So each changed frame is one
  * cluster `{Timestamp t ms, SimpleBlock}` and an unchanged second costs nothing. The last
  * frame is a BlockGroup with a BlockDuration, so the video lasts to the session's end.
  */
@@ -51,7 +51,7 @@ function el(id: number, body: Buffer | Buffer[]): Buffer {
 const UNKNOWN_SIZE = Buffer.from([0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
 /** The stream's start: EBML header, a Segment of unknown size, Info (ms timestamps) and the one video track. */
-export function mkvHeader(width: number, height: number): Buffer {
+export function mkvHeader(width: number, height: number, fourcc: "I420" | "RGBA" = "I420"): Buffer {
   const ebml = el(0x1a45dfa3, [
     el(0x4286, uint(1)),
     el(0x42f7, uint(1)),
@@ -62,7 +62,7 @@ export function mkvHeader(width: number, height: number): Buffer {
     el(0x4285, uint(2)),
   ]);
   const info = el(0x1549a966, [el(0x2ad7b1, uint(1_000_000)), el(0x4d80, Buffer.from("deckcast")), el(0x5741, Buffer.from("deckcast"))]);
-  const video = el(0xe0, [el(0xb0, uint(width)), el(0xba, uint(height)), el(0x2eb524, Buffer.from("RGBA"))]);
+  const video = el(0xe0, [el(0xb0, uint(width)), el(0xba, uint(height)), el(0x2eb524, Buffer.from(fourcc))]);
   const track = el(0xae, [el(0xd7, uint(1)), el(0x73c5, uint(1)), el(0x83, uint(1)), el(0x9c, uint(0)), el(0x86, Buffer.from("V_UNCOMPRESSED")), video]);
   const tracks = el(0x1654ae6b, track);
   return Buffer.concat([ebml, idBytes(0x18538067), UNKNOWN_SIZE, info, tracks]);
@@ -72,7 +72,8 @@ export function mkvHeader(width: number, height: number): Buffer {
  * One frame at `t` ms as a cluster, in pieces (header, then the pixels as given: no copy of
  * the frame). With `duration` the block says how long it is shown (the last frame).
  */
-export function mkvFrame(t: number, rgba: Uint8Array, duration?: number): Buffer[] {
+export function mkvFrame(t: number, pixels: Uint8Array, duration?: number): Buffer[] {
+  const rgba = pixels;
   const blockHead = Buffer.from([0x81, 0x00, 0x00, 0x80]); // track 1, relative time 0, keyframe
   const tsEl = el(0xe7, uint(Math.max(0, Math.round(t))));
   if (duration === undefined) {

@@ -101,7 +101,7 @@ describe("Matroska frames for ffmpeg", () => {
     const w = 32;
     const h = 18;
     const times = [0, 1000, 1033, 1067, 5000];
-    const chunks: Buffer[] = [mkvHeader(w, h)];
+    const chunks: Buffer[] = [mkvHeader(w, h, "RGBA")];
     times.forEach((t, i) => chunks.push(...mkvFrame(t, new Uint8Array(w * h * 4).fill(40 * i), i === times.length - 1 ? 2000 : undefined)));
     const probe = spawn("ffprobe", ["-v", "error", "-f", "matroska", "-i", "pipe:0", "-show_entries", "packet=pts_time,duration_time:stream=codec_name,width,height,pix_fmt", "-of", "json"], { stdio: ["pipe", "pipe", "inherit"] });
     let out = "";
