@@ -42,10 +42,11 @@ export interface TestBrowser {
 /**
  * `bypassCsp`: let test instrumentation that the server's Content-Security-Policy refuses run
  * in the page (the audio probes load an AudioWorklet from a blob: URL); the product itself
- * is always tested under its policy (test/e2e/http-csp.test.ts).
+ * is always tested under its policy (test/e2e/http-csp.test.ts). `executablePath`: another
+ * launcher of the same Chromium (test/support/netns.ts's wrapper runs it in a namespace).
  */
-export async function launchBrowser({ extraArgs = [] as string[], bypassCsp = false } = {}): Promise<TestBrowser> {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true });
+export async function launchBrowser({ extraArgs = [] as string[], bypassCsp = false, executablePath = CHROMIUM } = {}): Promise<TestBrowser> {
+  const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_FLAGS, ...extraArgs], headless: true });
   const people: Person[] = [];
   const ua = `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/${browser.version().split(".")[0]}.0.0.0 Safari/537.36`;
   return {
