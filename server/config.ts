@@ -6,6 +6,10 @@
  *   DECKCAST_HTTP_HOST    127.0.0.1      interface to listen on: 127.0.0.1 serves this computer only,
  *                                        0.0.0.0 (or one address) lets phones on the network join; the
  *                                        addresses they reach are listed by server/http/addresses.ts
+ *                                        (0.0.0.0 in LAN mode)
+ *   DECKCAST_LAN          (off)          1: LAN mode (also `npm start -- --lan`): listen on every
+ *                                        interface and announce _deckcast._tcp over mDNS on each
+ *                                        LAN address (server/lan/)
  *   DECKCAST_PUBLIC_URL   http://localhost:<port>   how browsers reach the HTTP server
  *   DECKCAST_ALLOWED_HOSTS (none)        more host names /api/* answers to, comma-separated
  *                                        (a reverse proxy's name); localhost, IP literals, the
@@ -46,6 +50,8 @@ export interface Config {
   dataDir: string;
   httpPort: number;
   httpHost: string;
+  /** LAN mode: every interface by default, announced over mDNS (server/lan/). */
+  lan: boolean;
   publicUrl: string;
   /** DECKCAST_PUBLIC_URL as given, or null (then join links use the page's own origin). */
   explicitPublicUrl: string | null;
@@ -82,6 +88,9 @@ export const DEFAULTS = Object.freeze({
   dataDir: "data",
   httpPort: 8080,
   httpHost: "127.0.0.1",
+  /** Where LAN mode listens when DECKCAST_HTTP_HOST is not set. */
+  lanHttpHost: "0.0.0.0",
+  lan: false,
   xmppHost: "localhost",
   logLevel: "info",
   maxUploadMiB: 100,
@@ -146,12 +155,14 @@ export function checkConfig(c: Config): Config {
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const httpPort = int(env.DECKCAST_HTTP_PORT, DEFAULTS.httpPort, "DECKCAST_HTTP_PORT");
+  const lan = flag(env.DECKCAST_LAN, DEFAULTS.lan, "DECKCAST_LAN");
   const explicitPublicUrl = env.DECKCAST_PUBLIC_URL ? env.DECKCAST_PUBLIC_URL.replace(/\/$/, "") : null;
   if (explicitPublicUrl && !/^https?:\/\/[^/]+/.test(explicitPublicUrl)) throw new Error(`DECKCAST_PUBLIC_URL must be an http(s) URL, got "${explicitPublicUrl}"`);
   return checkConfig({
     dataDir: path.resolve(env.DECKCAST_DATA_DIR ?? DEFAULTS.dataDir),
     httpPort,
-    httpHost: env.DECKCAST_HTTP_HOST ?? DEFAULTS.httpHost,
+    httpHost: env.DECKCAST_HTTP_HOST ?? (lan ? DEFAULTS.lanHttpHost : DEFAULTS.httpHost),
+    lan,
     publicUrl: explicitPublicUrl ?? `http://localhost:${httpPort}`,
     explicitPublicUrl,
     allowedHosts: (env.DECKCAST_ALLOWED_HOSTS ?? "").split(",").map((h) => h.trim()).filter(Boolean),
@@ -197,6 +208,13 @@ function int(raw: string | undefined, fallback: number, name: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${raw}"`);
   return n;
+}
+
+function flag(raw: string | undefined, fallback: boolean, name: string): boolean {
+  if (raw === undefined || raw === "") return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error(`${name} must be 1 or 0, got "${raw}"`);
 }
 
 function positive(raw: string | undefined, fallback: number, name: string): number {

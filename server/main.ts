@@ -10,6 +10,7 @@
 import { randomBytes } from "node:crypto";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
+import QRCode from "qrcode";
 import { readConfig, type Config } from "./config.ts";
 import { createDeckcast, STOP_LIMIT_MS, StopTimeout, type Deckcast } from "./deckcast.ts";
 import { prosodyConsoleLine } from "./http/health.ts";
@@ -26,7 +27,8 @@ const SHUTDOWN_LIMIT_MS = STOP_LIMIT_MS;
 /** The settings, or a one-line refusal (a bad or contradictory setting) and exit 1. */
 function settings(): Config {
   try {
-    return readConfig();
+    // `npm start -- --lan` is DECKCAST_LAN=1.
+    return readConfig(process.argv.slice(2).includes("--lan") ? { ...process.env, DECKCAST_LAN: "1" } : process.env);
   } catch (err) {
     process.stderr.write(`deckcast could not start: ${(err as Error).message}\n`);
     process.exit(1);
@@ -104,7 +106,7 @@ async function start() {
   say(`  More users  npx deckcast user add NAME\n`);
   say(`  Operators   token in ${shortPath(operator.path)}${operator.fresh ? " (new)" : ""}: GET /api/meetings with "Authorization: Bearer <token>"\n`);
   say(`  Logs        ${logPath}\n`);
-  say(otherDevices(reachable()));
+  say(config.lan ? await lanBanner(reachable()) : otherDevices(reachable()));
   say(`\nPress Ctrl+C to stop.\n`);
   log.info({ port, reachable: reachable() }, "deckcast is running");
 }
@@ -116,13 +118,31 @@ function otherDevices(urls: string[]): string {
   if (urls.length === 0) {
     return (
       `\n  Other devices cannot reach this server: it listens on ${config.httpHost} only.\n` +
-      `  To let phones on your network join, restart with DECKCAST_HTTP_HOST=0.0.0.0.\n`
+      `  To let phones on your network join, restart with DECKCAST_HTTP_HOST=0.0.0.0 or npm start -- --lan.\n`
     );
   }
   return (
     `\n  Other devices on your network join at ${urls.join(" or ")}\n` +
     `  (guests need no password; to present, log in on this computer: passwords are not\n` +
     `  accepted from other devices over plain http, see docs/security.md)\n`
+  );
+}
+
+/** LAN mode's lines: the LAN URL with its QR code (for phones), and the mDNS name. */
+async function lanBanner(urls: string[]): Promise<string> {
+  const url = urls[0];
+  if (!url) return `\n  LAN mode: no LAN address found to announce on (listening on ${config.httpHost}).\n`;
+  let qr = "";
+  try {
+    qr = await QRCode.toString(url, { type: "terminal", small: true });
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, "terminal QR code");
+  }
+  return (
+    `\n  LAN mode    On this network: ${url}   (announced over mDNS as _deckcast._tcp;\n` +
+    `              find it from another computer with: npx deckcast discover)\n` +
+    `              (guests need no password; to present, log in on this computer)\n\n` +
+    qr.replace(/^/gm, "    ")
   );
 }
 
