@@ -13,6 +13,7 @@ import { createDeckRouter } from "../http/deck-routes.ts";
 import { createUploadRouter } from "../http/upload-routes.ts";
 import { DECK_DEFAULTS } from "../config.ts";
 import { DeckService } from "./service.ts";
+import { DeckManifests } from "./manifest.ts";
 import { createSlotIqHandler } from "./upload/slot-iq.ts";
 import { NS } from "../../protocol/namespaces.ts";
 import { SlotIssuer, type UploadLimits } from "./upload/slots.ts";
@@ -43,6 +44,8 @@ export interface DecksOptions {
 
 export interface Decks {
   service: DeckService;
+  /** Deck manifests (every page's hash at a width): the deck routes and the phone bridge's prefetch lists. */
+  manifests: DeckManifests;
   /** Issues upload slots directly (the XMPP IQ handler uses this too). */
   slots: SlotIssuer;
   uploadRouter: Router;
@@ -78,10 +81,12 @@ export function setupDecks(link: Pick<ComponentLink, "domain" | "send" | "onIq">
   const uploadDir = join(opts.dataDir, "uploads");
   const cleaned = rm(uploadDir, { recursive: true, force: true });
   const uploadRouter = createUploadRouter({ slots, service, tracker, uploadDir, ready: cleaned, log });
-  const deckRouter = createDeckRouter({ service, tracker, log });
+  const manifests = new DeckManifests(service);
+  const deckRouter = createDeckRouter({ service, tracker, manifests, log });
 
   return {
     service,
+    manifests,
     slots,
     uploadRouter,
     deckRouter,

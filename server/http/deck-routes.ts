@@ -8,6 +8,7 @@
  *   GET /decks/<id>/deck.pdf         the PDF
  *   GET /decks/<id>/pages/<n>.jpg?w= page n as JPEG, width snapped to IMAGE_WIDTHS
  *   GET /decks/<id>/thumbs/<n>.jpg   page n, 240 px wide
+ *   GET /decks/<id>/manifest?w=      every page at w and every thumb, with sha256 and size (protocol/deck-prefetch.ts)
  *   GET /decks/pending/<slot>        an upload's deck: 303 to /decks/<id> when ready, else its status
  *
  * The wire shapes are protocol's: paths, widths and image names in protocol/deck-urls.ts,
@@ -19,6 +20,7 @@ import type { DeckInfo } from "../../protocol/deck-info.ts";
 import { encodeDeckStatusJson } from "../../protocol/deck-status.ts";
 import { deckInfoUrl, pageOfImageName, THUMB_WIDTH, widthOfQuery } from "../../protocol/deck-urls.ts";
 import { deckError } from "../decks/errors.ts";
+import { DeckManifests } from "../decks/manifest.ts";
 import type { DeckService } from "../decks/service.ts";
 import { isDeckId } from "../decks/types.ts";
 import type { UploadTracker } from "../decks/upload/status.ts";
@@ -27,6 +29,8 @@ import { sendError } from "./upload-routes.ts";
 export interface DeckRouteDeps {
   service: DeckService;
   tracker: UploadTracker;
+  /** Shared with the phone bridge (server/decks/setup.ts); made here when not given. */
+  manifests?: DeckManifests;
   log: Logger;
 }
 
@@ -35,6 +39,7 @@ const IMMUTABLE = "public, max-age=31536000, immutable";
 export function createDeckRouter(deps: DeckRouteDeps): Router {
   const router = express.Router();
   const { service } = deps;
+  const manifests = deps.manifests ?? new DeckManifests(service);
 
   router.use((_req, res, next) => {
     res.set("Access-Control-Allow-Origin", "*");
@@ -88,6 +93,14 @@ export function createDeckRouter(deps: DeckRouteDeps): Router {
   };
   router.get("/:id/pages/:file", image());
   router.get("/:id/thumbs/:file", image(THUMB_WIDTH));
+  // The first ask renders every page at the width; later asks read the hashes kept beside the images.
+  router.get("/:id/manifest", async (req: Request<{ id: string }>, res: Response) => {
+    const width = widthOfQuery(req.query.w);
+    if (cached(req, res, `"${req.params.id}-m-${width}"`)) return;
+    const made = await manifests.get(req.params.id, width);
+    if (!made.ok) return sendError(res, made.error);
+    res.json(made.value);
+  });
   // Anything else under /decks (deck.json, source files, made-up paths) is not served.
   router.use((_req, res) => sendError(res, deckError("unknown-deck")));
 
