@@ -25,7 +25,9 @@ import { PresenterControls } from "../app/presenter-controls.ts";
 import { VoiceActivity } from "../app/voice-activity.ts";
 import type { UploadProgress } from "../app/upload.ts";
 import { meetingStyles } from "./dc-meeting.styles.ts";
-import type { InkInput } from "./dc-stage.ts";
+import type { InkInput, StageWidth } from "./dc-stage.ts";
+import { deckPrefetch, type DeckPrefetchStatus } from "../app/deck-prefetch.ts";
+import "./dc-deck-offline.ts";
 import type { ListenCommand } from "./dc-listen.ts";
 import type { MicCommand } from "./dc-mic.ts";
 import { COLORS, WIDTHS, type InkCommand, type ToolChange } from "./dc-ink-toolbar.ts";
@@ -78,6 +80,11 @@ export class DcMeeting extends LitElement {
   @property({ attribute: false }) accessor rewindLink: (() => Promise<{ token: string }>) | null = null;
   /** Rewinding: the player over the live archive, opened this long ago in session time. */
   @state() accessor rewinding: { archive: ReplayArchive; start: number } | null = null;
+  /** The central server's base URL when this page came from an edge (ClientConfig.edge.upstream): deck manifests come from there. */
+  @property({ attribute: false }) accessor upstream: string | null = null;
+  /** The deck prefetch's progress (app/deck-prefetch.ts). */
+  @state() accessor prefetch: DeckPrefetchStatus | null = null;
+  #focusedPage = 0;
 
   @state() accessor view: RoomState | null = null;
   @state() accessor presenting = false;
@@ -134,6 +141,7 @@ export class DcMeeting extends LitElement {
       this.#controls.on("change", () => this.controlsTick++),
       this.#controls.on("fullscreen", () => this.#fullscreen()),
       this.#voice.on("change", (on) => (this.voice = on)),
+      deckPrefetch.on("change", (st) => (this.prefetch = st)),
     ];
   }
 
@@ -142,6 +150,7 @@ export class DcMeeting extends LitElement {
     window.removeEventListener("keydown", this.#onKey);
     this.#phone.stop();
     for (const off of this.#offControls) off();
+    deckPrefetch.want(null, 0, 1, null);
     this.#voice.stop();
     this.#controls.finish();
     for (const off of this.#off) off();
@@ -197,7 +206,7 @@ export class DcMeeting extends LitElement {
 
   #deckChanged(id: string | null) {
     this.deckInfo = null;
-    if (!id) return;
+    if (!id) return deckPrefetch.want(null, 0, 1, null);
     loadDeckInfo(id).then(
       (info) => {
         if (this.view?.deck?.id === id) this.deckInfo = info;
@@ -217,7 +226,13 @@ export class DcMeeting extends LitElement {
   protected override updated(): void {
     // The landscape phone layout sizes the slide's column from the page's shape.
     this.style.setProperty("--ratio", String(pageRatio(this.deckInfo, this.shownPage)));
+    if (this.#focusedPage !== this.shownPage) deckPrefetch.focus((this.#focusedPage = this.shownPage));
   }
+
+  /** The stage's deck or image width changed: the whole deck is prefetched at that width. */
+  #onStageWidth = (e: CustomEvent<StageWidth>) => {
+    if (e.detail.deck === this.view?.deck?.id) deckPrefetch.want(e.detail.deck, e.detail.width, this.shownPage, this.upstream);
+  };
 
   override render() {
     const v = this.view;
@@ -234,7 +249,8 @@ export class DcMeeting extends LitElement {
       <header>
         <div class="title">
           <h1>${v.title || "Meeting"}</h1>
-          <span class="dim">${this.presenting ? "You are presenting" : v.presenter ? `${v.presenter} is presenting` : ""}</span>
+          <span class="dim">${this.presenting ? "You are presenting" : v.presenter ? `${v.presenter} is presenting` : ""}<dc-deck-offline
+            .status=${deck && this.prefetch?.deck === deck.id ? this.prefetch : null}></dc-deck-offline></span>
         </div>
         <div class="actions">
           ${this.#audio && !this.presenting
@@ -270,6 +286,7 @@ export class DcMeeting extends LitElement {
             .pointer=${v.pointer && v.pointer.page === page ? v.pointer : null}
             .input=${this.presenting && deck ? c.tool : null}
             @dc-ink-input=${this.#onInk}
+            @dc-stage-width=${this.#onStageWidth}
           >
             <span slot="empty">${this.presenting ? "Upload a deck to start presenting." : "Waiting for the presenter to open a deck…"}</span>
           </dc-stage>

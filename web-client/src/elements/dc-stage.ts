@@ -10,6 +10,7 @@
  *
  * @fires dc-ink-input {InkInput} pointer down/move/up on the page, in ink units
  * @fires dc-page-painted {PagePainted} a page was drawn (in the frame that shows it)
+ * @fires dc-stage-width {StageWidth} the deck or the image width (device pixels, snapped) changed
  * @slot empty - shown when no deck is open
  */
 import { LitElement, css, html, nothing, type PropertyValues } from "lit";
@@ -30,6 +31,12 @@ export interface PagePainted {
   page: number;
   /** Unix ms (fractional) of the frame that shows the page. */
   at: number;
+}
+
+export interface StageWidth {
+  deck: string;
+  /** The page image width the stage draws at (snapWidth of its canvas's device pixels). */
+  width: number;
 }
 
 export type StageInput = "pen" | "highlighter" | "laser" | "eraser" | null;
@@ -76,6 +83,8 @@ export class DcStage extends LitElement {
   /** deck/page last shown at any resolution: dc-page-painted fires once per change. */
   #shown = "";
   #activePointer: number | null = null;
+  /** deck/width last told in dc-stage-width. */
+  #toldWidth = "";
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -142,6 +151,11 @@ export class DcStage extends LitElement {
     const page = this.page;
     const width = snapWidth(canvas.width);
     const key = `${deck}/${page}/${canvas.width}x${canvas.height}`;
+    if (this.#toldWidth !== `${deck}/${width}`) {
+      this.#toldWidth = `${deck}/${width}`;
+      const detail: StageWidth = { deck, width };
+      this.dispatchEvent(new CustomEvent<StageWidth>("dc-stage-width", { detail, bubbles: true, composed: true }));
+    }
     if (!resized && this.#drawn === key) return;
     const exact = pageImages.peek(deck, page, width);
     const bitmap = exact ?? pageImages.anyReady(deck, page);

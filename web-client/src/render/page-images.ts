@@ -9,6 +9,8 @@
  * turn would cost a render instead of a draw. Crispness comes from asking for the stage's
  * width in device pixels (snapped up to the server's widths, so caches are shared).
  * The widths and URLs are the wire's: protocol/deck-urls.ts, which the server's routes read.
+ * Bytes the deck prefetcher already holds (app/deck-prefetch.ts, checked against the deck's
+ * manifest) are decoded without asking the network: once a deck is ready offline, no turn waits.
  */
 import { pageImageUrl } from "../../../protocol/deck-urls.ts";
 
@@ -21,6 +23,14 @@ export interface PageImageSource {
 }
 
 let source: PageImageSource = { url: pageImageUrl, load: (url) => fetchBitmap(url) };
+
+/** The checked bytes held for a page image URL (the deck prefetcher), or null. */
+let heldBytes: (url: string) => Uint8Array | null = () => null;
+
+/** Where fetchBitmap looks first (app/deck-prefetch.ts sets it). */
+export function setHeldPageBytes(fn: (url: string) => Uint8Array | null): void {
+  heldBytes = fn;
+}
 
 /** Replaces where page images come from (the offline replay.html: files, read without fetch()). */
 export function setPageImageSource(s: PageImageSource): void {
@@ -99,6 +109,8 @@ class PageImageCache {
 }
 
 async function fetchBitmap(url: string): Promise<ImageBitmap> {
+  const held = heldBytes(url);
+  if (held) return createImageBitmap(new Blob([held as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }));
   const res = await fetch(url);
   if (!res.ok) throw new Error(`page image: HTTP ${res.status}`);
   return createImageBitmap(await res.blob());

@@ -1,0 +1,36 @@
+/**
+ * <dc-deck-offline>: a small, quiet status of the deck prefetch (app/deck-prefetch.ts):
+ * "Deck 12/30 offline…" while the pages arrive, then "Deck ready offline". The host carries
+ * `data-deck-ready` once every page is held (tests read it) and `data-deck` naming the deck.
+ */
+import { LitElement, css, html, nothing, type PropertyValues } from "lit";
+import { customElement, property } from "lit/decorators.js";
+import type { DeckPrefetchStatus } from "../app/deck-prefetch.ts";
+
+@customElement("dc-deck-offline")
+export class DcDeckOffline extends LitElement {
+  static override styles = css`
+    :host { display: inline; font-size: 0.8rem; }
+    span[role="status"]::before { content: " · "; }
+    .refused { color: #e0a040; }
+  `;
+
+  @property({ attribute: false }) accessor status: DeckPrefetchStatus | null = null;
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!changed.has("status")) return;
+    const s = this.status;
+    this.toggleAttribute("data-deck-ready", !!s?.done);
+    if (s) this.setAttribute("data-deck", s.deck);
+    else this.removeAttribute("data-deck");
+  }
+
+  override render() {
+    const s = this.status;
+    if (!s) return nothing;
+    return html`<span role="status" title=${`${s.ready} of ${s.total} page images held on this device, checked`}>
+      ${s.done ? "Deck ready offline" : `Deck ${s.ready}/${s.total} offline…`}
+      ${s.refused ? html`<span class="refused"> (${s.refused} refused)</span>` : nothing}
+    </span>`;
+  }
+}
