@@ -10,6 +10,8 @@
  */
 import { CHAT_LIMITS } from "./chat-limits.ts";
 import { isRecord } from "./check.ts";
+import type { DeckManifest, DeckManifestEntry } from "./deck-prefetch.ts";
+import { DEFAULT_IMAGE_WIDTH, snapWidth, type ImageWidth } from "./deck-urls.ts";
 import { isLoginToken } from "./login-token.ts";
 import { LIMITS } from "./namespaces.ts";
 import type { RecordingStatus } from "./recording-status.ts";
@@ -94,6 +96,8 @@ export interface HelloFrame {
   resume?: { id: string; seq: number };
   /** false: events only, no audio frames (an app in the background). Default true. */
   audio?: boolean;
+  /** Width in pixels the phone draws pages at: its prefetch lists are at this width, snapped. Default 1280. */
+  width?: number;
 }
 
 export interface ChatFrame {
@@ -193,7 +197,39 @@ export interface EndedFrame {
   type: "ended";
 }
 
-export type BridgeFrame = WelcomeFrame | EventsFrame | SnapshotFrame | ChatOutFrame | ParticipantsFrame | RecordingFrame | AudioDroppedFrame | ErrorFrame | EndedFrame;
+/**
+ * The open deck's images to fetch ahead of need (the deck manifest, protocol/deck-prefetch.ts,
+ * with absolute URLs): sent after the welcome when a deck is open, and again whenever another
+ * deck opens. Each image's bytes must have exactly `bytes` length and sha256 `sha256` (else
+ * refuse them). A frame for a deck no longer open may arrive late: keep the latest deck's.
+ */
+export interface PrefetchFrame {
+  type: "prefetch";
+  deck: string;
+  /** The hello's width, snapped (protocol/deck-urls.ts). */
+  width: ImageWidth;
+  /** One per page, in page order; `url` absolute. */
+  pages: DeckManifestEntry[];
+  /** The 240 px thumbnails, one per page. */
+  thumbs: DeckManifestEntry[];
+}
+
+export type BridgeFrame = WelcomeFrame | EventsFrame | SnapshotFrame | ChatOutFrame | ParticipantsFrame | RecordingFrame | AudioDroppedFrame | ErrorFrame | EndedFrame | PrefetchFrame;
+
+/** Width of a phone's prefetch lists when its hello names none. */
+export const PHONE_DEFAULT_WIDTH = DEFAULT_IMAGE_WIDTH;
+
+/** The prefetch frame of a manifest, its URLs made absolute on `base` (http(s)://host[:port]). */
+export function prefetchFrame(m: DeckManifest, base: string): PrefetchFrame {
+  const b = base.replace(/\/+$/, "");
+  const abs = (e: DeckManifestEntry): DeckManifestEntry => ({ ...e, url: b + e.url });
+  return { type: "prefetch", deck: m.deck, width: m.width, pages: m.pages.map(abs), thumbs: m.thumbs.map(abs) };
+}
+
+/** The width a hello asks prefetch lists at, snapped. */
+export function helloWidth(hello: HelloFrame): ImageWidth {
+  return snapWidth(hello.width ?? PHONE_DEFAULT_WIDTH);
+}
 
 /** Error frames that do not close the socket: the frame was refused and changed nothing. */
 export const PHONE_ERRORS = ["chat-refused", "chat-rate", "not-joined"] as const;
@@ -258,6 +294,11 @@ export function readPhoneFrame(text: string, bytes: number): ReadFrame {
       if (audio !== undefined) {
         if (typeof audio !== "boolean") return bad("hello.audio must be true or false");
         frame.audio = audio;
+      }
+      const width = own("width");
+      if (width !== undefined) {
+        if (typeof width !== "number" || !Number.isInteger(width) || width < 1 || width > 100_000) return bad("hello.width must be a width in pixels");
+        frame.width = width;
       }
       return { ok: true, frame };
     }

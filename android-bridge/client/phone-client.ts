@@ -5,11 +5,12 @@
  * It keeps the room's state (the welcome's or a snapshot's, with every `events` frame applied
  * by the same reducer the web client uses), checks that seqs come each exactly once in order
  * (`problems` lists any gap or repeat), collects the audio (the header and the pages, in
- * order) and resumes after a cut with the last seq it applied.
+ * order) and resumes after a cut with the last seq it applied. `prefetch` is the open deck's
+ * list of page images to fetch ahead of need (absolute URLs with their sha256), the latest sent.
  */
 import { WebSocket } from "ws";
 import { applyBundle } from "../../protocol/reducer.ts";
-import { decodeAudioFrame, AUDIO_KIND, PHONE_PROTOCOL, type AudioFrame, type BridgeFrame, type ChatOutFrame, type EventsFrame, type HelloFrame, type PhoneState, type SnapshotFrame, type WelcomeFrame } from "../../protocol/phone.ts";
+import { decodeAudioFrame, AUDIO_KIND, PHONE_PROTOCOL, type AudioFrame, type BridgeFrame, type ChatOutFrame, type EventsFrame, type HelloFrame, type PhoneState, type PrefetchFrame, type SnapshotFrame, type WelcomeFrame } from "../../protocol/phone.ts";
 import type { RoomState } from "../../protocol/types.ts";
 import { Emitter } from "../../client-core/emitter.ts";
 
@@ -23,6 +24,8 @@ export interface PhoneClientOptions {
   token?: string;
   /** false: events only. */
   audio?: boolean;
+  /** Width in pixels the phone draws pages at (its prefetch lists are at it, snapped). Default: the bridge's, 1280. */
+  width?: number;
 }
 
 export interface PhoneClientEvents extends Record<string, unknown[]> {
@@ -31,6 +34,8 @@ export interface PhoneClientEvents extends Record<string, unknown[]> {
   events: [EventsFrame, PhoneState];
   snapshot: [SnapshotFrame];
   chat: [ChatOutFrame];
+  /** The open deck's images to fetch ahead of need (after the welcome, and when another deck opens). */
+  prefetch: [PrefetchFrame];
   frame: [BridgeFrame];
   audio: [AudioFrame];
   /** The socket closed (`code` as the bridge sent it; 1006 for a cut). */
@@ -53,6 +58,8 @@ export class PhoneClient extends Emitter<PhoneClientEvents> {
   seq = 0;
   resumeId: string | null = null;
   welcome: WelcomeFrame | null = null;
+  /** The latest prefetch list (its `deck` may trail the state's deck for a moment after a change). */
+  prefetch: PrefetchFrame | null = null;
   /** Every events seq applied, in order (a state from a welcome or snapshot is not in it). */
   readonly applied: number[] = [];
   /** Gaps and repeats seen (should stay empty). */
@@ -83,6 +90,7 @@ export class PhoneClient extends Emitter<PhoneClientEvents> {
       hello.token = this.opts.token;
     }
     if (this.opts.audio === false) hello.audio = false;
+    if (this.opts.width !== undefined) hello.width = this.opts.width;
     if (this.resumeId !== null && this.state !== null) hello.resume = { id: this.resumeId, seq: this.seq };
     return this.open(JSON.stringify(hello));
   }
@@ -184,6 +192,10 @@ export class PhoneClient extends Emitter<PhoneClientEvents> {
       }
       case "chat":
         this.emit("chat", frame);
+        break;
+      case "prefetch":
+        this.prefetch = frame;
+        this.emit("prefetch", frame);
         break;
     }
     this.emit("frame", frame);

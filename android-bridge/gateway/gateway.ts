@@ -14,6 +14,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import type { HelloFrame, PhoneFrame } from "../../protocol/phone.ts";
 import { systemTimers, type Timers } from "../../client-core/timers.ts";
 import { BRIDGE_LIMITS, type BridgeLimits } from "./limits.ts";
+import { httpManifests, isAbsoluteBase, originOf, type ManifestSource } from "./prefetch.ts";
 import { MeetingHub } from "./meeting-hub.ts";
 import { PhoneSocket } from "./phone-socket.ts";
 import type { UpstreamConnector } from "./xmpp-connect.ts";
@@ -28,6 +29,11 @@ export interface PhoneGatewayOptions {
   limits?: Partial<BridgeLimits>;
   /** Base URL of the deck store phones load page images from ("" = the WebSocket's origin). */
   decks?: string;
+  /**
+   * Deck manifests for the phones' prefetch lists (the deck service's, inside the deckcast
+   * server). Default: the `decks` URL's manifest route when `decks` is an http(s) URL, else none.
+   */
+  manifest?: ManifestSource;
 }
 
 export interface GatewayStats {
@@ -60,10 +66,11 @@ export function createPhoneGateway(opts: PhoneGatewayOptions): PhoneGateway {
   const hubs = new Map<string, MeetingHub>();
   let stopped = false;
 
+  const manifest = opts.manifest ?? (isAbsoluteBase(opts.decks ?? "") ? httpManifests(opts.decks!) : null);
   const hubOf = (code: string): MeetingHub => {
     let hub = hubs.get(code);
     if (!hub || hub.closed) {
-      hub = new MeetingHub(code, opts.connector, limits, timers, log, opts.decks ?? "", (done) => {
+      hub = new MeetingHub(code, opts.connector, limits, timers, log, opts.decks ?? "", manifest, (done) => {
         if (hubs.get(code) === done) hubs.delete(code);
       });
       hubs.set(code, hub);
@@ -123,13 +130,14 @@ export function createPhoneGateway(opts: PhoneGatewayOptions): PhoneGateway {
     },
   };
 
-  const onConnection = (ws: WebSocket, address: string) => {
+  const onConnection = (ws: WebSocket, address: string, origin: string) => {
     const count = perAddress.get(address) ?? 0;
     perAddress.set(address, count + 1);
     let phone: PhoneSocket | null = null;
     // Only a joined phone queues frames, so its meeting's hub is there (and open).
     const snapshot = () => hubs.get(phone!.meeting!)!.snapshotJson();
     phone = new PhoneSocket(ws, address, limits, timers, handlers, snapshot);
+    phone.origin = origin;
     sockets.add(phone);
     if (count >= limits.maxSocketsPerAddress) phone.close("tooManySockets", "too many sockets from this address");
   };
@@ -158,7 +166,7 @@ export function createPhoneGateway(opts: PhoneGatewayOptions): PhoneGateway {
     handleUpgrade(req, socket, head) {
       if (stopped) return void socket.destroy();
       const address = req.socket.remoteAddress ?? "unknown";
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, address));
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, address, originOf(req)));
     },
     stats() {
       const perMeeting: Record<string, number> = {};

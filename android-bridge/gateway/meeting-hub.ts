@@ -3,17 +3,19 @@
  * (meeting-upstream.ts), opened on the first phone's hello and closed `lingerMs` after the
  * last phone left; the resume ring (resume-ring.ts); and the fan-out: each bundle is encoded
  * once (its `events` JSON, its audio frame) and queued to every phone, so a slow phone only
- * ever fills its own queue (send-queue.ts).
+ * ever fills its own queue (send-queue.ts). When a deck is open, each phone gets its prefetch
+ * list (prefetch.ts) after the welcome, and every phone a new one when another deck opens.
  */
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { headerPages } from "../../protocol/ogg.ts";
-import { AUDIO_KIND, encodeAudioFrame, phoneState, PHONE_PROTOCOL, type ChatOutFrame, type EventsFrame, type HelloFrame, type WelcomeFrame } from "../../protocol/phone.ts";
+import { AUDIO_KIND, encodeAudioFrame, helloWidth, phoneState, prefetchFrame, PHONE_PROTOCOL, type ChatOutFrame, type EventsFrame, type HelloFrame, type WelcomeFrame } from "../../protocol/phone.ts";
 import type { RoomState, StampedBundle } from "../../protocol/types.ts";
 import type { Timers } from "../../client-core/timers.ts";
 import type { BridgeLimits } from "./limits.ts";
 import { MeetingUpstream, OpenFailed, type RoomChat } from "./meeting-upstream.ts";
 import type { PhoneSocket } from "./phone-socket.ts";
+import { isAbsoluteBase, type ManifestSource } from "./prefetch.ts";
 import { ResumeRing } from "./resume-ring.ts";
 import type { UpstreamConnector } from "./xmpp-connect.ts";
 
@@ -32,6 +34,10 @@ export class MeetingHub {
   /** Our chat messages not yet echoed: stanza id → the phone and its own id. */
   #sentChat = new Map<string, { phone: PhoneSocket; id: string | undefined }>();
   #snapshotCache: { seq: number; json: string } | null = null;
+  /** The deck open now (prefetch lists are sent when it changes). */
+  #deck: string | null = null;
+  /** The open deck's prefetch frames by width and base, encoded once. */
+  #prefetch = new Map<string, Promise<string | null>>();
 
   constructor(
     readonly code: string,
@@ -40,6 +46,8 @@ export class MeetingHub {
     readonly timers: Timers,
     readonly log: Logger,
     readonly decks: string,
+    /** Deck manifests for the phones' prefetch lists; null: none are sent. */
+    readonly manifest: ManifestSource | null,
     /** Called once when the hub is done (left after the last phone, failed, ended). */
     readonly onDone: (hub: MeetingHub) => void,
   ) {
@@ -94,6 +102,7 @@ export class MeetingHub {
     }
     // Synchronously from here: no bundle can come between the welcome and the live frames.
     phone.audio = hello.audio ?? true;
+    phone.width = helloWidth(hello);
     phone.nick = nick;
     const missed = hello.resume ? this.ring.after(hello.resume.seq) : null;
     // An honoured resume keeps its id (and so the phone's session); a refused one is not reused.
@@ -117,6 +126,7 @@ export class MeetingHub {
       phone.send(e.events, "events", e.seq);
       if (e.audio) phone.sendAudio(e.audio, e.seq, this.#header);
     }
+    this.#sendPrefetch([phone]);
     this.#participantsChanged();
   }
 
@@ -154,6 +164,7 @@ export class MeetingHub {
     try {
       const state = await this.upstream.open();
       this.ring.reset(state.seq);
+      this.#deck = state.deck?.id ?? null;
       this.#header = this.upstream.audioHeader;
       this.log.info({ meeting: this.code, nick: this.upstream.nick }, "joined the meeting for phones");
       return state;
@@ -181,9 +192,41 @@ export class MeetingHub {
       if (audio) p.sendAudio(audio, b.seq, this.#header);
       else p.sendHeader(this.#header);
     }
+    if ((state.deck?.id ?? null) !== this.#deck) {
+      this.#deck = state.deck?.id ?? null;
+      this.#prefetch.clear();
+      this.#sendPrefetch([...this.phones]);
+    }
     if (state.ended) {
       this.#broadcast(JSON.stringify({ type: "ended" }));
       void this.close("meetingEnded");
+    }
+  }
+
+  /** Sends each joined phone the open deck's prefetch list at its width, once the manifest is there. */
+  #sendPrefetch(phones: PhoneSocket[]) {
+    const deck = this.#deck;
+    const manifest = this.manifest;
+    if (!deck || !manifest) return;
+    for (const phone of phones) {
+      const base = isAbsoluteBase(this.decks) ? this.decks : phone.origin;
+      if (phone.stage !== "joined" || !base) continue;
+      const key = `${phone.width} ${base}`;
+      let frame = this.#prefetch.get(key);
+      if (!frame) {
+        if (this.#prefetch.size >= 64) this.#prefetch.clear();
+        frame = manifest(deck, phone.width).then(
+          (m) => (m ? JSON.stringify(prefetchFrame(m, base)) : null),
+          (err: Error) => (this.log.warn({ meeting: this.code, deck, err: err.message }, "no deck manifest for phones"), null),
+        );
+        const made = frame;
+        // A manifest that could not be had is asked for again by the next phone.
+        void made.then((json) => json === null && this.#prefetch.get(key) === made && this.#prefetch.delete(key));
+        this.#prefetch.set(key, frame);
+      }
+      void frame.then((json) => {
+        if (json && this.#deck === deck && phone.stage === "joined") phone.send(json);
+      });
     }
   }
 

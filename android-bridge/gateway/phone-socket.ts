@@ -29,6 +29,10 @@ export class PhoneSocket {
   meeting: string | null = null;
   /** Its chat name and resume id, once joined. */
   nick = "";
+  /** Width its prefetch lists are at (hello `width`, snapped). */
+  width = 1280;
+  /** http(s)://host its WebSocket reached ("" when unknown): the base of its prefetch URLs when the bridge has no decks URL. */
+  origin = "";
   resumeId = "";
   readonly chatBucket: TokenBucket;
   readonly queue: SendQueue;

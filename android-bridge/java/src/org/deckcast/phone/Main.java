@@ -2,14 +2,16 @@
  * Runs the Java reference client from the command line (what test/integration/phone-java.test.ts
  * drives):
  *
- *   java -cp out:okhttp.jar:okio.jar org.deckcast.phone.Main URL MEETING NAME EVENTS OUT.opus
+ *   java -cp out:okhttp.jar:okio.jar org.deckcast.phone.Main URL MEETING NAME EVENTS OUT.opus [WIDTH]
  *
  * joins MEETING at the bridge URL (ws://host:port/phone) as NAME, writes the audio to OUT.opus,
  * prints every frame it gets as one JSON line on stdout, and once it has applied EVENTS
  * `events` frames prints {"type":"done", state, seq, ...} and exits 0. It exits 2 when the
  * bridge ends the session for good (a final close code) before that, 64 on bad arguments.
  * Each line on stdin is a frame to send (`{"type":"chat","text":…,"id":…}`, `{"type":"mode",
- * "audio":false}`); it prints {"type":"sent", ok, frame} for each.
+ * "audio":false}`); it prints {"type":"sent", ok, frame} for each. With WIDTH it says that width
+ * in its hello, prefetches each open deck's pages at it, and is done only once the deck open in
+ * its state is held whole ("prefetch-ready" for that deck).
  */
 package org.deckcast.phone;
 
@@ -26,9 +28,20 @@ import okhttp3.OkHttpClient;
 public final class Main {
   private Main() {}
 
+  /** True without a width; else when the deck open in the client's state is the one last held whole. */
+  private static boolean deckHeld(long width, PhoneClient client, String[] held) {
+    if (width == 0) return true;
+    Map<String, Object> state = client.state();
+    Map<String, Object> deck = state == null ? null : Json.object(state.get("deck"));
+    String open = deck == null ? null : Json.string(deck.get("id"));
+    synchronized (held) {
+      return open != null && open.equals(held[0]);
+    }
+  }
+
   public static void main(String[] args) throws Exception {
-    if (args.length != 5) {
-      System.err.println("usage: Main URL MEETING NAME EVENTS OUT.opus");
+    if (args.length != 5 && args.length != 6) {
+      System.err.println("usage: Main URL MEETING NAME EVENTS OUT.opus [WIDTH]");
       System.exit(64);
     }
     String url = args[0];
@@ -36,6 +49,9 @@ public final class Main {
     String name = args[2];
     long want = Long.parseLong(args[3]);
     File out = new File(args[4]);
+    long width = args.length == 6 ? Long.parseLong(args[5]) : 0;
+    // With a width: the deck whose pages were last held whole.
+    String[] held = {null};
 
     PrintStream stdout = new PrintStream(System.out, true, StandardCharsets.UTF_8.name());
     CountDownLatch finished = new CountDownLatch(1);
@@ -50,7 +66,12 @@ public final class Main {
           stdout.println(Json.write(report));
         }
         String type = Json.string(report.get("type"));
-        if ("events".equals(type) && client[0].bundles() >= want) {
+        if ("prefetch-ready".equals(type)) {
+          synchronized (held) {
+            held[0] = Json.string(report.get("deck"));
+          }
+        }
+        if (("events".equals(type) || "prefetch-ready".equals(type)) && client[0].bundles() >= want && deckHeld(width, client[0], held)) {
           finished.countDown();
         } else if ("stopped".equals(type)) {
           exit[0] = 2;
@@ -59,6 +80,7 @@ public final class Main {
       }
     };
     client[0] = new PhoneClient(http, url, meeting, name, audio, print);
+    if (width > 0) client[0].setWidth(width);
     if (want == 0) finished.countDown();
     client[0].start();
     Thread input = new Thread(() -> {

@@ -5,7 +5,8 @@
  * the room's state from the welcome, applies `events` frames strictly in seq order (each must
  * be the previous + 1; a `snapshot` frame replaces the state), writes the audio frames to an
  * Ogg Opus file, and after its connection is cut says hello again with {resume: {id, seq}}
- * so the bridge sends exactly what it missed.
+ * so the bridge sends exactly what it missed. With a width set, it says it in the hello and
+ * fetches each `prefetch` frame's page images ahead of need, checked (DeckPrefetch).
  *
  * Everything it sees is reported to a Listener as a JSON-ready map with a "type" (what
  * Main prints); an app would update its views there instead.
@@ -72,6 +73,9 @@ public final class PhoneClient {
   private boolean welcomed;
   /** Whether audio frames are wanted (false: events only, an app in the background). */
   private boolean wantAudio = true;
+  /** The width pages are drawn at (hello `width`); 0: not said, no prefetch. */
+  private long width;
+  private DeckPrefetch prefetch;
 
   public PhoneClient(OkHttpClient http, String url, String meeting, String name, OggAudioFile audio, Listener listener) {
     this.http = http;
@@ -87,6 +91,17 @@ public final class PhoneClient {
     return new OkHttpClient.Builder().pingInterval(10, TimeUnit.SECONDS).connectTimeout(10, TimeUnit.SECONDS).readTimeout(0, TimeUnit.MILLISECONDS).build();
   }
 
+  /** Before start(): the pixel width pages are drawn at; the client then prefetches each open deck at it. */
+  public synchronized void setWidth(long px) {
+    width = px;
+    if (prefetch == null && px > 0) prefetch = new DeckPrefetch(http, listener);
+  }
+
+  /** The prefetched, checked bytes of page `page` of the open deck, or null. */
+  public synchronized byte[] prefetchedPage(long page) {
+    return prefetch == null ? null : prefetch.page(page);
+  }
+
   public synchronized void start() {
     connect();
   }
@@ -96,6 +111,7 @@ public final class PhoneClient {
     stopped = true;
     quiet = true;
     timer.shutdownNow();
+    if (prefetch != null) prefetch.stop();
     if (socket != null) socket.close(1000, "bye");
   }
 
@@ -154,6 +170,7 @@ public final class PhoneClient {
         Map<String, Object> hello = Json.obj("type", "hello", "v", 1L, "meeting", meeting, "name", name);
         if (resumeId != null && seq >= 0) hello.put("resume", Json.obj("id", resumeId, "seq", seq));
         if (!wantAudio) hello.put("audio", false);
+        if (width > 0) hello.put("width", width);
         ws.send(Json.write(hello));
         report("type", "open", "resume", hello.get("resume"));
       }
@@ -288,6 +305,10 @@ public final class PhoneClient {
         report("type", "snapshot", "reason", f.get("reason"), "seq", seq, "state", snap);
         break;
       }
+      case "prefetch":
+        if (!quiet) listener.on(Json.obj("type", "prefetch", "deck", f.get("deck"), "width", f.get("width"), "pages", (long) (Json.array(f.get("pages")) == null ? 0 : Json.array(f.get("pages")).size())));
+        if (prefetch != null) prefetch.start(f);
+        break;
       default:
         // chat, participants, recording, audio-dropped, error, ended, and later types: reported as they came.
         if (!quiet) listener.on(f);

@@ -1,0 +1,130 @@
+/**
+ * Phones get the open deck's prefetch list (docs/phone-protocol.md §prefetch): on the deckcast
+ * server's /phone (manifests from its deck service) and on a standalone bridge (from the
+ * upstream's manifest route), after the welcome at the hello's width (snapped; 1280 without
+ * one), and again when another deck opens. Every URL is absolute and serves exactly the bytes
+ * its sha256 and size name. Real server, real decks rendered by pdftoppm.
+ */
+import { createHash } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PhoneClient } from "../../android-bridge/client/phone-client.ts";
+import { Follower } from "../../client-core/follower.ts";
+import { PresenterSender } from "../../client-core/presenter-sender.ts";
+import type { XmppLike } from "../../client-core/xmpp-like.ts";
+import type { PrefetchFrame } from "../../protocol/phone.ts";
+import type { DeckEvent, DeckRef } from "../../protocol/types.ts";
+import type { ProsodyXmppServer } from "../../prosody/xmpp-server.ts";
+import { startBridge, type RunningBridge } from "../../server/cli/bridge.ts";
+import { privateConfig } from "../../server/config.ts";
+import { createDeckcast, type RunningDeckcast } from "../../server/deckcast.ts";
+import { makePdf } from "../support/decks-pdf.ts";
+import { waitFor } from "../support/deckcast.ts";
+import { connectUser, createMeeting, type TestClient } from "../support/xmpp.ts";
+
+const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
+const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+let dataDir: string;
+let stopAll: () => Promise<void>;
+let dc: RunningDeckcast<ProsodyXmppServer>;
+let base: string;
+let standalone: RunningBridge;
+const clients: TestClient[] = [];
+const phones: PhoneClient[] = [];
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-phone-prefetch-"));
+  const deckcast = createDeckcast(privateConfig(dataDir, { httpHost: "127.0.0.1", publicUrl: "http://127.0.0.1:0", deckWorkers: 1 }), { log });
+  stopAll = async () => {
+    for (const p of phones) p.cut();
+    await standalone?.stop().catch(() => undefined);
+    for (const c of clients) await c.stop().catch(() => undefined);
+    await deckcast.stop().catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  dc = await deckcast.start();
+  await dc.xmpp.register("alice", "test-password");
+  await waitFor(() => dc.component.link.online, 15_000, "the component to connect");
+  base = `http://127.0.0.1:${dc.port}`;
+  standalone = await startBridge({ upstream: base, port: 0, host: "127.0.0.1", log });
+}, 120_000);
+afterAll(async () => {
+  await stopAll?.();
+});
+
+async function deck(name: string, pages: string[]): Promise<DeckRef> {
+  const file = path.join(dataDir, `${name}.pdf`);
+  await writeFile(file, makePdf(pages, { title: name }));
+  const made = await dc.decks.service.ingest(file);
+  if (!made.ok) throw new Error(made.error.message);
+  return { id: made.value.id, pages: made.value.pages, title: name };
+}
+
+/** Fetches every URL of a prefetch frame and checks its bytes against the frame. */
+async function expectServes(f: PrefetchFrame, origin: string) {
+  for (const e of [...f.pages, ...f.thumbs]) {
+    expect(e.url.startsWith(`${origin}/decks/${f.deck}/`), e.url).toBe(true);
+    const bytes = new Uint8Array(await (await fetch(e.url)).arrayBuffer());
+    expect(bytes.length).toBe(e.bytes);
+    expect(sha256(bytes)).toBe(e.sha256);
+  }
+}
+
+const latest = (p: PhoneClient, deckId: string) => waitFor(() => p.prefetch?.deck === deckId, 60_000, `a prefetch list of deck ${deckId.slice(0, 8)}`).then(() => p.prefetch!);
+
+describe("prefetch lists for phones", () => {
+  it("come after the welcome at the phone's width, and again when another deck opens", async () => {
+    const a = await deck("Phones A", ["A one", "A two", "A three"]);
+    const b = await deck("Phones B", ["B one", "B two"]);
+    const alice = await connectUser(dc.xmpp.prosody, "alice", "test-password");
+    clients.push(alice);
+    const meeting = await createMeeting(alice, dc.xmpp.domains.component, "Prefetch for phones");
+    await new Follower(alice.xmpp as unknown as XmppLike, { room: meeting.room, meeting: meeting.jid, nick: "alice" }).join();
+    const presenter = new PresenterSender(alice.xmpp as unknown as XmppLike, { meeting: meeting.jid, clock: () => 0 });
+    const present = async (events: DeckEvent[]) => {
+      presenter.send(events);
+      await presenter.flush();
+    };
+
+    // Before any deck: a welcome and no list.
+    const early = new PhoneClient({ url: `ws://127.0.0.1:${dc.port}`, meeting: meeting.code, name: "Fern", width: 700 });
+    phones.push(early);
+    await early.connect();
+    await present([{ type: "deck-open", t: 10, deck: a }]);
+    const firstA = await latest(early, a.id);
+    expect(early.frames.findIndex((f) => f.type === "welcome")).toBeLessThan(early.frames.findIndex((f) => f.type === "prefetch"));
+    expect(firstA).toMatchObject({ type: "prefetch", deck: a.id, width: 800 });
+    expect(firstA.pages.map((e) => e.page)).toEqual([1, 2, 3]);
+    expect(firstA.thumbs.map((e) => e.page)).toEqual([1, 2, 3]);
+    await expectServes(firstA, base);
+
+    // Joining with a deck open: the list follows the welcome; no width: 1280. On a standalone bridge: the upstream's URLs.
+    const late = new PhoneClient({ url: `ws://127.0.0.1:${dc.port}`, meeting: meeting.code, name: "Gus" });
+    const away = new PhoneClient({ url: `ws://127.0.0.1:${standalone.port}`, meeting: meeting.code, name: "Ash", width: 390 * 3 });
+    phones.push(late, away);
+    await late.connect();
+    await away.connect();
+    expect(await latest(late, a.id)).toMatchObject({ width: 1280 });
+    await expectServes(late.prefetch!, base);
+    expect(await latest(away, a.id)).toMatchObject({ width: 1280 });
+    await expectServes(away.prefetch!, base);
+
+    // Another deck: every phone gets its list.
+    await present([{ type: "deck-open", t: 20, deck: b }]);
+    for (const p of [early, late, away]) {
+      const f = await latest(p, b.id);
+      expect(f.pages).toHaveLength(2);
+      await expectServes(f, base);
+    }
+    expect(early.prefetch!.width).toBe(800);
+    // A page turn is no new deck: no new list.
+    const lists = early.frames.filter((f) => f.type === "prefetch").length;
+    await present([{ type: "page", t: 30, page: 2 }]);
+    await waitFor(() => early.state?.page === 2);
+    expect(early.frames.filter((f) => f.type === "prefetch")).toHaveLength(lists);
+    for (const p of [early, late, away]) expect(p.problems).toEqual([]);
+  }, 120_000);
+});
