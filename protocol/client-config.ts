@@ -14,6 +14,26 @@ export interface ClientConfig {
    * server/http/addresses.ts); empty when it listens on loopback only (the default).
    */
   reachable: string[];
+  /**
+   * Set when this origin is an edge (`deckcast edge`, server/edge/): `upstream` is the central
+   * server's base URL, where deck manifests come from and where the client falls back when the
+   * edge goes away. Null on the central server itself.
+   */
+  edge: { upstream: string } | null;
+  /**
+   * Edges registered from the requester's own address (the office's LAN edges, server/http/edge-registry.ts):
+   * the join page offers "join through this office's edge". Empty on an edge and when none is known.
+   */
+  edges: string[];
+}
+
+/** The `edge` and `edges` of a config from any server (an older one sends neither): checked, never trusted. */
+export function readEdgeFields(config: { edge?: unknown; edges?: unknown }): Pick<ClientConfig, "edge" | "edges"> {
+  const httpUrl = (u: unknown): u is string => typeof u === "string" && u.length <= 200 && /^https?:\/\/[^\s/?#]+(\/[^\s]*)?$/i.test(u);
+  const e = config.edge as { upstream?: unknown } | null | undefined;
+  const edge = e && typeof e === "object" && httpUrl(e.upstream) ? { upstream: e.upstream.replace(/\/$/, "") } : null;
+  const edges = Array.isArray(config.edges) ? config.edges.filter(httpUrl).slice(0, 4) : [];
+  return { edge, edges };
 }
 
 /** True for a name or address only this computer reaches: localhost, *.localhost, 127.x, ::1. */

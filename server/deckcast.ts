@@ -10,7 +10,8 @@
  *   3. the component, built but not yet connected, and the decks feature on its link (the
  *      deck routes, the operator's meetings API, /healthz's parts);
  *   4. the component restores open sessions and connects. Nothing reaches the component
- *      before this, so every feature is wired before the first stanza.
+ *      before this, so every feature is wired before the first stanza;
+ *   5. in LAN mode (config.lan), the mDNS announcement on each LAN address (server/lan/).
  * `stop()` stops what started, in reverse (component, decks, HTTP, XMPP server), within a
  * time limit; a part that fails to stop is logged and the others still stop.
  */
@@ -23,10 +24,12 @@ import { checkConfig, type Config } from "./config.ts";
 import { createComponent, type DeckcastComponent } from "./component/setup.ts";
 import { setupDecks, type Decks } from "./decks/setup.ts";
 import { reachableUrls } from "./http/addresses.ts";
+import { announceOnLan } from "./lan/lan-mode.ts";
 import { createHttpServer, type HttpServer } from "./http/app.ts";
 import { componentPart, decksPart, prosodyPart } from "./http/health.ts";
 import { hostPolicy } from "./http/hosts.ts";
 import { mountMeetingsApi } from "./http/meetings-api.ts";
+import { createEdgeRegistry, mountEdgeRegistry } from "./http/edge-registry.ts";
 import { ensureOperatorToken } from "./http/operator.ts";
 import { createReplayRouter } from "./http/replay-routes.ts";
 import { setupExports } from "./component/features/exports.ts";
@@ -144,7 +147,9 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
     // addresses other devices reach are read at each request (the port once it is bound).
     let boundPort = 0;
     const reachable = () => (boundPort ? reachableUrls(config.httpHost, boundPort, os.networkInterfaces()) : []);
-    mountWebClient(http, { domains: xmpp.domains, publicUrl: config.explicitPublicUrl, reachable });
+    // Edges on a LAN (server/edge/) register with POST /api/edges; /api/config tells their office.
+    const edges = createEdgeRegistry();
+    mountWebClient(http, { domains: xmpp.domains, publicUrl: config.explicitPublicUrl, reachable, edgesFor: (a) => edges.forAddress(a) });
     const wsProxy = setupWsProxy(http, {
       prosodyHttpPort: xmpp.websocketPort,
       log: httpLog,
@@ -153,7 +158,15 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
       idleTimeoutMs: config.wsIdleMs,
     });
     // Phones (docs/phone-protocol.md): one guest occupant per meeting, straight to the XMPP server's WebSocket.
-    const phones = mountPhoneGateway(http, { connector: xmppConnector({ websocketUrl: xmpp.websocketUrl, domains: xmpp.domains }), log: httpLog });
+    const phones = mountPhoneGateway(http, {
+      connector: xmppConnector({ websocketUrl: xmpp.websocketUrl, domains: xmpp.domains }),
+      log: httpLog,
+      // Phones' prefetch lists (docs/phone-protocol.md): straight from the deck service, set up below.
+      manifest: async (deck, width) => {
+        const m = await decks.manifests.get(deck, width);
+        return m.ok ? m.value : null;
+      },
+    });
     const port = await http.listen(config.httpPort, config.httpHost);
     boundPort = port;
     await started("http", async () => {
@@ -193,6 +206,7 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
     http.mount("/decks", decks.deckRouter);
     const operator = await ensureOperatorToken(config.dataDir);
     mountMeetingsApi(http, { meetings: component.meetings, operatorToken: operator.token });
+    mountEdgeRegistry(http, { registry: edges, operatorToken: operator.token, log: httpLog });
     // Past sessions under a replay token (docs/archive.md §Replay API).
     const { access, sources } = component.archives;
     http.mount("/api/replay", createReplayRouter({ access, sources, decks: decks.service, playerDir: path.join(WEB_CLIENT_DIST, "replay-offline"), log: httpLog }));
@@ -208,6 +222,11 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
 
     await started("component", () => component.stop());
     await component.start();
+    // LAN mode: findable over mDNS on each LAN address once everything answers; withdrawn first on stop.
+    if (config.lan) {
+      const lan = announceOnLan({ name: `deckcast on ${os.hostname()}`, role: "server", bindHost: config.httpHost, port, interfaces: os.networkInterfaces(), log: log.child({ part: "lan" }) });
+      await started("lan", () => lan.stop());
+    }
     return { xmpp, http, wsProxy, phones, component, decks, port, publicUrl, reachable, operator, warmedUp };
   }
 

@@ -19,6 +19,8 @@ export const commands: Record<string, { file: string; load: () => Promise<Comman
   export: { file: "export.ts", load: () => import("./export.ts") },
   convert: { file: "convert.ts", load: () => load("./convert.ts") },
   bridge: { file: "bridge.ts", load: () => import("./bridge.ts") },
+  edge: { file: "edge.ts", load: () => import("./edge.ts") },
+  discover: { file: "discover.ts", load: () => import("./discover.ts") },
 };
 
 const processIO: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env };

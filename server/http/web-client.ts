@@ -26,6 +26,10 @@ export interface WebClientOptions {
   reachable?: () => readonly string[];
   /** Folder with the built client. Default web-client/dist. */
   dist?: string;
+  /** Set on an edge (server/edge/): the central server it serves for. Default null. */
+  edge?: ClientConfig["edge"];
+  /** The edges registered from a requester's address (server/http/edge-registry.ts). Default none. */
+  edgesFor?: (remoteAddress: string) => readonly string[];
 }
 
 /** Paths the single-page fallback never answers (APIs and files of other features). */
@@ -36,8 +40,13 @@ export function mountWebClient(http: HttpServer, opts: WebClientOptions): void {
   const fixed = { domains: opts.domains, websocketPath: WEBSOCKET_PATH, publicUrl: opts.publicUrl?.replace(/\/$/, "") || null };
   const router = express.Router();
 
-  router.get("/api/config", (_req, res) => {
-    const config: ClientConfig = { ...fixed, reachable: [...(opts.reachable?.() ?? [])] };
+  router.get("/api/config", (req, res) => {
+    const config: ClientConfig = {
+      ...fixed,
+      reachable: [...(opts.reachable?.() ?? [])],
+      edge: opts.edge ?? null,
+      edges: [...(opts.edgesFor?.(req.socket.remoteAddress ?? "") ?? [])],
+    };
     res.set("Cache-Control", "no-store").json(config);
   });
 

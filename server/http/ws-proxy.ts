@@ -23,8 +23,12 @@
  * - Count: at most `maxConnections` (400) tunnels in all and `maxPerAddress` (50) per remote
  *   address, handshakes included; over either the answer is 503 and the socket is closed.
  * - stop() destroys every tunnel at once (SIGTERM never waits on a browser).
+ *
+ * The same proxy carries an edge's followers up to a distant deckcast server (server/edge/):
+ * `upstream` then names that server's WebSocket (host, port, path, TLS) instead of Prosody's.
  */
 import net from "node:net";
+import tls from "node:tls";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
@@ -53,9 +57,23 @@ const FORWARDED = new Map([
 /** Largest response head Prosody may send before the tunnel opens. */
 const MAX_RESPONSE_HEAD = 16 * 1024;
 
+/** Where the tunnels go when it is not Prosody on loopback (an edge's distant deckcast server). */
+export interface WsUpstream {
+  host: string;
+  port: number;
+  /** The upstream's WebSocket path (its /api/config `websocketPath`). */
+  path: string;
+  /** Connect with TLS (a wss:// upstream). */
+  tls: boolean;
+  /** The Host header sent (the upstream's `host[:port]`). */
+  hostHeader: string;
+}
+
 export interface WsProxyOptions {
-  /** Prosody's HTTP port on 127.0.0.1 (where mod_websocket listens). */
+  /** Prosody's HTTP port on 127.0.0.1 (where mod_websocket listens); ignored when `upstream` is set. */
   prosodyHttpPort: number;
+  /** Somewhere else to carry the tunnels (default Prosody on 127.0.0.1:prosodyHttpPort). */
+  upstream?: WsUpstream;
   log: Logger;
   /** Prosody must connect and answer 101 within this. Default 5 s. */
   handshakeTimeoutMs?: number;
@@ -93,9 +111,9 @@ export function handshakeProblem(req: Pick<IncomingMessage, "method" | "httpVers
   return null;
 }
 
-/** The request Prosody gets: fixed request line, only the handshake's own headers. */
-export function upstreamRequest(req: Pick<IncomingMessage, "headers" | "socket">, prosodyHttpPort: number): string {
-  const lines = [`GET ${WEBSOCKET_PATH} HTTP/1.1`, `Host: 127.0.0.1:${prosodyHttpPort}`, "Upgrade: websocket", "Connection: Upgrade"];
+/** The request Prosody (or the upstream) gets: fixed request line, only the handshake's own headers. */
+export function upstreamRequest(req: Pick<IncomingMessage, "headers" | "socket">, prosodyHttpPort: number, target?: Pick<WsUpstream, "path" | "hostHeader">): string {
+  const lines = [`GET ${target?.path ?? WEBSOCKET_PATH} HTTP/1.1`, `Host: ${target?.hostHeader ?? `127.0.0.1:${prosodyHttpPort}`}`, "Upgrade: websocket", "Connection: Upgrade"];
   for (const [lower, name] of FORWARDED) {
     const v = req.headers[lower];
     if (typeof v === "string" && v.length <= 1024) lines.push(`${name}: ${v.trim()}`);
@@ -127,7 +145,12 @@ export function setupWsProxy(http: Pick<HttpServer, "upgrade">, opts: WsProxyOpt
       return rawHttpError(client, 503, "Service Unavailable", "too-many-connections", "Too many open connections; try again later.", { "Retry-After": "10" });
     }
 
-    const upstream = net.connect({ host: "127.0.0.1", port: opts.prosodyHttpPort });
+    const target = opts.upstream;
+    const upstream: net.Socket = !target
+      ? net.connect({ host: "127.0.0.1", port: opts.prosodyHttpPort })
+      : target.tls
+        ? tls.connect({ host: target.host, port: target.port, servername: net.isIP(target.host) ? undefined : target.host })
+        : net.connect({ host: target.host, port: target.port });
     upstream.setNoDelay(true);
     open.set(client, { request: req, upstream, address });
     perAddress.set(address, mine + 1);
@@ -171,8 +194,8 @@ export function setupWsProxy(http: Pick<HttpServer, "upgrade">, opts: WsProxyOpt
 
     // Nothing from the client is read until the tunnel opens.
     client.pause();
-    upstream.once("connect", () => {
-      upstream.write(upstreamRequest(req, opts.prosodyHttpPort));
+    upstream.once(target?.tls ? "secureConnect" : "connect", () => {
+      upstream.write(upstreamRequest(req, opts.prosodyHttpPort, target));
       let response = Buffer.alloc(0);
       const onData = (chunk: Buffer) => {
         response = Buffer.concat([response, chunk]);

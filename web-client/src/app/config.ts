@@ -1,5 +1,5 @@
 /** What the server tells the client at start (GET /api/config, server/http/web-client.ts). */
-import { isLoopbackHost, type ClientConfig } from "../../../protocol/client-config.ts";
+import { isLoopbackHost, readEdgeFields, type ClientConfig } from "../../../protocol/client-config.ts";
 
 export { isLoopbackHost, type ClientConfig };
 
@@ -8,7 +8,8 @@ export async function loadConfig(): Promise<ClientConfig> {
   if (!res.ok) throw new Error(`config: HTTP ${res.status}`);
   const config = (await res.json()) as ClientConfig;
   // An older server sends no `reachable`: nothing is known to reach it from elsewhere.
-  return { ...config, reachable: Array.isArray(config.reachable) ? config.reachable.filter((u) => typeof u === "string") : [] };
+  // … and an older server (or a hostile edge's upstream) no checked `edge`/`edges`.
+  return { ...config, reachable: Array.isArray(config.reachable) ? config.reachable.filter((u) => typeof u === "string") : [], ...readEdgeFields(config) };
 }
 
 /** ws(s)://<this origin>/xmpp-websocket: the server proxies it to Prosody. */

@@ -9,10 +9,13 @@
  *   password login and `revokeLoginToken` ends it at logout.
  * - A `userAgent` id is passed so that @xmpp/client never calls crypto.randomUUID, which
  *   plain-http LAN origins lack.
+ * - On a page from an edge, the connection falls back to the central server's WebSocket when the
+ *   edge's cannot be had (edge-fallback.ts).
  */
 import { client, xml, type Client } from "@xmpp/client";
 import { loginTokenRequest, readLoginToken, revokeTokenRequest, type IssuedToken } from "../../../protocol/login-token.ts";
 import { websocketUrl, type ClientConfig } from "./config.ts";
+import { firstConnectFallback, watchEdge } from "./edge-fallback.ts";
 import { randomId } from "./ids.ts";
 
 export type Identity =
@@ -41,12 +44,20 @@ export async function connect(config: ClientConfig, who: Identity): Promise<Clie
   // Errors surface through start() and the status events; an unhandled "error" event would throw.
   xmpp.on("error", () => undefined);
   try {
-    await xmpp.start();
+    try {
+      await xmpp.start();
+    } catch (err) {
+      // An edge whose WebSocket does not answer: once more, on the central server's.
+      if (!firstConnectFallback(xmpp, config, err)) throw err;
+      await xmpp.stop().catch(() => undefined);
+      await xmpp.start();
+    }
   } catch (err) {
     xmpp.reconnect.stop();
     await xmpp.stop().catch(() => undefined);
     throw err;
   }
+  watchEdge(xmpp, config);
   return xmpp;
 }
 

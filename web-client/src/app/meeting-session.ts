@@ -21,6 +21,7 @@ import type { DecodedError } from "../../../protocol/stanza-error.ts";
 import { recordingStatusOf, type RecordingStatus } from "../../../protocol/recording-status.ts";
 import type { AudioChunk, DeckEvent, RoomState, StampedBundle } from "../../../protocol/types.ts";
 import { RoomChat, type ChatMessage } from "./chat.ts";
+import { onFallBack } from "./edge-fallback.ts";
 import { describeDecoded, describeError } from "./errors.ts";
 import { endMeeting, handOver, meetingRecordingStatus } from "./meeting-api.ts";
 import { Occupants, type Occupant } from "./occupants.ts";
@@ -100,6 +101,8 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
       this.occupants.on("change", () => this.emit("change")),
       this.occupants.on("destroyed", () => this.#setConnection("ended")),
       this.chat.on("change", () => this.emit("change")),
+      // A page from an edge that went away: the reconnect goes to the central server (connect.ts).
+      onFallBack(() => this.emit("problem", "The office's edge is not answering: connected to the central server directly.")),
     );
     xmpp.on("stanza", this.#onStanza);
     xmpp.on("status", this.#onStatus);

@@ -1,6 +1,7 @@
 /**
  * <dc-join>: a follower picks the name others will see, then joins the meeting as a guest
- * (no account). Someone logged in joins with their account instead.
+ * (no account). Someone logged in joins with their account instead. When this office has an
+ * edge registered with the server (ClientConfig.edges), it offers the link through it.
  *
  * @fires dc-join {JoinDetail} the form was submitted
  */
@@ -24,6 +25,8 @@ export class DcJoin extends LitElement {
   @property() accessor error = "";
   /** Logged in as this account (joins with it), or "" for a guest. */
   @property() accessor account = "";
+  /** Edges on this office's LAN (ClientConfig.edges): base URLs, checked by config.ts. */
+  @property({ attribute: false }) accessor edges: string[] = [];
 
   @query("#nick") accessor nickInput!: HTMLInputElement;
 
@@ -34,10 +37,18 @@ export class DcJoin extends LitElement {
         <h1>Join meeting</h1>
         <p class="dim">Meeting <code>${this.code}</code>. ${this.account ? `You join as ${this.account}.` : "No account needed."}</p>
         <label>Your name <input id="nick" maxlength=${LIMITS.maxNick} autocomplete="nickname" .value=${remembered} placeholder="e.g. Sam" required autofocus /></label>
+        ${this.#edgeHint()}
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
         <button class="primary" type="submit" ?disabled=${this.busy}>${this.busy ? "Joining…" : "Join"}</button>
       </form>
     `;
+  }
+
+  #edgeHint() {
+    const edge = this.edges[0];
+    if (!edge) return nothing;
+    const link = `${edge.replace(/\/$/, "")}/m/${encodeURIComponent(this.code)}`;
+    return html`<p class="edge-hint">Faster here: <a href=${link}>join through this office's edge</a></p>`;
   }
 
   #submit(e: Event) {

@@ -49,26 +49,29 @@ export class DcShare extends LitElement {
   }
 
   /** The links offered and the one shown. */
-  #offer(): { links: string[]; shown: string; thisComputerOnly: boolean } {
-    if (!this.link || this.reachable === null) return { links: this.link ? [this.link] : [], shown: this.link, thisComputerOnly: false };
+  #offer(): { links: string[]; shown: string; thisComputerOnly: boolean; onNetwork: boolean } {
+    if (!this.link || this.reachable === null) return { links: this.link ? [this.link] : [], shown: this.link, thisComputerOnly: false, onNetwork: false };
     const { links, thisComputerOnly } = shareLinks(this.link, this.reachable, this.code);
-    return { links, shown: links[Math.min(this.chosen, links.length - 1)] ?? this.link, thisComputerOnly };
+    // The links are the server's LAN addresses (LAN mode, DECKCAST_HTTP_HOST=0.0.0.0), not the page's own.
+    const onNetwork = !thisComputerOnly && links[0] !== this.link;
+    return { links, shown: links[Math.min(this.chosen, links.length - 1)] ?? this.link, thisComputerOnly, onNetwork };
   }
 
   override render() {
-    const { links, shown, thisComputerOnly } = this.#offer();
+    const { links, shown, thisComputerOnly, onNetwork } = this.#offer();
     return html`
       <div class="dim">Meeting code <code>${this.code}</code></div>
       ${thisComputerOnly
-        ? html`<p class="warn error" role="note">This link only works on this computer. To let phones join, restart deckcast with DECKCAST_HTTP_HOST=0.0.0.0 (phones on the same network can then use the link shown here), or set DECKCAST_PUBLIC_URL to an address they reach.</p>`
+        ? html`<p class="warn error" role="note">This link only works on this computer. To let phones join, restart deckcast with DECKCAST_HTTP_HOST=0.0.0.0 or in LAN mode (npm start -- --lan; phones on the same network can then use the link shown here), or set DECKCAST_PUBLIC_URL to an address they reach.</p>`
         : nothing}
       ${links.length > 1
         ? html`<div class="choices" role="group" aria-label="Addresses of this server">
             ${links.map((l, i) => html`<button aria-pressed=${i === this.chosen ? "true" : "false"} @click=${() => (this.chosen = i)}>${new URL(l).host}</button>`)}
           </div>`
         : nothing}
+      ${onNetwork ? html`<div class="dim where">On this network</div>` : nothing}
       <div class="link">
-        <input readonly aria-label="Join link" .value=${shown} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} />
+        <input readonly aria-label=${onNetwork ? "Join link on this network" : "Join link"} .value=${shown} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} />
         <button @click=${() => this.#copy(shown)}>${this.copied ? "Copied" : "Copy"}</button>
       </div>
       ${this.svg ? html`<div class="qr" role="img" aria-label="QR code of the join link">${unsafeSVG(this.svg)}</div>` : nothing}

@@ -115,12 +115,12 @@ export class DeckcastApp extends LitElement {
     // The code is not echoed: it is whatever the link said.
     if (!isMeetingCode(r.code)) return this.#closedCard("This link does not lead to a meeting: a meeting code is 6 letters and digits, like k7m2qd. Check the link you were sent.");
     if (this.session) {
-      return html`<dc-meeting .session=${this.session} .code=${r.code} .link=${joinLink(this.config, r.code)} ?account=${!!this.account} @dc-meeting-ended=${this.#onEnded}
+      return html`<dc-meeting .session=${this.session} .code=${r.code} .upstream=${this.config.edge?.upstream ?? null} .link=${joinLink(this.config, r.code)} ?account=${!!this.account} @dc-meeting-ended=${this.#onEnded}
         .rewindLink=${() => rewindLink(this.xmpp!, meetingAddresses(this.config!, r.code).meeting)}></dc-meeting>`;
     }
     if (this.closed?.code === r.code) return this.#closedCard(this.closed.text);
     return html`<div class="center">
-      <dc-join .code=${r.code} ?busy=${this.busy} .error=${this.error} .account=${this.account} @dc-join=${this.#onJoin}></dc-join>
+      <dc-join .code=${r.code} ?busy=${this.busy} .error=${this.error} .account=${this.account} .edges=${this.config.edges} @dc-join=${this.#onJoin}></dc-join>
       ${this.account ? "" : html`<p class="dim">Presenting? <a href="/?next=/m/${r.code}">Log in</a> first.</p>`}
     </div>`;
   }
