@@ -219,8 +219,9 @@ export default async function run(args: string[]): Promise<void> {
         }
         w.size = Math.min(perWorker, w.size + n - group.reduce((s, x) => s + x.size, 0));
       }
-      await Promise.all(group.map((w) => w.ask({ type: "join", n: w.size }, "joined")));
-      process.stdout.write(`${n} followers joined (${Math.round(performance.now() - t)} ms)\n`);
+      const joined = await Promise.all(group.map((w) => w.ask({ type: "join", n: w.size }, "joined")));
+      const retried = joined.reduce((s, j) => s + j.retried, 0);
+      process.stdout.write(`${n} followers joined (${Math.round(performance.now() - t)} ms${retried > 0 ? `; ${retried} logins tried again after a timeout` : ""})\n`);
     };
 
     const closeGroup = async (group: Worker[]) => {
@@ -327,6 +328,8 @@ export default async function run(args: string[]): Promise<void> {
       }
     }
     await closeGroup(followers);
+    // Written before the teardown: a stray socket error while Prosody is killed must not lose the run.
+    await report(rows, notes, largest);
   } finally {
     await Promise.allSettled(workers.map((w) => w.close()));
     if (bridgeProc && bridgeProc.exitCode === null && bridgeProc.signalCode === null) {
@@ -340,6 +343,9 @@ export default async function run(args: string[]): Promise<void> {
     await deckcast.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+async function report(rows: Row[], notes: Map<Row, string>, largest: number): Promise<void> {
   process.stdout.write("\n");
   printTable(rows.map((r) => ({ path: r.path, clients: r.clients, p50_ms: r.p50_ms, p99_ms: r.p99_ms, lost: r.lost, cpu_pct: r.cpu_pct, rss_kb_per_client: r.rss_kb_per_client, stalled: r.stalled ? `yes (p99 ${r.p99_change_pct! >= 0 ? "+" : ""}${r.p99_change_pct} %)` : "", note: notes.get(r) ?? "" })));
   process.stdout.write(`targets: 0 lost; bridge p99 < 100 ms at ${largest}; ≤ 20 KB per phone; a stalled phone moves p99 < 10 %\n`);

@@ -42,7 +42,7 @@ export type PhoneWorkerCommand =
   | { type: "close" };
 
 export type PhoneWorkerReply =
-  | { type: "joined"; n: number }
+  | { type: "joined"; n: number; retried: number }
   | { type: "progress"; done: number }
   | { type: "result"; latencies: number[]; lost: number; problems: string[] }
   | { type: "error"; message: string };
@@ -85,11 +85,35 @@ async function phone(i: number): Promise<Receiver> {
   return r;
 }
 
+/** Attempts at logging a MUC guest in: xmpp.js gives up on a stream that takes over 2 s to open. */
+const START_ATTEMPTS = 5;
+/** Guests whose login had to be tried again (reported with the join). */
+let retried = 0;
+
+/**
+ * A logged-in guest. While hundreds of guests join, Prosody is busy sending each joiner every
+ * occupant's presence (N² stanzas in all), and xmpp.js's 2 s stream-open timeout fires; a real
+ * client tries again, and so does this one, after a pause that grows.
+ */
+async function guest(i: number): Promise<Client> {
+  for (let attempt = 1; ; attempt++) {
+    const xmpp: Client = client({ service: setup.url, domain: setup.guests!, resource: `${setup.name}-${i}` } as never);
+    xmpp.on("error", () => undefined);
+    xmpp.reconnect.stop();
+    try {
+      await xmpp.start();
+      return xmpp;
+    } catch (err) {
+      await xmpp.stop().catch(() => undefined);
+      if (attempt >= START_ATTEMPTS || (err as Error).name !== "TimeoutError") throw new Error(`guest login failed after ${attempt} attempts: ${(err as Error).name} ${(err as Error).message}`);
+      retried++;
+      await new Promise((r) => setTimeout(r, 500 * attempt + Math.random() * 500));
+    }
+  }
+}
+
 async function follower(i: number): Promise<Receiver> {
-  const xmpp: Client = client({ service: setup.url, domain: setup.guests!, resource: `${setup.name}-${i}` } as never);
-  xmpp.on("error", () => undefined);
-  xmpp.reconnect.stop();
-  await xmpp.start();
+  const xmpp = await guest(i);
   const r: Receiver = {
     seen: new Map(),
     maxSeq: 0,
@@ -124,7 +148,7 @@ process.on("message", (cmd: PhoneWorkerCommand) => {
       switch (cmd.type) {
         case "join":
           await join(cmd.n);
-          return reply({ type: "joined", n: receivers.length });
+          return reply({ type: "joined", n: receivers.length, retried });
         case "start":
           for (const r of receivers) r.seen.clear();
           recording = true;
