@@ -2,7 +2,8 @@
  * An edge's registration with its central server (docs/protocol.md §Edges): `POST /api/edges`
  * with the operator token and `{ urls: [...] }`, the LAN base URLs the edge serves followers on.
  * The server keeps them per source address for EDGE_REGISTRY.ttlMs and answers them as
- * `ClientConfig.edges` to requests from that same address. Here: the shape, its limits and the
+ * `ClientConfig.edges` to requests from that same address; `{ urls: [] }` withdraws them (an
+ * edge that stops says so, rather than leaving its link on the join page until it expires). Here: the shape, its limits and the
  * checker the server runs on a body (hostile input: only a few short http(s) URLs whose host is
  * a private/LAN address or a `.local` name are accepted, so a registration can never send a
  * follower to a public site). Pure: no I/O; never throws on input.
@@ -45,12 +46,12 @@ export function isLanHost(hostname: string): boolean {
   return /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.local$/.test(h);
 }
 
-/** Checks a registration body: at most 4 distinct http(s) base URLs of LAN hosts, each ≤ 200 characters. */
+/** Checks a registration body: at most 4 distinct http(s) base URLs of LAN hosts, each ≤ 200 characters (none: a withdrawal). */
 export function readEdgeRegistration(v: unknown): { ok: true; value: EdgeRegistration } | { ok: false; error: EdgeRegistrationError } {
   const bad = (message: string) => ({ ok: false as const, error: { code: "bad-request" as const, message } });
   if (!isRecord(v) || !Object.hasOwn(v, "urls")) return bad(`a registration must be an object with urls, got ${describe(v)}`);
   const urls = v.urls;
-  if (!Array.isArray(urls) || urls.length < 1 || urls.length > EDGE_REGISTRY.maxUrls) return bad(`urls must be an array of 1..${EDGE_REGISTRY.maxUrls} URLs`);
+  if (!Array.isArray(urls) || urls.length > EDGE_REGISTRY.maxUrls) return bad(`urls must be an array of 0..${EDGE_REGISTRY.maxUrls} URLs`);
   const out: string[] = [];
   for (const [i, u] of urls.entries()) {
     if (typeof u !== "string" || u.length === 0 || u.length > EDGE_REGISTRY.maxUrlChars) return bad(`urls[${i}] must be a string of 1..${EDGE_REGISTRY.maxUrlChars} characters`);

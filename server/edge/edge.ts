@@ -121,7 +121,7 @@ export async function startEdge(o: EdgeOptions): Promise<RunningEdge> {
     wsProxy,
     registration: registering,
     async stop() {
-      registering.stop();
+      await registering.stop();
       await announcement?.stop().catch(() => undefined);
       wsProxy.stop();
       await http.close();

@@ -15,7 +15,8 @@ export interface Registration {
   state(): string;
   /** Runs one attempt now (tests; the loop runs them by itself). */
   tick(): Promise<void>;
-  stop(): void;
+  /** Stops registering and withdraws the URLs (one bounded try: a stop never waits long on the upstream). */
+  stop(): Promise<void>;
 }
 
 export interface RegistrationTimers {
@@ -31,6 +32,9 @@ const realTimers: RegistrationTimers = {
   },
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
 };
+
+/** How long a stopping edge waits for the upstream to take its withdrawal. */
+const WITHDRAW_TIMEOUT_MS = 2000;
 
 export function startRegistration(o: { upstream: Upstream; token: string | null; urls: () => string[]; log: Logger; everyMs?: number; timers?: RegistrationTimers }): Registration {
   const log = o.log.child({ part: "edge-register" });
@@ -58,5 +62,19 @@ export function startRegistration(o: { upstream: Upstream; token: string | null;
   const tick = () => (running ??= attempt().finally(() => (running = null)));
   void tick();
   const handle = timers.setInterval(() => void tick(), o.everyMs ?? EDGE_REGISTRY.refreshMs);
-  return { state: () => state, tick, stop: () => timers.clearInterval(handle) };
+  return {
+    state: () => state,
+    tick,
+    async stop() {
+      timers.clearInterval(handle);
+      await running?.catch(() => undefined);
+      if (!o.token || state !== "registered") return;
+      try {
+        await o.upstream.postJson(EDGES_PATH, { urls: [] }, { authorization: `Bearer ${o.token}` }, WITHDRAW_TIMEOUT_MS);
+        set("withdrawn", "info");
+      } catch {
+        // the upstream is gone: the registration expires there by itself
+      }
+    },
+  };
 }

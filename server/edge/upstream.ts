@@ -25,7 +25,7 @@ export interface Upstream {
   /** GET `pathAndQuery` (must start with "/") on the upstream, bounded. */
   get(pathAndQuery: string, o?: { maxBytes?: number; timeoutMs?: number; accept?: string }): Promise<UpstreamAnswer>;
   /** POST JSON, bounded. */
-  postJson(pathAndQuery: string, body: unknown, headers?: Record<string, string>): Promise<UpstreamAnswer>;
+  postJson(pathAndQuery: string, body: unknown, headers?: Record<string, string>, timeoutMs?: number): Promise<UpstreamAnswer>;
   /** Whether the last request got an answer, and when (epoch ms; 0: never). */
   reachability(): { reachable: boolean; lastAnswerAt: number };
 }
@@ -74,8 +74,8 @@ export function createUpstream(baseUrl: string, now: () => number = Date.now): U
     get(pathAndQuery, o = {}) {
       return request(pathAndQuery, { headers: { accept: o.accept ?? "*/*" } }, o.maxBytes ?? UPSTREAM_LIMITS.maxPassBytes, o.timeoutMs ?? UPSTREAM_LIMITS.timeoutMs);
     },
-    postJson(pathAndQuery, body, headers = {}) {
-      return request(pathAndQuery, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }, 64 * 1024, UPSTREAM_LIMITS.timeoutMs);
+    postJson(pathAndQuery, body, headers = {}, timeoutMs = UPSTREAM_LIMITS.timeoutMs) {
+      return request(pathAndQuery, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) }, 64 * 1024, timeoutMs);
     },
     reachability: () => ({ reachable, lastAnswerAt }),
   };

@@ -16,7 +16,7 @@ import type { HttpServer } from "./app.ts";
 import { requireOperator } from "./operator.ts";
 
 export interface EdgeRegistry {
-  /** Records `urls` for `address` (replacing what it registered before). */
+  /** Records `urls` for `address` (replacing what it registered before; none: forgets it). */
   register(address: string, urls: readonly string[]): void;
   /** The URLs registered from `address` and not yet expired. */
   forAddress(address: string): string[];
@@ -41,6 +41,7 @@ export function createEdgeRegistry(opts: { now?: () => number; ttlMs?: number; m
       sweep();
       const k = key(address);
       held.delete(k); // re-inserted last: the Map's order is the age order
+      if (urls.length === 0) return;
       while (held.size >= max) held.delete(held.keys().next().value!);
       held.set(k, { urls: [...urls], expires: now() + ttl });
     },
@@ -74,7 +75,7 @@ export function mountEdgeRegistry(http: HttpServer, o: { registry: EdgeRegistry;
       if (!checked.ok) return void res.status(400).json({ error: checked.error });
       const address = req.socket.remoteAddress ?? "";
       o.registry.register(address, checked.value.urls);
-      log.debug({ address, urls: checked.value.urls }, "edge registered");
+      log.debug({ address, urls: checked.value.urls }, checked.value.urls.length ? "edge registered" : "edge withdrawn");
       res.json({ ok: true, ttlMs: EDGE_REGISTRY.ttlMs });
     },
   );

@@ -25,7 +25,7 @@ describe("an edge registration body", () => {
   it("refuses hostile bodies with one stable code", () => {
     const long = `http://10.0.0.1:8081/${"a".repeat(EDGE_REGISTRY.maxUrlChars)}`;
     const bodies: unknown[] = [
-      null, 7, "http://10.0.0.1", [], {}, { urls: "http://10.0.0.1" }, { urls: [] }, { urls: [1] }, { urls: [""] }, { urls: [long] },
+      null, 7, "http://10.0.0.1", [], {}, { urls: "http://10.0.0.1" }, { urls: [1] }, { urls: [""] }, { urls: [long] },
       { urls: ["http://10.0.0.1", "http://10.0.0.2", "http://10.0.0.3", "http://10.0.0.4", "http://10.0.0.5"] },
       { urls: ["javascript:alert(1)"] }, { urls: ["ftp://10.0.0.1"] }, { urls: ["file:///etc/passwd"] },
       { urls: ["http://evil.example.org"] }, { urls: ["http://8.8.8.8"] }, { urls: ["http://127.0.0.1:8081"] }, { urls: ["http://localhost:8081"] },
@@ -129,5 +129,8 @@ describe("POST /api/edges and /api/config", () => {
     const res = await post(JSON.stringify({ urls: ["http://192.168.1.20:8081"] }));
     expect(res.status).toBe(200);
     expect(await config()).toMatchObject({ edge: null, edges: ["http://192.168.1.20:8081"] });
+    // An edge that stops withdraws its link: the join page stops offering it at once.
+    expect((await post(JSON.stringify({ urls: [] }))).status).toBe(200);
+    expect((await config()).edges).toEqual([]);
   });
 });
