@@ -10,6 +10,7 @@ const benches: Record<string, () => Promise<{ default: (args: string[]) => Promi
   replay: () => import("./replay.ts"),
   export: () => import("./export.ts"),
   phone: () => import("./phone.ts"),
+  lan: () => import("./lan.ts"),
 };
 
 const [name, ...args] = process.argv.slice(2);
