@@ -33,7 +33,7 @@ import path from "node:path";
 import { deckManifestUrl, readDeckManifest } from "../protocol/deck-prefetch.ts";
 import { snapWidth } from "../protocol/deck-urls.ts";
 import type { Person, TestBrowser } from "../test/support/browser.ts";
-import { cleanup, cleanupStale, makeLan, netnsSkipReason, type Lan } from "../test/support/netns.ts";
+import { cleanup, cleanupStale, makeLan, netnsSkipReason, withoutDeckcastSettings, type Lan } from "../test/support/netns.ts";
 import { createMeeting, login, waitForPage } from "../test/e2e/support/meeting-page.ts";
 import { waitFor } from "../test/e2e/support/stack.ts";
 import { ensureWebClientBuilt } from "../web-client/build.ts";
@@ -55,11 +55,6 @@ interface Row {
   all_ready_ms: number;
   turn_p50_ms: number;
   turn_p99_ms: number;
-}
-
-/** The environment without any DECKCAST_* setting of the machine running the bench. */
-function clean(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("DECKCAST_")));
 }
 
 /** A child's output kept (the last 4 KB of stderr) until `text` appears, or it exits. */
@@ -90,7 +85,7 @@ export default async function run(args: string[]): Promise<void> {
     const data = path.join(dir, "cloud-data");
     const cloud = lan.spawnIn("cloud", path.join(REPO, "node_modules/.bin/tsx"), ["server/main.ts"], {
       cwd: REPO,
-      env: { ...clean(process.env), DECKCAST_DATA_DIR: data, DECKCAST_HTTP_PORT: String(CLOUD_PORT), DECKCAST_HTTP_HOST: "0.0.0.0", DECKCAST_LOG_LEVEL: "warn" },
+      env: { ...withoutDeckcastSettings(process.env), DECKCAST_DATA_DIR: data, DECKCAST_HTTP_PORT: String(CLOUD_PORT), DECKCAST_HTTP_HOST: "0.0.0.0", DECKCAST_LOG_LEVEL: "warn" },
     });
     const relay = await lan.relay(CLOUD_PORT);
     await started(cloud, "Press Ctrl+C to stop", "the cloud's server", 120_000);
@@ -126,7 +121,7 @@ export default async function run(args: string[]): Promise<void> {
     const token = (await readFile(path.join(data, "operator-token"), "utf8")).trim();
     const edge = lan.spawnIn("edge", process.execPath, ["server/cli/bin.mjs", "edge", "--upstream", relay.url, "--port", String(EDGE_PORT), "--cache", path.join(dir, "edge-cache"), "--token", token, "--lan"], {
       cwd: REPO,
-      env: clean(process.env),
+      env: withoutDeckcastSettings(process.env),
     });
     await started(edge, "followers open", "the edge", 60_000);
     const edgeUrl = `http://${lan.host("edge").address}:${EDGE_PORT}`;

@@ -26,7 +26,7 @@ import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { screenshot, type Person, type TestBrowser } from "../support/browser.ts";
 import { makePdf } from "../support/decks-pdf.ts";
-import { cleanup, cleanupStale, makeLan, requireNetns, stopChild, type Lan, type Relay, type RelayCounts } from "../support/netns.ts";
+import { cleanup, cleanupStale, makeLan, requireNetns, stopChild, type Lan, type Relay, type RelayCounts, withoutDeckcastSettings } from "../support/netns.ts";
 import { ensureWebClientBuilt } from "../../web-client/build.ts";
 import { createMeeting, join, login, textOf, waitForPage } from "./support/meeting-page.ts";
 import { waitFor } from "./support/stack.ts";
@@ -37,11 +37,6 @@ const EDGE_PORT = 8081;
 const PAGES = 8;
 const FOLLOWERS = ["f1", "f2", "f3"] as const;
 const REPO = path.resolve(".");
-
-/** The environment without any DECKCAST_* setting of the machine running the test. */
-function withoutDeckcastSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("DECKCAST_")));
-}
 
 interface Follower {
   host: string;

@@ -26,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { screenshot, type Person, type TestBrowser } from "../support/browser.ts";
 import { makePdf } from "../support/decks-pdf.ts";
-import { cleanup, cleanupStale, makeLan, requireNetns, type Lan } from "../support/netns.ts";
+import { cleanup, cleanupStale, makeLan, requireNetns, type Lan, withoutDeckcastSettings } from "../support/netns.ts";
 import { beepWav, fakeMicFlags } from "./support/audio-probes.ts";
 import { createMeeting, join, login, textOf, waitForPage } from "./support/meeting-page.ts";
 import { waitFor } from "./support/stack.ts";
@@ -57,11 +57,6 @@ function logRequests(page: Page): string[] {
 function offOrigin(urls: string[], origin: string): string[] {
   const own = new URL(origin).host;
   return urls.filter((u) => !u.startsWith("data:") && !u.startsWith("blob:") && new URL(u).host !== own);
-}
-
-/** The environment without any DECKCAST_* setting of the machine running the test. */
-function withoutDeckcastSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("DECKCAST_")));
 }
 
 /**

@@ -6,10 +6,8 @@
  * its sha256 and size name. Real server, real decks rendered by pdftoppm.
  */
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PhoneClient } from "../../android-bridge/client/phone-client.ts";
 import { Follower } from "../../client-core/follower.ts";
@@ -17,42 +15,26 @@ import { PresenterSender } from "../../client-core/presenter-sender.ts";
 import type { XmppLike } from "../../client-core/xmpp-like.ts";
 import type { PrefetchFrame } from "../../protocol/phone.ts";
 import type { DeckEvent, DeckRef } from "../../protocol/types.ts";
-import type { ProsodyXmppServer } from "../../prosody/xmpp-server.ts";
-import { startBridge, type RunningBridge } from "../../server/cli/bridge.ts";
-import { privateConfig } from "../../server/config.ts";
-import { createDeckcast, type RunningDeckcast } from "../../server/deckcast.ts";
 import { makePdf } from "../support/decks-pdf.ts";
 import { waitFor } from "../support/deckcast.ts";
+import { PHONE_STACK_PASSWORD, startPhoneStack, type PhoneStack } from "../support/phone-stack.ts";
 import { connectUser, createMeeting, type TestClient } from "../support/xmpp.ts";
 
-const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+let stack: PhoneStack;
 let dataDir: string;
-let stopAll: () => Promise<void>;
-let dc: RunningDeckcast<ProsodyXmppServer>;
+let dc: PhoneStack["dc"];
 let base: string;
-let standalone: RunningBridge;
-const clients: TestClient[] = [];
-const phones: PhoneClient[] = [];
+let standalone: PhoneStack["standalone"];
+let clients: TestClient[];
+let phones: PhoneClient[];
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-phone-prefetch-"));
-  const deckcast = createDeckcast(privateConfig(dataDir, { httpHost: "127.0.0.1", publicUrl: "http://127.0.0.1:0", deckWorkers: 1 }), { log });
-  stopAll = async () => {
-    for (const p of phones) p.cut();
-    await standalone?.stop().catch(() => undefined);
-    for (const c of clients) await c.stop().catch(() => undefined);
-    await deckcast.stop().catch(() => undefined);
-    await rm(dataDir, { recursive: true, force: true });
-  };
-  dc = await deckcast.start();
-  await dc.xmpp.register("alice", "test-password");
-  await waitFor(() => dc.component.link.online, 15_000, "the component to connect");
-  base = `http://127.0.0.1:${dc.port}`;
-  standalone = await startBridge({ upstream: base, port: 0, host: "127.0.0.1", log });
+  stack = await startPhoneStack("phone-prefetch");
+  ({ dataDir, dc, base, standalone, clients, phones } = stack);
 }, 120_000);
 afterAll(async () => {
-  await stopAll?.();
+  await stack?.stop();
 });
 
 async function deck(name: string, pages: string[]): Promise<DeckRef> {
@@ -79,7 +61,7 @@ describe("prefetch lists for phones", () => {
   it("come after the welcome at the phone's width, and again when another deck opens", async () => {
     const a = await deck("Phones A", ["A one", "A two", "A three"]);
     const b = await deck("Phones B", ["B one", "B two"]);
-    const alice = await connectUser(dc.xmpp.prosody, "alice", "test-password");
+    const alice = await connectUser(dc.xmpp.prosody, "alice", PHONE_STACK_PASSWORD);
     clients.push(alice);
     const meeting = await createMeeting(alice, dc.xmpp.domains.component, "Prefetch for phones");
     await new Follower(alice.xmpp as unknown as XmppLike, { room: meeting.room, meeting: meeting.jid, nick: "alice" }).join();

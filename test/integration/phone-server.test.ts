@@ -5,52 +5,32 @@
  * meeting: each is one occupant, and a phone's chat through one shows on the other's phones
  * as a phone's, via the bridge that sent it.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PhoneClient } from "../../android-bridge/client/phone-client.ts";
-import type { ProsodyXmppServer } from "../../prosody/xmpp-server.ts";
-import { privateConfig } from "../../server/config.ts";
-import { startBridge, type RunningBridge } from "../../server/cli/bridge.ts";
 import { main } from "../../server/cli/main.ts";
-import { createDeckcast, type RunningDeckcast } from "../../server/deckcast.ts";
 import { waitFor } from "../support/deckcast.ts";
+import { PHONE_STACK_PASSWORD, startPhoneStack, type PhoneStack } from "../support/phone-stack.ts";
 import { connectUser, createMeeting, type TestClient } from "../support/xmpp.ts";
 
-const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
+let stack: PhoneStack;
 let dataDir: string;
-let stopAll: () => Promise<void>;
-let dc: RunningDeckcast<ProsodyXmppServer>;
+let dc: PhoneStack["dc"];
 let base: string;
-let standalone: RunningBridge;
-const clients: TestClient[] = [];
-const phones: PhoneClient[] = [];
+let standalone: PhoneStack["standalone"];
+let clients: TestClient[];
+let phones: PhoneClient[];
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-phone-"));
-  const deckcast = createDeckcast(privateConfig(dataDir, { httpHost: "127.0.0.1", publicUrl: "http://127.0.0.1:0", deckWorkers: 1 }), { log });
-  stopAll = async () => {
-    for (const p of phones) p.cut();
-    await standalone?.stop().catch(() => undefined);
-    for (const c of clients) await c.stop().catch(() => undefined);
-    await deckcast.stop().catch(() => undefined);
-    await rm(dataDir, { recursive: true, force: true });
-  };
-  dc = await deckcast.start();
-  await dc.xmpp.register("alice", "test-password");
-  await waitFor(() => dc.component.link.online, 15_000, "the component to connect");
-  base = `http://127.0.0.1:${dc.port}`;
-  standalone = await startBridge({ upstream: base, port: 0, host: "127.0.0.1", log });
+  stack = await startPhoneStack("phone");
+  ({ dataDir, dc, base, standalone, clients, phones } = stack);
 }, 120_000);
 afterAll(async () => {
-  await stopAll?.();
+  await stack?.stop();
 });
 
 describe("the phone bridge in place", () => {
   it("is at /phone on the deckcast server and on a standalone bridge; chat crosses bridges", async () => {
-    const alice = await connectUser(dc.xmpp.prosody, "alice", "test-password");
+    const alice = await connectUser(dc.xmpp.prosody, "alice", PHONE_STACK_PASSWORD);
     clients.push(alice);
     const meeting = await createMeeting(alice, dc.xmpp.domains.component, "Two bridges");
     const onServer = new PhoneClient({ url: `ws://127.0.0.1:${dc.port}`, meeting: meeting.code, name: "Fern" });

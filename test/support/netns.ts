@@ -90,6 +90,11 @@ export interface Lan {
   chromiumIn(host: string, opts?: { extraArgs?: string[]; bypassCsp?: boolean }): Promise<TestBrowser>;
 }
 
+/** The environment without any DECKCAST_* setting of the machine running the test: a server spawned in a namespace gets only what the test gives it. */
+export function withoutDeckcastSettings(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("DECKCAST_")));
+}
+
 /** Why the harness cannot run on this machine, or null when it can. */
 export function netnsSkipReason(): string | null {
   if (process.platform !== "linux") return "network namespaces need Linux";
