@@ -8,7 +8,7 @@
  *   style-src 'self' 'unsafe-inline'   index.html's <style>, and lit templates that bind
  *                                      `style="…"` attributes (stage, toolbar, thumbnails);
  *                                      lit's own styles use adoptedStyleSheets
- *   img-src 'self' data:               page images and thumbnails; the data: favicon
+ *   img-src 'self' data: blob:         page images and thumbnails (blob: held thumbnails, offline); the data: favicon
  *   connect-src 'self' <public URL>    /api/config, /decks, uploads (to the public URL the
  *                                      slot names) and the XMPP WebSocket ('self' covers ws:
  *                                      to the same host in CSP 3; the public URL's ws/wss is
@@ -40,7 +40,7 @@ export function contentSecurityPolicy(publicUrl?: string | null): string {
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data:",
+    "img-src 'self' data: blob:",
     `connect-src ${connect.join(" ")}`,
     "worker-src 'self'",
     "media-src 'self'",

@@ -87,6 +87,19 @@ describe("deck prefetch", () => {
       await expect.poll(async () => difference(await snapshot(fern.page), reference), { timeout: 5000, message: `Fern shows page ${n}` }).toBeLessThan(SAME);
     }
     expect(asked.filter((u) => u.includes("/pages/")), "page images asked of the network after ready").toEqual([]);
+    // The thumbnail strip is held too: every thumbnail shows from its checked bytes, none from the network.
+    const thumbs = await fern.page.evaluate(async () => {
+      const meeting = document.querySelector("deckcast-app")?.shadowRoot?.querySelector("dc-meeting")?.shadowRoot;
+      const imgs = [...(meeting?.querySelector("dc-thumbs")?.shadowRoot?.querySelectorAll("img") ?? [])];
+      for (const img of imgs) {
+        img.loading = "eager";
+        await img.decode().catch(() => undefined);
+      }
+      return imgs.map((img) => ({ blob: img.src.startsWith("blob:"), shown: img.naturalWidth > 0 }));
+    });
+    expect(thumbs.length).toBe(20);
+    expect(thumbs.filter((t) => !t.blob || !t.shown), "thumbnails not shown from held bytes").toEqual([]);
+    expect(asked.filter((u) => u.includes("/thumbs/")), "thumbnails asked of the network after ready").toEqual([]);
     await screenshot(fern.page, "deck-prefetch-offline-turns");
   }, 240_000);
 

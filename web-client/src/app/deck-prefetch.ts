@@ -2,8 +2,9 @@
  * The web client's deck prefetch: when a meeting shows a deck, its manifest at the stage's
  * width (protocol/deck-prefetch.ts) is fetched — from the central server when this page came
  * from an edge (ClientConfig.edge: an edge cannot forge hashes it did not write), else from
- * this origin — and client-core's DeckPrefetcher fetches every page image (from this origin
- * first, then the central server), checked by sha256 (@noble/hashes: crypto.subtle is missing
+ * this origin — and client-core's DeckPrefetcher fetches every page image and thumbnail (the
+ * current and next pages' thumbnails first; from this origin first, then the central server),
+ * checked by sha256 (@noble/hashes: crypto.subtle is missing
  * outside a secure context). render/page-images.ts draws from the held bytes, so once the deck
  * is ready a turn never waits for the network. Bytes are held for one deck (and the previous
  * one while a new deck is being fetched); a new deck or width aborts the old job.
@@ -103,7 +104,8 @@ export class DeckPrefetch extends Emitter<{ change: [DeckPrefetchStatus | null] 
     }
     if (this.#key !== key) return;
     this.#manifestAbort = null;
-    const p = new DeckPrefetcher({ manifest, sources: upstream ? ["", upstream] : [""], fetchBytes, sha256hex, current: this.#page });
+    // Thumbnails too: the current and next pages' small ones first (something to show at once), the strip's offline as well.
+    const p = new DeckPrefetcher({ manifest, sources: upstream ? ["", upstream] : [""], fetchBytes, sha256hex, current: this.#page, thumbs: true });
     this.#current = p;
     p.on("progress", (pr) => this.#current === p && this.#setStatus({ ...pr, deck, done: false }));
     p.on("ready", (pr) => {

@@ -1,6 +1,6 @@
 /**
  * <dc-deck-offline>: a small, quiet status of the deck prefetch (app/deck-prefetch.ts):
- * "Deck 12/30 offline…" while the pages arrive, then "Deck ready offline". The host carries
+ * "Deck 12/30 offline…" while the pages arrive (with their thumbnails, counted as pages), then "Deck ready offline". The host carries
  * `data-deck-ready` once every page is held (tests read it) and `data-deck` naming the deck.
  */
 import { LitElement, css, html, nothing, type PropertyValues } from "lit";
@@ -28,8 +28,11 @@ export class DcDeckOffline extends LitElement {
   override render() {
     const s = this.status;
     if (!s) return nothing;
-    return html`<span role="status" title=${`${s.ready} of ${s.total} page images held on this device, checked`}>
-      ${s.done ? "Deck ready offline" : `Deck ${s.ready}/${s.total} offline…`}
+    // Pages and their thumbnails: counted as pages, so "12/30" means what a person expects.
+    const pages = Math.round(s.total / 2);
+    const ready = Math.min(pages, Math.floor((s.ready / Math.max(1, s.total)) * pages));
+    return html`<span role="status" title=${`${s.ready} of ${s.total} page images and thumbnails held on this device, checked`}>
+      ${s.done ? "Deck ready offline" : `Deck ${ready}/${pages} offline…`}
       ${s.refused ? html`<span class="refused"> (${s.refused} refused)</span>` : nothing}
     </span>`;
   }

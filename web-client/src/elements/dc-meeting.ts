@@ -294,6 +294,7 @@ export class DcMeeting extends LitElement {
           ${deck ? this.#nav(v, page) : nothing}
           ${deck
             ? html`<dc-thumbs .deck=${deck.id} .pages=${deck.pages} .current=${page} .live=${this.presenting ? 0 : v.page} .ratio=${ratio}
+                .offline=${this.prefetch?.done === true && this.prefetch.deck === deck.id}
                 @dc-page-select=${(e: CustomEvent<PageSelect>) => c.goTo(e.detail.page)}></dc-thumbs>`
             : nothing}
         </section>

@@ -10,7 +10,7 @@ import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import { customElement, property } from "lit/decorators.js";
 import { keyed } from "lit/directives/keyed.js";
 import { afterFrame } from "../render/after-frame.ts";
-import { thumbUrl } from "../render/page-images.ts";
+import { thumbSrc } from "../render/page-images.ts";
 import { base } from "./shared-styles.ts";
 
 export interface PageSelect {
@@ -39,6 +39,8 @@ export class DcThumbs extends LitElement {
   /** The room's live page (marked), or 0 to mark none. */
   @property({ type: Number }) accessor live = 0;
   @property({ type: Number }) accessor ratio = 16 / 9;
+  /** True once the deck is held offline: the thumbnails then come from the held bytes (thumbSrc). */
+  @property({ type: Boolean }) accessor offline = false;
 
   override render() {
     if (!this.deck) return nothing;
@@ -47,7 +49,7 @@ export class DcThumbs extends LitElement {
       ${pages.map(
         (p) => html`<li>
           <button aria-current=${p === this.current ? "true" : "false"} aria-label="Page ${p}" title="Page ${p}" @click=${() => this.#select(p)}>
-            <img src=${thumbUrl(this.deck!, p)} alt="" loading="lazy" decoding="async" />
+            <img src=${thumbSrc(this.deck!, p)} alt="" loading="lazy" decoding="async" />
             <span class="n">${p}</span>
             ${p === this.live && this.live !== this.current ? html`<span class="live">LIVE</span>` : nothing}
           </button>

@@ -12,7 +12,7 @@
  * Bytes the deck prefetcher already holds (app/deck-prefetch.ts, checked against the deck's
  * manifest) are decoded without asking the network: once a deck is ready offline, no turn waits.
  */
-import { pageImageUrl } from "../../../protocol/deck-urls.ts";
+import { pageImageUrl, thumbUrl } from "../../../protocol/deck-urls.ts";
 
 export { IMAGE_WIDTHS, pageImageUrl, snapWidth, thumbUrl } from "../../../protocol/deck-urls.ts";
 
@@ -114,6 +114,29 @@ async function fetchBitmap(url: string): Promise<ImageBitmap> {
   const res = await fetch(url);
   if (!res.ok) throw new Error(`page image: HTTP ${res.status}`);
   return createImageBitmap(await res.blob());
+}
+
+/** Object URLs of held thumbnails, for one deck at a time (revoked when another deck's is asked for). */
+const thumbSrcs = { deck: "", urls: new Map<string, string>() };
+
+/**
+ * Where a thumbnail's <img> loads from: its held, checked bytes (a blob: URL, so the strip
+ * works with the network gone) once the deck prefetcher has them, else the server.
+ */
+export function thumbSrc(deck: string, page: number): string {
+  const url = thumbUrl(deck, page);
+  if (thumbSrcs.deck !== deck) {
+    for (const u of thumbSrcs.urls.values()) URL.revokeObjectURL(u);
+    thumbSrcs.urls.clear();
+    thumbSrcs.deck = deck;
+  }
+  const have = thumbSrcs.urls.get(url);
+  if (have) return have;
+  const held = heldBytes(url);
+  if (!held) return url;
+  const src = URL.createObjectURL(new Blob([held as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }));
+  thumbSrcs.urls.set(url, src);
+  return src;
 }
 
 /** One cache per page: every stage and the prefetcher share decoded pages. */
