@@ -87,7 +87,16 @@ export interface WsProxyOptions {
   maxConnections?: number;
   /** … and per remote address. Default 50. */
   maxPerAddress?: number;
+  /**
+   * The per-address limit for one address, when it is not maxPerAddress: an office's edge
+   * (server/edge/) carries all its followers from one address, so the address an edge
+   * registered from (with the operator token) gets room for an office (EDGE_MAX_PER_ADDRESS).
+   */
+  perAddressLimit?: (address: string) => number;
 }
+
+/** Tunnels from an address an edge registered from: an office's followers, up to the total. */
+export const EDGE_MAX_PER_ADDRESS = 400;
 
 export interface WsProxy {
   /** Open proxied connections, with the upgrade request that opened each (tests drop some). */
@@ -140,7 +149,7 @@ export function setupWsProxy(http: Pick<HttpServer, "upgrade">, opts: WsProxyOpt
     if (problem) return rawHttpError(client, 400, "Bad Request", "bad-handshake", `Not a WebSocket handshake: ${problem}.`);
     const address = req.socket.remoteAddress ?? "unknown";
     const mine = perAddress.get(address) ?? 0;
-    if (stopped || open.size >= o.maxConnections || mine >= o.maxPerAddress) {
+    if (stopped || open.size >= o.maxConnections || mine >= (opts.perAddressLimit?.(address) ?? o.maxPerAddress)) {
       log.warn({ address, open: open.size, fromAddress: mine }, "websocket refused: too many connections");
       return rawHttpError(client, 503, "Service Unavailable", "too-many-connections", "Too many open connections; try again later.", { "Retry-After": "10" });
     }

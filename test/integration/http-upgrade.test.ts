@@ -261,6 +261,18 @@ describe("the XMPP WebSocket proxy", () => {
     expect(await again.until(/^HTTP\/1\.1 \d{3} /)).toMatch(/^HTTP\/1\.1 101 /);
   });
 
+  it("gives an address its own limit when told (an office's edge carries all its followers from one)", async () => {
+    const { port, proxy } = await front({ maxPerAddress: 2, maxConnections: 10, perAddressLimit: (a) => (a.endsWith("127.0.0.5") ? 4 : 2) });
+    const edge = await Promise.all([1, 2, 3, 4].map(() => raw(port, handshake(), "127.0.0.5")));
+    for (const r of edge) await r.until(/^HTTP\/1\.1 101 /);
+    const fifth = await raw(port, handshake(), "127.0.0.5");
+    expect(await fifth.until(/^HTTP\/1\.1 \d{3} /)).toMatch(/^HTTP\/1\.1 503 /);
+    const others = await Promise.all([1, 2, 3].map(() => raw(port, handshake(), "127.0.0.6")));
+    const answers = await Promise.all(others.map((r) => r.until(/^HTTP\/1\.1 \d{3} /)));
+    expect(answers.filter((a) => /^HTTP\/1\.1 101 /.test(a)).length).toBe(2);
+    expect(proxy.openCount()).toBe(6);
+  });
+
   it("lets a real XMPP client log in over ws:// through it", async () => {
     const { port } = await front();
     const xmpp = client({ service: `ws://127.0.0.1:${port}/xmpp-websocket`, domain: env.prosody.domains.guests } as never);
