@@ -16,7 +16,13 @@
  *                                        public URL's host, DECKCAST_HTTP_HOST and this machine's
  *                                        host name (and <name>.local) always are
  *   DECKCAST_XMPP_HOST    localhost      the XMPP account domain
+ *   DECKCAST_XMPP_SERVER  private        private: the Prosody deckcast launches; external: one run
+ *                                        elsewhere (a container), with DECKCAST_XMPP_SERVER_HOST,
+ *                                        its ports and DECKCAST_COMPONENT_SECRET(_FILE): read by
+ *                                        server/xmpp-server-setting.ts
  *   DECKCAST_LOG_LEVEL    info           pino level
+ *   DECKCAST_LOG_STDOUT   (see right)    1: log lines go to stdout as well as <data>/deckcast.log;
+ *                                        on by default with DECKCAST_XMPP_SERVER=external (a container)
  *   DECKCAST_MAX_UPLOAD_MB 100           largest deck upload (MiB)
  *   DECKCAST_MAX_PAGES    500            most pages a deck may have (at most LIMITS.maxPages, what
  *                                        the protocol's reader accepts)
@@ -44,6 +50,7 @@ import { LIMITS } from "../protocol/namespaces.ts";
 import { MEETING_LIMITS, type MeetingLimits } from "./component/limits.ts";
 import { UPLOAD_LIMIT_DEFAULTS } from "./decks/upload/slots.ts";
 import { WS_PROXY_DEFAULTS } from "./http/ws-proxy.ts";
+import { readXmppServerSetting, type XmppServerSetting } from "./xmpp-server-setting.ts";
 import path from "node:path";
 
 export interface Config {
@@ -57,7 +64,11 @@ export interface Config {
   explicitPublicUrl: string | null;
   allowedHosts: string[];
   xmppHost: string;
+  /** The private Prosody (default), or an external XMPP server and how to reach it. */
+  xmppServer: XmppServerSetting;
   logLevel: string;
+  /** Log lines to stdout too (containers). */
+  logStdout: boolean;
   maxUploadBytes: number;
   /** Most pages a deck may have (never above LIMITS.maxPages). */
   deckMaxPages: number;
@@ -158,6 +169,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const lan = flag(env.DECKCAST_LAN, DEFAULTS.lan, "DECKCAST_LAN");
   const explicitPublicUrl = env.DECKCAST_PUBLIC_URL ? env.DECKCAST_PUBLIC_URL.replace(/\/$/, "") : null;
   if (explicitPublicUrl && !/^https?:\/\/[^/]+/.test(explicitPublicUrl)) throw new Error(`DECKCAST_PUBLIC_URL must be an http(s) URL, got "${explicitPublicUrl}"`);
+  const xmppServer = readXmppServerSetting(env);
   return checkConfig({
     dataDir: path.resolve(env.DECKCAST_DATA_DIR ?? DEFAULTS.dataDir),
     httpPort,
@@ -167,7 +179,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     explicitPublicUrl,
     allowedHosts: (env.DECKCAST_ALLOWED_HOSTS ?? "").split(",").map((h) => h.trim()).filter(Boolean),
     xmppHost: env.DECKCAST_XMPP_HOST ?? DEFAULTS.xmppHost,
+    xmppServer,
     logLevel: env.DECKCAST_LOG_LEVEL ?? DEFAULTS.logLevel,
+    logStdout: flag(env.DECKCAST_LOG_STDOUT, xmppServer.kind === "external", "DECKCAST_LOG_STDOUT"),
     maxUploadBytes: positive(env.DECKCAST_MAX_UPLOAD_MB, DEFAULTS.maxUploadMiB, "DECKCAST_MAX_UPLOAD_MB") * MiB,
     deckMaxPages: positive(env.DECKCAST_MAX_PAGES, DEFAULTS.deckMaxPages, "DECKCAST_MAX_PAGES"),
     deckWorkers: DEFAULTS.deckWorkers,
@@ -196,12 +210,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
  * The settings for a private deckcast (tests, benchmarks): DEFAULTS on `dataDir`, HTTP on a
  * free loopback port, with `overrides` on top; checked like the environment's.
  */
-export function privateConfig(dataDir: string, overrides: Partial<Config> = {}): Config {
+export function privateConfig(dataDir: string, overrides: Partial<Omit<Config, "xmppServer">> = {}): PrivateConfig {
   return checkConfig({
     ...readConfig({ DECKCAST_DATA_DIR: dataDir, DECKCAST_HTTP_PORT: "0" }),
     ...overrides,
-  });
+    xmppServer: { kind: "private" },
+  }) as PrivateConfig;
 }
+
+/** Settings whose XMPP server is the private Prosody (createDeckcast then hands back its launcher handle). */
+export type PrivateConfig = Config & { xmppServer: { kind: "private" } };
 
 function int(raw: string | undefined, fallback: number, name: string): number {
   if (raw === undefined || raw === "") return fallback;

@@ -4,7 +4,8 @@
  * benchmarks all start deckcast through it, so they run the same wiring.
  *
  * Start order:
- *   1. the XMPP server (the private Prosody, through the adapter in prosody/xmpp-server.ts);
+ *   1. the XMPP server (the private Prosody, through the adapter in prosody/xmpp-server.ts; or,
+ *      with DECKCAST_XMPP_SERVER=external, one deckcast does not run: server/xmpp-external.ts);
  *   2. HTTP: the web client, the XMPP WebSocket proxy, the phone bridge at /phone, then listen (the bound port makes the
  *      public URL upload slots name when DECKCAST_PUBLIC_URL is not set);
  *   3. the component, built but not yet connected, and the decks feature on its link (the
@@ -16,17 +17,19 @@
  * time limit; a part that fails to stop is logged and the others still stop.
  */
 import { randomBytes } from "node:crypto";
+import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Logger } from "pino";
 import { prosodyAccounts, startProsodyServer, type ProsodyXmppServer } from "../prosody/xmpp-server.ts";
-import { checkConfig, type Config } from "./config.ts";
+import { checkConfig, type Config, type PrivateConfig } from "./config.ts";
+import { startExternalXmpp, type ExternalXmppServer } from "./xmpp-external.ts";
 import { createComponent, type DeckcastComponent } from "./component/setup.ts";
 import { setupDecks, type Decks } from "./decks/setup.ts";
 import { reachableUrls } from "./http/addresses.ts";
 import { announceOnLan } from "./lan/lan-mode.ts";
 import { createHttpServer, type HttpServer } from "./http/app.ts";
-import { componentPart, decksPart, prosodyPart } from "./http/health.ts";
+import { componentPart, decksPart, externalXmppPart, prosodyPart, trackLinkHistory } from "./http/health.ts";
 import { hostPolicy } from "./http/hosts.ts";
 import { mountMeetingsApi } from "./http/meetings-api.ts";
 import { createEdgeRegistry, mountEdgeRegistry } from "./http/edge-registry.ts";
@@ -34,7 +37,7 @@ import { ensureOperatorToken } from "./http/operator.ts";
 import { createReplayRouter } from "./http/replay-routes.ts";
 import { setupExports } from "./component/features/exports.ts";
 import { mountWebClient, WEB_CLIENT_DIST } from "./http/web-client.ts";
-import { setupWsProxy, type WsProxy } from "./http/ws-proxy.ts";
+import { EDGE_MAX_PER_ADDRESS, setupWsProxy, type WsProxy } from "./http/ws-proxy.ts";
 import { mountPhoneGateway } from "../android-bridge/gateway/mount.ts";
 import type { PhoneGateway } from "../android-bridge/gateway/gateway.ts";
 import { xmppConnector } from "../android-bridge/gateway/xmpp-connect.ts";
@@ -96,21 +99,38 @@ export class StoppedDuringStart extends Error {
 const startProsody = (config: Config, log: Logger): Promise<ProsodyXmppServer> =>
   startProsodyServer({ dataDir: config.dataDir, host: config.xmppHost, chat: config.chat, log: log.child({ part: "prosody" }) });
 
+/** The XMPP server the settings name: the private Prosody, or the external server (started by nobody here). */
+export function startConfiguredXmpp(config: Config, log: Logger): Promise<XmppServer> {
+  const s = config.xmppServer;
+  if (s.kind === "external") return startExternalXmpp({ setting: s, accountHost: config.xmppHost, log: log.child({ part: "xmpp" }) });
+  return startProsody(config, log);
+}
+
+/** Whether `xmpp` is an external server (server/xmpp-external.ts). */
+export function isExternalXmpp(xmpp: XmppServer): xmpp is ExternalXmppServer {
+  return (xmpp as Partial<ExternalXmppServer>).kind === "external";
+}
+
 /**
  * The default XMPP server's presenter accounts for these settings, whether or not it runs
  * (`deckcast user`): the private Prosody's on `config.dataDir`, domain `config.xmppHost`.
  */
 export function xmppAccounts(config: Pick<Config, "dataDir" | "xmppHost">): XmppAccounts {
+  // An external server's accounts are its own: `deckcast user` says so before it gets here.
   return prosodyAccounts(config.dataDir, config.xmppHost);
 }
 
-/** Without `startXmpp`, the XMPP server is the private Prosody (`xmpp.prosody` is its launcher handle). */
-export function createDeckcast(config: Config, opts: DeckcastOptions<ProsodyXmppServer>): Deckcast<ProsodyXmppServer>;
+/**
+ * Without `startXmpp`, the XMPP server is the one `config.xmppServer` names: with a private
+ * config (privateConfig()), the private Prosody (`xmpp.prosody` is its launcher handle).
+ */
+export function createDeckcast(config: PrivateConfig, opts: DeckcastOptions<ProsodyXmppServer>): Deckcast<ProsodyXmppServer>;
 export function createDeckcast<X extends XmppServer>(config: Config, opts: DeckcastOptions<X> & { startXmpp: (config: Config, log: Logger) => Promise<X> }): Deckcast<X>;
+export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>): Deckcast<XmppServer>;
 export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>): Deckcast<XmppServer> {
   checkConfig(config);
   const log = opts.log;
-  const startXmpp = opts.startXmpp ?? startProsody;
+  const startXmpp = opts.startXmpp ?? startConfiguredXmpp;
   /** What stop() stops, pushed as each part starts. */
   const parts: { name: string; stop: () => Promise<void> }[] = [];
   let stopping: Promise<void> | null = null;
@@ -133,8 +153,11 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
   }
 
   async function run(): Promise<RunningDeckcast<XmppServer>> {
+    // The private Prosody made it as its own; an external server does not.
+    await mkdir(config.dataDir, { recursive: true });
     const xmpp = await startXmpp(config, log);
     await started("prosody", () => xmpp.stop());
+    const external = isExternalXmpp(xmpp) ? xmpp : null;
 
     const httpLog = log.child({ part: "http" });
     const http = createHttpServer({
@@ -152,9 +175,13 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
     mountWebClient(http, { domains: xmpp.domains, publicUrl: config.explicitPublicUrl, reachable, edgesFor: (a) => edges.forAddress(a) });
     const wsProxy = setupWsProxy(http, {
       prosodyHttpPort: xmpp.websocketPort,
+      // An external server's WebSocket is on its own host (server/xmpp-external.ts).
+      ...(external ? { upstream: external.websocketUpstream } : {}),
       log: httpLog,
       maxConnections: config.wsMaxConnections,
       maxPerAddress: config.wsMaxPerAddress,
+      // An office's edge carries its followers from one address: room for them (ws-proxy.ts).
+      perAddressLimit: (a) => (edges.forAddress(a).length > 0 ? Math.max(config.wsMaxPerAddress, EDGE_MAX_PER_ADDRESS) : config.wsMaxPerAddress),
       idleTimeoutMs: config.wsIdleMs,
     });
     // Phones (docs/phone-protocol.md): one guest occupant per meeting, straight to the XMPP server's WebSocket.
@@ -216,7 +243,12 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
 
     let warm = false;
     const warmedUp = decks.service.started().then(() => void (warm = true));
-    http.health("prosody", () => prosodyPart(xmpp.health()));
+    if (external) {
+      const history = trackLinkHistory(component.link);
+      http.health("xmpp", () => externalXmppPart(external.health(), component.link.online, history));
+    } else {
+      http.health("prosody", () => prosodyPart(xmpp.health()));
+    }
     http.health("component", () => componentPart(component.link.online));
     http.health("decks", () => decksPart({ warmedUp: warm, report: () => decks.service.health() }));
 

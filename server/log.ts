@@ -292,12 +292,15 @@ export interface ServerLogging {
   shutdown(timeoutMs?: number): Promise<void>;
 }
 
-/** The server's pino logger on `<file>`, with the destination above and an exit hook. */
-export function createServerLogging({ path, level, base }: { path: string; level: string; base: Record<string, unknown> }): ServerLogging {
+/**
+ * The server's pino logger on `<file>`, with the destination above and an exit hook; with
+ * `echo` (a container's stdout: DECKCAST_LOG_STDOUT), every line is written there too.
+ */
+export function createServerLogging({ path, level, base, echo }: { path: string; level: string; base: Record<string, unknown>; echo?: NodeJS.WritableStream }): ServerLogging {
   const file = openLogFile(path, {
     droppedLine: (dropped, code) => JSON.stringify({ level: 40, time: Date.now(), ...base, part: "log", dropped, code, msg: "log lines were dropped while the log could not be written" }),
   });
-  const log = pino({ level, base }, file);
+  const log = echo ? pino({ level, base }, pino.multistream([{ stream: file, level: level as pino.Level }, { stream: echo, level: level as pino.Level }])) : pino({ level, base }, file);
   const onExit = () => file.flushSync();
   process.once("exit", onExit);
   return {

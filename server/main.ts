@@ -1,6 +1,8 @@
 /**
  * `npm start`: a private Prosody, the deckcast component and the HTTP server, on this
  * machine, with data kept in DECKCAST_DATA_DIR (./data). Prints what to open and how to log in.
+ * With DECKCAST_XMPP_SERVER=external (the deckcast container) there is no private Prosody:
+ * the component joins that server, whose accounts are its own (no first account is made).
  *
  * Once it is running nothing stops it but a signal: an exception no handler caught, or a
  * promise rejection nobody handled, is logged at error level and the server goes on (the
@@ -12,8 +14,9 @@ import { readFile, writeFile, mkdir } from "node:fs/promises";
 import path from "node:path";
 import QRCode from "qrcode";
 import { readConfig, type Config } from "./config.ts";
-import { createDeckcast, STOP_LIMIT_MS, StopTimeout, type Deckcast } from "./deckcast.ts";
-import { prosodyConsoleLine } from "./http/health.ts";
+import { createDeckcast, isExternalXmpp, STOP_LIMIT_MS, StopTimeout, type Deckcast } from "./deckcast.ts";
+import { externalConsoleLine, prosodyConsoleLine } from "./http/health.ts";
+import type { ExternalXmppServer } from "./xmpp-external.ts";
 import { isLoopbackHost } from "./http/addresses.ts";
 import { installLastResort } from "./last-resort.ts";
 import { createServerLogging } from "./log.ts";
@@ -37,7 +40,7 @@ function settings(): Config {
 const config = settings();
 await mkdir(config.dataDir, { recursive: true });
 const logPath = path.join(config.dataDir, "deckcast.log");
-const logging = createServerLogging({ path: logPath, level: config.logLevel, base: { app: "deckcast" } });
+const logging = createServerLogging({ path: logPath, level: config.logLevel, base: { app: "deckcast" }, ...(config.logStdout ? { echo: process.stdout } : {}) });
 const log = logging.log;
 
 /** Console lines never throw: a closed terminal must not stop the server. */
@@ -89,21 +92,38 @@ function watchProsody(xmpp: XmppServer): void {
   });
 }
 
+/** An external server's console lines: when its client port stops answering, and when it answers again. */
+function watchExternal(xmpp: ExternalXmppServer): void {
+  let last = xmpp.health().state;
+  const server = `${xmpp.where.host}:${xmpp.where.clientPort}`;
+  xmpp.onHealth((h) => {
+    const line = externalConsoleLine(last, h.state, server);
+    last = h.state;
+    if (line && !stopping) say(line + "\n", process.stderr);
+  });
+}
+
 async function start() {
   // The parts, in one order: server/deckcast.ts. A signal mid-start stops what exists.
   deckcast = createDeckcast(config, { log });
   const { xmpp, port, publicUrl, reachable, operator, warmedUp } = await deckcast.start();
-  watchProsody(xmpp);
-  const account = await firstAccount((u, p) => xmpp.register(u, p));
+  const external = isExternalXmpp(xmpp) ? xmpp : null;
+  if (external) watchExternal(external);
+  else watchProsody(xmpp);
+  // An external server's accounts are its own (the prosody image makes the first presenter).
+  const account = external ? null : await firstAccount((u, p) => xmpp.register(u, p));
   // The first upload should be as quick as the hundredth: give LibreOffice and pdf.js a few
   // seconds to warm up (they start with the server) before saying it is ready.
   await Promise.race([warmedUp, new Promise((r) => setTimeout(r, WARM_UP_WAIT_MS).unref())]);
 
   say(`\ndeckcast is running.\n\n`);
   say(`  Open        ${publicUrl}\n`);
-  say(`  Log in as   ${account.user}@${xmpp.domains.accounts}   password: ${account.password}${account.fresh ? `   (new account; saved in ${shortPath(path.join(config.dataDir, "first-account.json"))})` : ""}\n`);
-  say(`  XMPP        ${xmpp.domains.accounts} on ${xmpp.clientService.replace(/^xmpp:\/\//, "")} (TCP), ${xmpp.websocketUrl} (WebSocket)\n`);
-  say(`  More users  npx deckcast user add NAME\n`);
+  if (account) {
+    say(`  Log in as   ${account.user}@${xmpp.domains.accounts}   password: ${account.password}${account.fresh ? `   (new account; saved in ${shortPath(path.join(config.dataDir, "first-account.json"))})` : ""}\n`);
+  }
+  say(`  XMPP        ${xmpp.domains.accounts} on ${xmpp.clientService.replace(/^xmpp:\/\//, "")} (TCP), ${xmpp.websocketUrl} (WebSocket)${external ? ", an external server (DECKCAST_XMPP_SERVER=external)" : ""}\n`);
+  if (external) say(`  Accounts    kept by the XMPP server, not deckcast; add one there, e.g.\n              podman exec -it <prosody container> prosodyctl register NAME ${xmpp.domains.accounts} PASSWORD\n`);
+  else say(`  More users  npx deckcast user add NAME\n`);
   say(`  Operators   token in ${shortPath(operator.path)}${operator.fresh ? " (new)" : ""}: GET /api/meetings with "Authorization: Bearer <token>"\n`);
   say(`  Logs        ${logPath}\n`);
   say(config.lan ? await lanBanner(reachable()) : otherDevices(reachable()));

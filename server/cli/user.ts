@@ -4,12 +4,15 @@
  * DECKCAST_DATA_DIR (default ./data) and DECKCAST_XMPP_HOST (default localhost). The
  * accounts are the XMPP server adapter's (`xmppAccounts` in server/deckcast.ts), which work
  * whether or not the server is running (Prosody: prosodyctl on the generated config).
+ * With DECKCAST_XMPP_SERVER=external the accounts are that server's: both subcommands say how
+ * to manage them there (prosodyctl on the prosody container) and exit 1.
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { readConfig } from "../config.ts";
 import { xmppAccounts } from "../deckcast.ts";
 import { USERNAME_RE } from "../xmpp-server.ts";
+import { externalAccountsHelp } from "../xmpp-external.ts";
 import { UsageError, type CliIO } from "./command.ts";
 
 export const summary = "manage presenter accounts";
@@ -36,6 +39,7 @@ async function add(args: string[], io: CliIO): Promise<number> {
 
   const config = readConfig(io.env);
   const { dataDir, xmppHost } = config;
+  if (config.xmppServer.kind === "external") return external(io, xmppHost, name);
   const accounts = xmppAccounts(config);
   if (await accounts.hasUser(name)) {
     io.stderr.write(`deckcast user: ${name}@${xmppHost} already exists (data dir ${dataDir})\n`);
@@ -53,10 +57,17 @@ async function list(args: string[], io: CliIO): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const config = readConfig(io.env);
   const { dataDir, xmppHost } = config;
+  if (config.xmppServer.kind === "external") return external(io, xmppHost);
   const names = await xmppAccounts(config).listUsers();
   if (names.length === 0) io.stderr.write(`(no accounts for ${xmppHost} in ${dataDir})\n`);
   for (const name of names) io.stdout.write(`${name}@${xmppHost}\n`);
   return 0;
+}
+
+/** An external XMPP server keeps its own accounts: say how to manage them there. */
+function external(io: CliIO, domain: string, name?: string): number {
+  io.stderr.write(`deckcast user: ${externalAccountsHelp(domain, name)}\n`);
+  return 1;
 }
 
 /** Entry point called by the dispatcher with the arguments after `user`. */

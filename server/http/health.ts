@@ -5,6 +5,9 @@
  *
  *   prosody    the XMPP server's state (server/xmpp-server.ts `health()`; Prosody's supervisor):
  *              ok only while "running"
+ *   xmpp       (external XMPP server only, instead of `prosody`) the server deckcast does not run:
+ *              ok while the component link is online and its client port answers; `reconnects`
+ *              counts the link's returns after the first connection, `since` is when it last came up
  *   component  the XEP-0114 link to Prosody: ok while online
  *   decks      the deck converters: ok once warmed up, and while the service reports itself ok
  *   http       ok (it answered)
@@ -22,6 +25,40 @@ export function prosodyPart(h: ProsodyHealth): HealthPart {
 
 export function componentPart(online: boolean): HealthPart {
   return { ok: online, online };
+}
+
+/** The component link's history: how often it came back after its first connection, and when it last did. */
+export interface LinkHistory {
+  reconnects: number;
+  /** ISO time the link last came online; null before its first connection. */
+  since: string | null;
+}
+
+/** Keeps a LinkHistory of `link`'s "online" events (the object is updated in place). */
+export function trackLinkHistory(link: { on(event: "online", listener: () => void): unknown }, now: () => Date = () => new Date()): LinkHistory {
+  const history: LinkHistory = { reconnects: 0, since: null };
+  link.on("online", () => {
+    if (history.since !== null) history.reconnects++;
+    history.since = now().toISOString();
+  });
+  return history;
+}
+
+/**
+ * An external XMPP server's part: the link online and its client port answering (its `health()`
+ * probes it). Where the server is stays out: /healthz is public, the deployment's layout is not.
+ */
+export function externalXmppPart(h: ProsodyHealth, linkOnline: boolean, history: LinkHistory): HealthPart {
+  const clientPort = h.state === "running";
+  return { ok: linkOnline && clientPort, state: h.state, online: linkOnline, clientPort, reconnects: history.reconnects, since: history.since };
+}
+
+/** The console line for an external server's client port going from `prev` to `next`, or null. */
+export function externalConsoleLine(prev: ProsodyHealth["state"], next: ProsodyHealth["state"], server: string): string | null {
+  if (prev === next) return null;
+  if (next === "restarting") return `deckcast: the XMPP server at ${server} does not answer; waiting for it to come back`;
+  if (next === "running" && prev === "restarting") return `deckcast: the XMPP server at ${server} answers again`;
+  return null;
 }
 
 /** A deck service may report its own health; until it does, warm-up is all we know. */
