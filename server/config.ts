@@ -52,6 +52,7 @@ import { UPLOAD_LIMIT_DEFAULTS } from "./decks/upload/slots.ts";
 import { WS_PROXY_DEFAULTS } from "./http/ws-proxy.ts";
 import { readXmppServerSetting, type XmppServerSetting } from "./xmpp-server-setting.ts";
 import path from "node:path";
+import { trustedProxies } from "./http/trusted-proxies.ts";
 
 export interface Config {
   dataDir: string;
@@ -63,6 +64,8 @@ export interface Config {
   /** DECKCAST_PUBLIC_URL as given, or null (then join links use the page's own origin). */
   explicitPublicUrl: string | null;
   allowedHosts: string[];
+  /** DECKCAST_TRUSTED_PROXIES: reverse proxies whose X-Forwarded-For/-Proto are believed (server/http/trusted-proxies.ts). */
+  trustedProxies: string[];
   xmppHost: string;
   /** The private Prosody (default), or an external XMPP server and how to reach it. */
   xmppServer: XmppServerSetting;
@@ -137,6 +140,11 @@ export class ConfigError extends Error {
 /** Throws a ConfigError naming the first setting that contradicts another or the protocol. */
 export function checkConfig(c: Config): Config {
   const whole = (n: number) => Number.isInteger(n) && n > 0;
+  try {
+    trustedProxies(c.trustedProxies ?? []);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   if (!whole(c.deckMaxPages)) throw new ConfigError(`DECKCAST_MAX_PAGES must be at least 1, got ${c.deckMaxPages}`);
   if (c.deckMaxPages > LIMITS.maxPages) {
     throw new ConfigError(`DECKCAST_MAX_PAGES is ${c.deckMaxPages}, above the protocol's limit of ${LIMITS.maxPages} pages (LIMITS.maxPages): every reader would refuse the pages past it`);
@@ -178,6 +186,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: explicitPublicUrl ?? `http://localhost:${httpPort}`,
     explicitPublicUrl,
     allowedHosts: (env.DECKCAST_ALLOWED_HOSTS ?? "").split(",").map((h) => h.trim()).filter(Boolean),
+    trustedProxies: (env.DECKCAST_TRUSTED_PROXIES ?? "").split(",").map((h) => h.trim()).filter(Boolean),
     xmppHost: env.DECKCAST_XMPP_HOST ?? DEFAULTS.xmppHost,
     xmppServer,
     logLevel: env.DECKCAST_LOG_LEVEL ?? DEFAULTS.logLevel,

@@ -37,6 +37,7 @@ import { ensureOperatorToken } from "./http/operator.ts";
 import { createReplayRouter } from "./http/replay-routes.ts";
 import { setupExports } from "./component/features/exports.ts";
 import { mountWebClient, WEB_CLIENT_DIST } from "./http/web-client.ts";
+import { trustedProxies } from "./http/trusted-proxies.ts";
 import { EDGE_MAX_PER_ADDRESS, setupWsProxy, type WsProxy } from "./http/ws-proxy.ts";
 import { mountPhoneGateway } from "../android-bridge/gateway/mount.ts";
 import type { PhoneGateway } from "../android-bridge/gateway/gateway.ts";
@@ -182,6 +183,8 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
       maxPerAddress: config.wsMaxPerAddress,
       // An office's edge carries its followers from one address: room for them (ws-proxy.ts).
       perAddressLimit: (a) => (edges.forAddress(a).length > 0 ? Math.max(config.wsMaxPerAddress, EDGE_MAX_PER_ADDRESS) : config.wsMaxPerAddress),
+      // An https reverse proxy in front says who the browser is and that it used https (docs/security.md).
+      trustedProxies: trustedProxies(config.trustedProxies ?? []),
       idleTimeoutMs: config.wsIdleMs,
     });
     // Phones (docs/phone-protocol.md): one guest occupant per meeting, straight to the XMPP server's WebSocket.

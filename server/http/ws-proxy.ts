@@ -32,6 +32,7 @@ import tls from "node:tls";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
+import { NO_TRUSTED_PROXIES, type TrustedProxies } from "./trusted-proxies.ts";
 import { rawHttpError, type HttpServer } from "./app.ts";
 
 export const WEBSOCKET_PATH = "/xmpp-websocket";
@@ -93,6 +94,8 @@ export interface WsProxyOptions {
    * registered from (with the operator token) gets room for an office (EDGE_MAX_PER_ADDRESS).
    */
   perAddressLimit?: (address: string) => number;
+  /** Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (default none). */
+  trustedProxies?: TrustedProxies;
 }
 
 /** Tunnels from an address an edge registered from: an office's followers, up to the total. */
@@ -120,14 +123,21 @@ export function handshakeProblem(req: Pick<IncomingMessage, "method" | "httpVers
   return null;
 }
 
-/** The request Prosody (or the upstream) gets: fixed request line, only the handshake's own headers. */
-export function upstreamRequest(req: Pick<IncomingMessage, "headers" | "socket">, prosodyHttpPort: number, target?: Pick<WsUpstream, "path" | "hostHeader">): string {
+/**
+ * The request Prosody (or the upstream) gets: fixed request line, only the handshake's own
+ * headers, and who the browser is: X-Forwarded-For its address, and X-Forwarded-Proto https
+ * when a trusted reverse proxy says it used https (trusted-proxies.ts; from anyone else
+ * those headers are dropped).
+ */
+export function upstreamRequest(req: Pick<IncomingMessage, "headers" | "socket">, prosodyHttpPort: number, target?: Pick<WsUpstream, "path" | "hostHeader">, proxies: TrustedProxies = NO_TRUSTED_PROXIES): string {
   const lines = [`GET ${target?.path ?? WEBSOCKET_PATH} HTTP/1.1`, `Host: ${target?.hostHeader ?? `127.0.0.1:${prosodyHttpPort}`}`, "Upgrade: websocket", "Connection: Upgrade"];
   for (const [lower, name] of FORWARDED) {
     const v = req.headers[lower];
     if (typeof v === "string" && v.length <= 1024) lines.push(`${name}: ${v.trim()}`);
   }
-  lines.push(`X-Forwarded-For: ${req.socket.remoteAddress ?? "unknown"}`);
+  const browser = proxies.client(req.socket.remoteAddress ?? "unknown", req.headers);
+  lines.push(`X-Forwarded-For: ${browser.address}`);
+  if (browser.https) lines.push("X-Forwarded-Proto: https");
   return lines.join("\r\n") + "\r\n\r\n";
 }
 
@@ -147,7 +157,8 @@ export function setupWsProxy(http: Pick<HttpServer, "upgrade">, opts: WsProxyOpt
   const onUpgrade = (req: IncomingMessage, client: Duplex, head: Buffer) => {
     const problem = handshakeProblem(req);
     if (problem) return rawHttpError(client, 400, "Bad Request", "bad-handshake", `Not a WebSocket handshake: ${problem}.`);
-    const address = req.socket.remoteAddress ?? "unknown";
+    // Behind a trusted reverse proxy every browser comes from its address: count each browser's own.
+    const address = (opts.trustedProxies ?? NO_TRUSTED_PROXIES).client(req.socket.remoteAddress ?? "unknown", req.headers).address;
     const mine = perAddress.get(address) ?? 0;
     if (stopped || open.size >= o.maxConnections || mine >= (opts.perAddressLimit?.(address) ?? o.maxPerAddress)) {
       log.warn({ address, open: open.size, fromAddress: mine }, "websocket refused: too many connections");
@@ -204,7 +215,7 @@ export function setupWsProxy(http: Pick<HttpServer, "upgrade">, opts: WsProxyOpt
     // Nothing from the client is read until the tunnel opens.
     client.pause();
     upstream.once(target?.tls ? "secureConnect" : "connect", () => {
-      upstream.write(upstreamRequest(req, opts.prosodyHttpPort, target));
+      upstream.write(upstreamRequest(req, opts.prosodyHttpPort, target, opts.trustedProxies));
       let response = Buffer.alloc(0);
       const onData = (chunk: Buffer) => {
         response = Buffer.concat([response, chunk]);

@@ -2,7 +2,8 @@
  * The two sides of test/integration/remote-login.test.ts, each run inside its own network
  * namespace with `ip netns exec`:
  *
- *   server <dataDir>   the XMPP server (through its adapter), the HTTP server with the XMPP WebSocket proxy and
+ *   server <dataDir> [trusted proxy address]
+ *                      the XMPP server (through its adapter), the HTTP server with the XMPP WebSocket proxy and
  *                      /api/config (as server/main.ts wires them; no decks), listening on
  *                      0.0.0.0 of its namespace; prints one JSON line { port, domains, password }
  *                      and runs until SIGTERM.
@@ -23,10 +24,18 @@ import { reachableUrls } from "../../server/http/addresses.ts";
 import { createHttpServer } from "../../server/http/app.ts";
 import { hostPolicy } from "../../server/http/hosts.ts";
 import { mountWebClient } from "../../server/http/web-client.ts";
+import { trustedProxies } from "../../server/http/trusted-proxies.ts";
 import { setupWsProxy } from "../../server/http/ws-proxy.ts";
 
-// Node 20 has no global WebSocket; @xmpp/websocket looks for one.
-if (!("WebSocket" in globalThis)) Object.assign(globalThis, { WebSocket });
+// Node 20 has no global WebSocket; @xmpp/websocket looks for one. With DECKCAST_TEST_PROXY_SAYS
+// (a browser's address), the login's handshake carries what an https reverse proxy would add.
+const proxySays = process.env.DECKCAST_TEST_PROXY_SAYS;
+class ProxiedWebSocket extends WebSocket {
+  constructor(url: string, protocols?: string | string[]) {
+    super(url, protocols, { headers: { "X-Forwarded-For": proxySays!, "X-Forwarded-Proto": "https" } });
+  }
+}
+Object.assign(globalThis, { WebSocket: proxySays ? ProxiedWebSocket : WebSocket });
 
 const [mode, ...args] = process.argv.slice(2);
 const PASSWORD = "remote-login-password";
@@ -38,7 +47,7 @@ if (mode === "server") {
   const http = createHttpServer({ log, hosts: hostPolicy({ boundHost: "0.0.0.0" }) });
   let port = 0;
   mountWebClient(http, { domains: prosody.domains, reachable: () => (port ? reachableUrls("0.0.0.0", port, os.networkInterfaces()) : []) });
-  const proxy = setupWsProxy(http, { prosodyHttpPort: prosody.websocketPort, log });
+  const proxy = setupWsProxy(http, { prosodyHttpPort: prosody.websocketPort, log, trustedProxies: trustedProxies(args[1] ? [args[1]] : []) });
   port = await http.listen(0, "0.0.0.0");
   process.stdout.write(JSON.stringify({ port, domains: prosody.domains, password: PASSWORD }) + "\n");
   process.on("SIGTERM", () => {

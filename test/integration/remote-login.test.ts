@@ -46,9 +46,9 @@ let dataDir = "";
 let info: { port: number; domains: { accounts: string; guests: string }; password: string };
 
 /** Runs the child script in namespace `ns`; resolves with its JSON line. */
-function inNamespace<T>(ns: string, args: string[], ms = 45_000): Promise<T> {
+function inNamespace<T>(ns: string, args: string[], ms = 45_000, env: NodeJS.ProcessEnv = {}): Promise<T> {
   return new Promise((resolve, reject) => {
-    const child = spawn("ip", ["netns", "exec", ns, process.execPath, "--import", "tsx", CHILD, ...args], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("ip", ["netns", "exec", ns, process.execPath, "--import", "tsx", CHILD, ...args], { cwd: repo, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } });
     let out = "";
     let err = "";
     const timer = setTimeout(() => {
@@ -93,7 +93,8 @@ describe.skipIf(!canUseNetns())("account logins from another host over plain ws"
       ip("-n", ns, "link", "set", dev, "up");
     }
     dataDir = mkdtempSync(path.join(os.tmpdir(), "deckcast-remote-"));
-    server = spawn("ip", ["netns", "exec", SERVER_NS, process.execPath, "--import", "tsx", CHILD, "server", dataDir], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
+    // The client host is also a trusted reverse proxy: its own plain logins are still refused (below).
+    server = spawn("ip", ["netns", "exec", SERVER_NS, process.execPath, "--import", "tsx", CHILD, "server", dataDir, CLIENT_IP], { cwd: repo, stdio: ["ignore", "pipe", "pipe"] });
     info = await new Promise((resolve, reject) => {
       let out = "";
       let err = "";
@@ -144,6 +145,15 @@ describe.skipIf(!canUseNetns())("account logins from another host over plain ws"
     expect(token).toMatch(/^dct1-/);
     expect((await login(CLIENT_NS, remoteUrl(), "alice", token!, "PLAIN")).result).toBe("encryption-required");
     expect((await login(SERVER_NS, localUrl(), "alice", token!, "PLAIN")).result).toBe("ok");
+  });
+
+  it("takes a password through a trusted https reverse proxy, and not the same headers from anyone else", async () => {
+    const viaProxy = { DECKCAST_TEST_PROXY_SAYS: "203.0.113.7" };
+    const args = (url: string) => ["login", url, info.domains.accounts, "alice", info.password, "PLAIN"];
+    // CLIENT_IP is the trusted proxy: it says the browser used https, so the password is taken.
+    expect((await inNamespace<Login>(CLIENT_NS, args(remoteUrl()), 45_000, viaProxy)).result).toBe("ok");
+    // The server's own LAN address is no proxy: the same headers from it change nothing.
+    expect((await inNamespace<Login>(SERVER_NS, args(remoteUrl()), 45_000, viaProxy)).result).toBe("encryption-required");
   });
 
   it("lets a guest join from another host as before", async () => {
