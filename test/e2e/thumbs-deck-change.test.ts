@@ -17,7 +17,7 @@ import { makePdf } from "../support/decks-pdf.ts";
 import { createMeeting, login } from "./support/meeting-page.ts";
 import { PASSWORD, startWebStack, type WebStack } from "./support/stack.ts";
 
-interface ThumbState { deck: string | null; imgs: { src: string; currentSrc: string; shown: boolean }[] }
+interface ThumbState { deck: string | null; imgs: { src: string; currentSrc: string; thumb: string; shown: boolean }[] }
 
 /** What the strip shows now: its deck and, per <img>, its URL and whether a picture is drawn. */
 function thumbs(alice: Person): Promise<ThumbState> {
@@ -27,7 +27,8 @@ function thumbs(alice: Person): Promise<ThumbState> {
     const imgs = [...(strip?.shadowRoot?.querySelectorAll("img") ?? [])] as HTMLImageElement[];
     return {
       deck: strip?.deck ?? null,
-      imgs: imgs.map((i) => ({ src: i.src, currentSrc: i.currentSrc, shown: i.complete && i.naturalWidth > 0 })),
+      // `thumb`: which page the <img> is (its src is a blob: URL once the deck is held offline).
+      imgs: imgs.map((i) => ({ src: i.src, currentSrc: i.currentSrc, thumb: i.dataset.thumb ?? "", shown: i.complete && i.naturalWidth > 0 })),
     };
   });
 }
@@ -105,7 +106,10 @@ describe("thumbnails after a deck change", () => {
     holding = false;
     for (const r of held.splice(0)) await r.continue();
     await expect.poll(async () => (await thumbs(alice)).imgs.filter((i) => i.shown).length, { timeout: 30_000 }).toBe(3);
-    for (const img of (await thumbs(alice)).imgs) expect(img.currentSrc).toContain(`/decks/${deckB}/`);
+    for (const img of (await thumbs(alice)).imgs) {
+      expect(img.thumb).toContain(`/decks/${deckB}/`);
+      expect(img.currentSrc.startsWith("blob:") || img.currentSrc.includes(`/decks/${deckB}/`), img.currentSrc).toBe(true);
+    }
     for (let k = 0; k < 3; k++) await expect.poll(() => inkInThumb(alice, k), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(alice.errors).toEqual([]);
   }, 180_000);

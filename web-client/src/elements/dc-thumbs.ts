@@ -10,7 +10,7 @@ import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import { customElement, property } from "lit/decorators.js";
 import { keyed } from "lit/directives/keyed.js";
 import { afterFrame } from "../render/after-frame.ts";
-import { thumbSrc } from "../render/page-images.ts";
+import { thumbSrc, thumbUrl } from "../render/page-images.ts";
 import { base } from "./shared-styles.ts";
 
 export interface PageSelect {
@@ -49,7 +49,7 @@ export class DcThumbs extends LitElement {
       ${pages.map(
         (p) => html`<li>
           <button aria-current=${p === this.current ? "true" : "false"} aria-label="Page ${p}" title="Page ${p}" @click=${() => this.#select(p)}>
-            <img src=${thumbSrc(this.deck!, p)} alt="" loading="lazy" decoding="async" />
+            <img src=${thumbSrc(this.deck!, p)} data-thumb=${thumbUrl(this.deck!, p)} alt="" loading="lazy" decoding="async" />
             <span class="n">${p}</span>
             ${p === this.live && this.live !== this.current ? html`<span class="live">LIVE</span>` : nothing}
           </button>
