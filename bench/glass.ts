@@ -39,6 +39,7 @@ import { joinRoom } from "../client-core/live-room.ts";
 import { snapWidth } from "../web-client/src/render/page-images.ts";
 import { mountGlassFloor, type GlassFloor } from "./support/glass-floor.ts";
 import { profilePage } from "./support/cpu-profile.ts";
+import { paintedAt, recordPaints } from "./support/painted.ts";
 
 interface Row {
   followers: number;
@@ -85,11 +86,7 @@ export default async function run(args: string[]): Promise<void> {
     for (const n of counts) {
       while (followers.length < n) {
         const f = await browser.person(`f${followers.length + 1}`, { viewport: { width: 960, height: 600 } });
-        await f.page.addInitScript(() => {
-          const w = window as unknown as { paints: { page: number; at: number }[] };
-          w.paints = [];
-          document.addEventListener("dc-page-painted", (e) => w.paints.push((e as CustomEvent<{ page: number; at: number }>).detail));
-        });
+        await recordPaints(f);
         await join(f.page, link, `Follower ${followers.length + 1}`);
         await waitForPage(f.page, page);
         followers.push(f);
@@ -184,19 +181,6 @@ async function floorTurns(browser: Awaited<ReturnType<typeof launchBrowser>>, st
   return samples;
 }
 
-/** When follower `f` painted `page` after `since` (polls its log; 15 s at most). */
-async function paintedAt(f: Person, page: number, since: number): Promise<number> {
-  const until = Date.now() + 15_000;
-  for (;;) {
-    const at = await f.page.evaluate(
-      ({ page, since }) => (window as unknown as { paints: { page: number; at: number }[] }).paints.find((p) => p.page === page && p.at >= since)?.at ?? null,
-      { page, since },
-    );
-    if (at !== null) return at;
-    if (Date.now() > until) throw new Error(`${f.name} never painted page ${page}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /**
  * The relay alone, measured the way bench/fanout.ts does: a Node presenter (bob, over TCP)

@@ -38,6 +38,7 @@ import { createMeeting, login, waitForPage } from "../test/e2e/support/meeting-p
 import { waitFor } from "../test/e2e/support/stack.ts";
 import { ensureWebClientBuilt } from "../web-client/build.ts";
 import { arg, NO_THROTTLE } from "./support/args.ts";
+import { paintedAt, recordPaints } from "./support/painted.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";
 
 const DECK = path.resolve("../shared/fixtures/bench/deck30.pptx");
@@ -134,11 +135,7 @@ export default async function run(args: string[]): Promise<void> {
       const people: Person[] = [];
       for (let i = 0; i < followers; i++) {
         const p = await browsers[i % browsers.length]!.person(`${mode}-${i + 1}`, { viewport: VIEWPORT });
-        await p.page.addInitScript(() => {
-          const w = window as unknown as { paints: { page: number; at: number }[] };
-          w.paints = [];
-          document.addEventListener("dc-page-painted", (e) => w.paints.push((e as CustomEvent<{ page: number; at: number }>).detail));
-        });
+        await recordPaints(p);
         people.push(p);
       }
       const before = await relay.counts();
@@ -156,7 +153,7 @@ export default async function run(args: string[]): Promise<void> {
         await alice.page.keyboard.press(forward ? "ArrowRight" : "ArrowLeft");
         page += forward ? 1 : -1;
         const keyAt = await alice.page.evaluate(() => (window as unknown as { keys: number[] }).keys.at(-1)!);
-        for (const p of people) samples.push((await paintedAt(p, page, keyAt)) - keyAt);
+        for (const p of people) samples.push((await paintedAt(p, page, keyAt, 30_000)) - keyAt);
         await alice.page.waitForTimeout(300);
       }
       const row: Row = {
@@ -191,16 +188,3 @@ async function joinSlowly(p: Person, link: string, nick: string): Promise<void> 
   await p.page.waitForSelector("dc-meeting dc-stage", { timeout: 600_000 });
 }
 
-/** When follower `p` painted `page` after `since` (polls its log; 30 s at most). */
-async function paintedAt(p: Person, page: number, since: number): Promise<number> {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const at = await p.page.evaluate(
-      ({ page, since }) => (window as unknown as { paints: { page: number; at: number }[] }).paints.find((x) => x.page === page && x.at >= since)?.at ?? null,
-      { page, since },
-    );
-    if (at !== null) return at;
-    if (Date.now() > until) throw new Error(`${p.name} never painted page ${page}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
