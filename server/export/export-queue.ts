@@ -1,6 +1,7 @@
 /**
  * The server's export jobs: one job per session at a time, at most `concurrency` running
- * (default one per core), the rest waiting in order, at most `maxQueued` waiting. A job can
+ * (default one per core), the rest waiting in order, at most `maxQueued` waiting, and at most
+ * `maxPerOwner` queued or running for one owner (so one account cannot fill the queue). A job can
  * be canceled queued or running (its AbortSignal kills ffmpeg; exportSession removes the temp
  * file). A job's state and progress are kept in memory; after it ended (or after a restart)
  * the state of a session is read from the files: `export.<format>` in the session's folder
@@ -15,7 +16,7 @@ export interface ExportRunner {
 
 export interface ExportQueue {
   /** Queues an export of the session (the job under way, if there is one, is returned as it is). */
-  start(session: string, format: ExportFormat, width: number): ExportJob;
+  start(session: string, format: ExportFormat, width: number, owner?: string): ExportJob;
   /** The session's job, if one is queued, running or ended since the start. */
   get(session: string): ExportJob | null;
   /** Cancels the session's job; true when there was one queued or running. */
@@ -28,11 +29,22 @@ export interface ExportQueue {
 
 interface Entry {
   job: ExportJob;
+  owner?: string;
   abort: AbortController;
   done?: Promise<void>;
 }
 
-export function createExportQueue({ run, concurrency = Math.max(1, os.availableParallelism()), maxQueued = 32, onEnd }: { run: ExportRunner; concurrency?: number; maxQueued?: number; onEnd?: (job: ExportJob, err?: unknown) => void }): ExportQueue {
+/** Exports one owner may have queued or running at once. */
+export const EXPORTS_PER_OWNER = 2;
+
+/** Thrown by start() when the owner already has maxPerOwner exports under way (code busy, as the whole queue's). */
+export class OwnerBusy extends ExportError {
+  constructor(readonly limit: number) {
+    super("busy", `At most ${limit} exports of one account run or wait at once.`);
+  }
+}
+
+export function createExportQueue({ run, concurrency = Math.max(1, os.availableParallelism()), maxQueued = 32, maxPerOwner = EXPORTS_PER_OWNER, onEnd }: { run: ExportRunner; concurrency?: number; maxQueued?: number; maxPerOwner?: number; onEnd?: (job: ExportJob, err?: unknown) => void }): ExportQueue {
   const jobs = new Map<string, Entry>();
   const waiting: Entry[] = [];
   let active = 0;
@@ -69,11 +81,12 @@ export function createExportQueue({ run, concurrency = Math.max(1, os.availableP
   }
 
   return {
-    start(session, format, width) {
+    start(session, format, width, owner) {
       const have = jobs.get(session);
       if (live(have)) return { ...have!.job };
+      if (owner !== undefined && [...jobs.values()].filter((x) => x.owner === owner && live(x)).length >= maxPerOwner) throw new OwnerBusy(maxPerOwner);
       if (waiting.length >= maxQueued) throw new ExportError("busy");
-      const e: Entry = { job: { session, format, width, state: "queued", progress: 0 }, abort: new AbortController() };
+      const e: Entry = { job: { session, format, width, state: "queued", progress: 0 }, abort: new AbortController(), ...(owner === undefined ? {} : { owner }) };
       jobs.set(session, e);
       waiting.push(e);
       pump();

@@ -19,7 +19,7 @@ import { NS } from "../../../protocol/namespaces.ts";
 import { encodeError } from "../../../protocol/stanza-error.ts";
 import type { Manifest } from "../../archive/manifest.ts";
 import { archivesDir } from "../../archive/session-archive.ts";
-import { createExportQueue, type ExportQueue } from "../../export/export-queue.ts";
+import { createExportQueue, OwnerBusy, type ExportQueue } from "../../export/export-queue.ts";
 import { exportSession } from "../../export/export-session.ts";
 import type { ExportDecks } from "../../export/frames.ts";
 import type { ComponentLink } from "../link.ts";
@@ -81,10 +81,11 @@ export function setupExports({ link, archives, decks, domains, dataDir, log, con
     if (!m) return encodeError("unknown-archive");
     if (m.endedAt === null || archives.liveMeeting(m.session)) return encodeError("bad-request", "The meeting is still live: end it before exporting.");
     try {
-      const job = queue.start(m.session, r.value.format, r.value.width);
+      const job = queue.start(m.session, r.value.format, r.value.width, m.owner);
       log.info({ session: m.session, format: job.format, width: job.width }, "export queued");
       return encodeExportJob(job, m.session);
     } catch (err) {
+      if (err instanceof OwnerBusy) return encodeError("quota-exceeded", `You have ${err.limit} exports under way; wait for one to finish, or cancel one.`);
       if (err instanceof ExportError && err.code === "busy") return encodeError("quota-exceeded", "Too many exports are waiting; try again later.");
       throw err;
     }
