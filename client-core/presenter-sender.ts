@@ -10,7 +10,9 @@
  * events and voice. While the microphone is live (`holdForAudioMs` > 0), events wait for the
  * next chunk, at most that long. Chunks that queued while a bundle was in flight and go on
  * the same recording are sent together in one `<audio>`, so a slow round trip never makes
- * the audio fall further behind.
+ * the audio fall further behind. Audio not yet sent is bounded (MAX_QUEUED_AUDIO_BYTES, ~10
+ * minutes of voice): past it, in a long outage, the oldest chunks that start no stream are
+ * dropped (never the header pages; events are never dropped) and `audio-dropped` says how many.
  */
 import { bundleRequest, decodeAck, type Ack } from "../protocol/catch-up.ts";
 import { encodeBundle } from "../protocol/codec.ts";
@@ -27,6 +29,8 @@ export interface PresenterEvents extends Record<string, unknown[]> {
   ack: [Ack];
   /** The component refused a bundle for good; its events are dropped. */
   refused: [Bundle, DecodedError];
+  /** Audio chunks dropped unsent (the queue was full: a long outage), and their session time span. */
+  "audio-dropped": [{ chunks: number; from: number; to: number }];
 }
 
 export interface PresenterOptions {
@@ -45,12 +49,17 @@ export const MAX_BUNDLE_CHARS = BUNDLE_SIZE.presenter;
 /** Audio merged into one bundle at most (base64 makes it 4/3 larger): a quarter of the bundle. */
 const MAX_AUDIO_BYTES = Math.min(LIMITS.maxAudioBytes, 24 * 1024);
 
+/** Audio queued unsent at most (24 kb/s voice: about 11 minutes); the oldest goes first past it. */
+export const MAX_QUEUED_AUDIO_BYTES = 2 * 1024 * 1024;
+
 /** Error conditions worth retrying: the component is away or briefly unable. */
 const TRANSIENT = new Set(["service-unavailable", "remote-server-not-found", "remote-server-timeout", "recipient-unavailable", "resource-constraint", "internal-server-error"]);
 
 export class PresenterSender extends Emitter<PresenterEvents> {
   #queue: DeckEvent[] = [];
   #audio: AudioChunk[] = [];
+  /** Bytes of the chunks in #audio. */
+  #audioBytes = 0;
   #inFlight: Promise<void> | null = null;
   #n = 0;
   readonly #prefix = Math.random().toString(36).slice(2, 8);
@@ -74,8 +83,32 @@ export class PresenterSender extends Emitter<PresenterEvents> {
   /** Queues events (and optionally audio) and sends as soon as the previous bundle is acknowledged. */
   send(events: DeckEvent[], audio?: AudioChunk): void {
     this.#queue.push(...events);
-    if (audio) this.#audio.push(audio);
+    if (audio) {
+      this.#audio.push(audio);
+      this.#audioBytes += audio.data.length;
+      if (this.#audioBytes > MAX_QUEUED_AUDIO_BYTES) this.#dropOldAudio();
+    }
     this.#pump();
+  }
+
+  /** Drops the oldest queued chunks that start no stream until the queue is within its bound. */
+  #dropOldAudio(): void {
+    let chunks = 0;
+    let from = Infinity;
+    let to = -Infinity;
+    for (let i = 0; i < this.#audio.length && this.#audioBytes > MAX_QUEUED_AUDIO_BYTES; ) {
+      const c = this.#audio[i]!;
+      if (startsStream(c.data) || i === this.#audio.length - 1) {
+        i++; // a stream's header pages, or the chunk just queued: kept
+        continue;
+      }
+      this.#audio.splice(i, 1);
+      this.#audioBytes -= c.data.length;
+      chunks++;
+      from = Math.min(from, c.t);
+      to = Math.max(to, c.t);
+    }
+    if (chunks > 0) this.emit("audio-dropped", { chunks, from, to });
   }
 
   /**
@@ -139,6 +172,7 @@ export class PresenterSender extends Emitter<PresenterEvents> {
   #takeAudio(): AudioChunk | undefined {
     const first = this.#audio.shift();
     if (!first) return undefined;
+    this.#audioBytes -= first.data.length;
     const parts = [first.data];
     let size = first.data.length;
     while (this.#audio.length > 0) {
@@ -146,6 +180,7 @@ export class PresenterSender extends Emitter<PresenterEvents> {
       if (startsStream(next.data) || size + next.data.length > MAX_AUDIO_BYTES) break;
       parts.push(next.data);
       size += next.data.length;
+      this.#audioBytes -= next.data.length;
       this.#audio.shift();
     }
     if (parts.length === 1) return first;

@@ -9,7 +9,7 @@ import { NS } from "../../protocol/namespaces.ts";
 import { encodeError } from "../../protocol/stanza-error.ts";
 import { decodeBundle } from "../../protocol/codec.ts";
 import type { DeckEvent } from "../../protocol/types.ts";
-import { MAX_BUNDLE_CHARS, PresenterSender } from "../../client-core/presenter-sender.ts";
+import { MAX_BUNDLE_CHARS, MAX_QUEUED_AUDIO_BYTES, PresenterSender } from "../../client-core/presenter-sender.ts";
 import type { XmppLike } from "../../client-core/xmpp-like.ts";
 
 /** A stand-in for the XMPP connection whose IQ answers a test scripts; it records every request. */
@@ -155,5 +155,48 @@ describe("PresenterSender with audio", () => {
     expect(audio.map((a) => [a.t, a.data.length])).toEqual([[0, 40], [100, 80], [900, 40]]);
     expect(audio[1]!.data[10]).toBe(2);
     expect(audio[1]!.data[50]).toBe(3);
+  });
+
+  it("keeps at most MAX_QUEUED_AUDIO_BYTES of unsent audio in an outage: the oldest goes, never a header or an event", async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const x: XmppLike & { sent: Element[] } = {
+      sent: [],
+      async send() {},
+      iqCaller: {
+        async request(iq: Element) {
+          x.sent.push(iq);
+          await gate; // the component is away until the test says
+          return ack(x.sent.length);
+        },
+      },
+      on() {},
+      off() {},
+    };
+    const s = new PresenterSender(x, { meeting: "m@c", clock: () => 0 });
+    const dropped: { chunks: number; from: number; to: number }[] = [];
+    s.on("audio-dropped", (d) => dropped.push(d));
+    const chunk = (bos: boolean, t: number) => {
+      const b = new Uint8Array(16 * 1024).fill(t % 251);
+      b.set([0x4f, 0x67, 0x67, 0x53, 0, bos ? 2 : 0]);
+      return { t, data: b };
+    };
+    s.send([page(1)], chunk(true, 0)); // in flight at once, held by the gate
+    const n = Math.ceil(MAX_QUEUED_AUDIO_BYTES / (16 * 1024)) + 40;
+    s.send([], chunk(true, 1)); // a new recording's header, queued first
+    for (let k = 2; k < n; k++) s.send(k % 50 === 0 ? [page(k)] : [], chunk(false, k * 100));
+    // n − 1 chunks queued behind the one in flight; the bound holds MAX / 16 KiB of them.
+    expect(dropped.reduce((a, d) => a + d.chunks, 0)).toBe(n - 1 - MAX_QUEUED_AUDIO_BYTES / (16 * 1024));
+    expect(dropped[0]!.from).toBe(200); // the oldest body chunk first
+    release();
+    await s.flush();
+    const bundles = x.sent.slice(1).map((iq) => audioOf(iq));
+    const audio = bundles.flatMap((b) => (b.audio ? [b.audio] : []));
+    const bytes = audio.reduce((a, c) => a + c.data.length, 0);
+    expect(bytes).toBeLessThanOrEqual(MAX_QUEUED_AUDIO_BYTES);
+    expect(audio[0]!.t).toBe(1); // the header was kept
+    // Every event still went out.
+    const pages = bundles.flatMap((b) => b.events.filter((e) => e.type === "page").map((e) => e.t));
+    expect(pages).toEqual(Array.from({ length: n }, (_, k) => k).filter((k) => k >= 2 && k % 50 === 0));
   });
 });

@@ -278,6 +278,14 @@ export class MeetingSession extends Emitter<MeetingSessionEvents> {
     if (this.presenting && !this.#sender) {
       const sender = new PresenterSender(this.#xmpp, { meeting: this.#opts.meeting, clock: () => this.clock() });
       sender.on("refused", (bundle, error) => this.#onRefused(bundle.events, error));
+      // A long outage: the oldest unsent voice goes (client-core bounds it). Said once until the link is back.
+      let voiceDropSaid = false;
+      sender.on("audio-dropped", () => {
+        if (voiceDropSaid) return;
+        voiceDropSaid = true;
+        this.emit("problem", "The connection has been down for minutes: the oldest part of your voice since then could not be kept. Page turns and ink are kept.");
+      });
+      sender.on("ack", () => (voiceDropSaid = false));
       sender.holdForAudioMs = this.#micLive ? HOLD_FOR_AUDIO_MS : 0;
       this.#sender = sender;
     } else if (!this.presenting && this.#sender) {
