@@ -7,7 +7,7 @@
  */
 import type { ChatLimits } from "../protocol/chat-limits.ts";
 import { ERRORS } from "../protocol/errors.ts";
-import { LOGIN_TOKEN } from "../protocol/login-token.ts";
+import { LOGIN_FAILURES, LOGIN_TOKEN } from "../protocol/login-token.ts";
 import { BUNDLE_SIZE, LIMITS, NS } from "../protocol/namespaces.ts";
 import type { ProsodyPaths } from "./paths.ts";
 
@@ -44,6 +44,8 @@ export interface ProsodyConfigOptions {
   runAsRoot: boolean;
   /** Chat limits enforced by mod_deckcast_guard on the MUC host. */
   chat: ChatLimits;
+  /** Failed logins one address may make (mod_auth_deckcast_token); default LOGIN_FAILURES. */
+  loginFailures?: { burst: number; windowSeconds: number };
   /** Absolute folder holding deckcast's own Prosody modules (`prosody/modules`). */
   modulesDir: string;
 }
@@ -111,6 +113,8 @@ function port(n: number): string {
 export function renderProsodyConfig(o: ProsodyConfigOptions): string {
   const d = prosodyDomains(o.host);
   checkChatLimits(o.chat);
+  const fails = o.loginFailures ?? LOGIN_FAILURES;
+  if (!Number.isInteger(fails.burst) || fails.burst < 1 || !Number.isInteger(fails.windowSeconds) || fails.windowSeconds < 1) throw new Error(`invalid login failure limit ${fails.burst}/${fails.windowSeconds} s`);
   const L = PROSODY_LIMITS;
   const s = luaString;
   const lines = [
@@ -193,6 +197,8 @@ export function renderProsodyConfig(o: ProsodyConfigOptions): string {
     `  deckcast_token_ttl = ${LOGIN_TOKEN.maxSeconds} -- seconds a login token is valid at most (LOGIN_TOKEN.maxSeconds)`,
     `  deckcast_token_bits = ${LOGIN_TOKEN.bits} -- random bits in a token's secret; only its SHA-256 is stored`,
     `  deckcast_token_max = ${LOGIN_TOKEN.maxPerAccount} -- live tokens per account; a new one pushes out the oldest`,
+    `  deckcast_login_fail_burst = ${fails.burst} -- failed logins one address may make at once (LOGIN_FAILURES)`,
+    `  deckcast_login_fail_window = ${fails.windowSeconds} -- seconds in which that many are allowed again`,
     `  deckcast_ns = ${s(NS.deckcast)}`,
     `  deckcast_errors_ns = ${s(NS.errors)}`,
     "",

@@ -44,6 +44,8 @@ export interface ProsodyOptions {
   log?: Logger;
   /** Chat limits per room occupant (mod_deckcast_guard); any left out are CHAT_LIMITS'. */
   chat?: Partial<ChatLimits>;
+  /** Failed logins one address may make (mod_auth_deckcast_token); default LOGIN_FAILURES. Tests that fail logins on purpose raise it. */
+  loginFailures?: { burst: number; windowSeconds: number };
   /** How restarts are bounded and spaced; any left out are SUPERVISION's. */
   supervision?: Partial<SupervisionOptions>;
 }
@@ -91,6 +93,7 @@ interface Resolved {
   logLevel: ProsodyLogLevel;
   log: Logger;
   chat: ChatLimits;
+  loginFailures: { burst: number; windowSeconds: number } | undefined;
   supervision: SupervisionOptions;
 }
 
@@ -109,6 +112,7 @@ function resolveOptions(opts: ProsodyOptions): Resolved {
     logLevel: opts.logLevel ?? "info",
     log: opts.log?.child({ module: "prosody" }) ?? pino({ name: "prosody", level: "warn" }),
     chat,
+    loginFailures: opts.loginFailures,
     supervision,
   };
 }
@@ -187,6 +191,7 @@ async function startOnce(o: Resolved, ports: ProsodyPorts, signal?: AbortSignal)
     componentSecret: o.componentSecret,
     logLevel: o.logLevel,
     chat: o.chat,
+    loginFailures: o.loginFailures,
   });
   const logOffset = await fileSize(paths.log);
   const proc = await spawnProsody(paths.config, o.log);

@@ -16,6 +16,8 @@ export interface PrepareOptions {
   logLevel: ProsodyLogLevel;
   /** Chat limits for mod_deckcast_guard; default CHAT_LIMITS. */
   chat?: ChatLimits | undefined;
+  /** Failed logins one address may make; default LOGIN_FAILURES (protocol/login-token.ts). */
+  loginFailures?: { burst: number; windowSeconds: number } | undefined;
 }
 
 /** The result of {@link prepareProsodyDir}. */
@@ -61,6 +63,7 @@ export async function prepareProsodyDir(dataDir: string, opts: PrepareOptions): 
     logLevel: opts.logLevel,
     runAsRoot: process.getuid?.() === 0,
     chat: opts.chat ?? CHAT_LIMITS,
+    ...(opts.loginFailures ? { loginFailures: opts.loginFailures } : {}),
     modulesDir: PROSODY_MODULES_DIR,
   });
   // The config holds the component secret: keep it private too.

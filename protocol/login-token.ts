@@ -19,6 +19,14 @@ export const LOGIN_TOKEN = {
   length: 5 + 16 + 1 + 256 / 4,
 } as const;
 
+/**
+ * Failed account logins one address may make: a bucket of `burst`, refilled whole in
+ * `windowSeconds`. Past it the server answers SASL `temporary-auth-failure` before it reads the
+ * credentials (prosody/modules/mod_auth_deckcast_token.lua), so a password cannot be guessed
+ * faster than that from one address.
+ */
+export const LOGIN_FAILURES = { burst: 10, windowSeconds: 60 } as const;
+
 const TOKEN_RE = /^dct1-[0-9a-f]{16}-[0-9a-f]{64}$/;
 
 /** True for a string shaped like a deckcast login token (says nothing about its validity). */

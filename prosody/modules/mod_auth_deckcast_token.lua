@@ -27,6 +27,8 @@
 -- trusted_proxies, prosody/config.ts); it is secure only when the browser used https (the
 -- request's own TLS, or X-Forwarded-Proto from the proxy), whatever consider_websocket_secure
 -- says. Guests log in on their own host and are not affected.
+--
+-- Failed logins are limited per address (below, "Failed logins from one address").
 
 local st = require "util.stanza";
 local jid = require "util.jid";
@@ -55,6 +57,8 @@ local ttl = required(module:get_option_number("deckcast_token_ttl"), "deckcast_t
 local max_tokens = required(module:get_option_number("deckcast_token_max"), "deckcast_token_max");
 local token_bytes = required(module:get_option_number("deckcast_token_bits"), "deckcast_token_bits") // 8;
 local xmlns = required(module:get_option_string("deckcast_ns"), "deckcast_ns");
+local fail_burst = required(module:get_option_number("deckcast_login_fail_burst"), "deckcast_login_fail_burst");
+local fail_window = required(module:get_option_number("deckcast_login_fail_window"), "deckcast_login_fail_window");
 local errors_ns = required(module:get_option_string("deckcast_errors_ns"), "deckcast_errors_ns");
 
 --- The wrapped provider: internal_hashed, loaded on this host but not the host's provider ----
@@ -154,6 +158,59 @@ local function is_secure(session)
 	if request then return request.secure == true; end
 	return session.secure == true;
 end
+
+--- Failed logins from one address are limited (LOGIN_FAILURES, protocol/login-token.ts) ----------
+--
+-- A bucket per address: each failed account login (password or token, any mechanism) fills it
+-- by one, and it drains whole in `fail_window` seconds. While it is full, a login from that
+-- address is answered `temporary-auth-failure` before its credentials are read, so guessing a
+-- password from one address goes no faster than `fail_burst` a `fail_window`. The table is
+-- bounded: past MAX_ADDRESSES the drained entries go, then the oldest half.
+
+local TOO_MANY = "Too many failed logins from this address; wait a minute and try again";
+local MAX_ADDRESSES = 10000;
+local failures, failing = {}, 0; -- ip → { level = number, at = seconds }
+
+local function level_of(ip, now)
+	local f = failures[ip];
+	if not f then return 0; end
+	local level = f.level - (now - f.at) * (fail_burst / fail_window);
+	if level <= 0 then failures[ip], failing = nil, failing - 1; return 0; end
+	return level;
+end
+
+local function forget_some(now)
+	for ip in pairs(failures) do level_of(ip, now); end
+	if failing <= MAX_ADDRESSES then return; end
+	local ats = {};
+	for _, f in pairs(failures) do ats[#ats + 1] = f.at; end
+	table.sort(ats);
+	local cut = ats[#ats // 2];
+	for ip, f in pairs(failures) do
+		if f.at <= cut then failures[ip], failing = nil, failing - 1; end
+	end
+end
+
+module:hook("authentication-failure", function(event)
+	local ip = event.session and event.session.ip;
+	if type(ip) ~= "string" then return; end
+	local now = os_time();
+	local level = level_of(ip, now);
+	if not failures[ip] then
+		failing = failing + 1;
+		if failing > MAX_ADDRESSES then forget_some(now); end
+	end
+	failures[ip] = { level = level + 1, at = now };
+end);
+
+module:hook("stanza/" .. SASL_NS .. ":auth", function(event)
+	local session = event.origin;
+	if session.type ~= "c2s_unauthed" or type(session.ip) ~= "string" then return; end
+	if level_of(session.ip, os_time()) < fail_burst then return; end
+	module:log("info", "refused a login from %s: too many failed logins", session.ip);
+	session.send(st.stanza("failure", { xmlns = SASL_NS }):tag("temporary-auth-failure"):up():tag("text"):text(TOO_MANY));
+	return true;
+end, 20); -- before the in-clear check and mod_saslauth (priority 0) read anything
 
 module:hook("stanza/" .. SASL_NS .. ":auth", function(event)
 	local session = event.origin;

@@ -19,7 +19,8 @@ let env: TestXmpp;
 const clients: TestClient[] = [];
 
 beforeAll(async () => {
-  env = await startXmpp();
+  // This file refuses many logins on purpose (expired, revoked, replaced tokens): above the per-address limit.
+  env = await startXmpp({ loginFailures: { burst: 1000, windowSeconds: 60 } });
   await env.prosody.register("alice", PASSWORD);
   await env.prosody.register("bob", PASSWORD);
 });

@@ -82,11 +82,11 @@ export interface TestXmpp {
 }
 
 /** Starts the XMPP server through its adapter in a new temp dir (no accounts); logs to `log`, else at DECKCAST_TEST_LOG (default "warn"). */
-export async function startXmpp({ log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "warn" }) }: { log?: Logger } = {}): Promise<TestXmpp> {
+export async function startXmpp({ log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "warn" }), loginFailures }: { log?: Logger; loginFailures?: { burst: number; windowSeconds: number } } = {}): Promise<TestXmpp> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "deckcast-xmpp-"));
   let xmpp: ProsodyXmppServer;
   try {
-    xmpp = await startProsodyServer({ dataDir, log });
+    xmpp = await startProsodyServer({ dataDir, log, ...(loginFailures ? { loginFailures } : {}) });
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;

@@ -45,6 +45,7 @@ const BY_CONDITION: Record<string, string> = {
   "account-disabled": "This account is disabled.",
   "invalid-mechanism": "The server does not accept this way of logging in.",
   "encryption-required": PASSWORD_NEEDS_HTTPS,
+  "temporary-auth-failure": "Too many failed logins from this address. Wait a minute and try again.",
   "conflict": "Someone in this meeting already uses that name. Pick another one.",
   "not-allowed": "There is no meeting with this code. Check the link, or ask the presenter for a new one.",
   "item-not-found": "There is no meeting with this code. Check the link, or ask the presenter for a new one.",
