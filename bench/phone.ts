@@ -263,15 +263,7 @@ export default async function run(args: string[]): Promise<void> {
     const bridgeIdleKb = await bridgeRss();
     const phoneSetup = (i: number): PhoneWorkerSetup => ({ kind: "bridge", url: `ws://127.0.0.1:${port}`, meeting: meeting.code, started: meeting.started, name: `p${i}` });
     const phones: Worker[] = [];
-    const bridgeRow = (n: number, r: Awaited<ReturnType<typeof pass>>): Row => ({
-      path: "bridge",
-      clients: n,
-      p50_ms: round(quantile(r.latencies, 0.5)),
-      p99_ms: round(quantile(r.latencies, 0.99)),
-      lost: r.lost,
-      cpu_pct: round(r.cpuPct),
-      rss_kb_per_client: round((r.rss - bridgeIdleKb) / n),
-    });
+    const bridgeRow = (n: number, r: Awaited<ReturnType<typeof pass>>): Row => passRow("bridge", n, r, bridgeIdleKb);
     for (const n of counts) {
       await grow(phones, n, phoneSetup);
       const row = bridgeRow(n, await pass(phones, bridgePid, bridgeRss));
@@ -310,15 +302,7 @@ export default async function run(args: string[]): Promise<void> {
         process.stderr.write(`muc at ${n}: ${(err as Error).message}\n`);
         break;
       }
-      const row: Row = {
-        path: "muc",
-        clients: n,
-        p50_ms: round(quantile(r.latencies, 0.5)),
-        p99_ms: round(quantile(r.latencies, 0.99)),
-        lost: r.lost,
-        cpu_pct: round(r.cpuPct),
-        rss_kb_per_client: round((r.rss - prosodyIdleKb) / n),
-      };
+      const row = passRow("muc", n, r, prosodyIdleKb);
       rows.push(row);
       notes.set(row, "cpu/rss: Prosody");
       printTable([row]);
@@ -343,6 +327,19 @@ export default async function run(args: string[]): Promise<void> {
     await deckcast.stop();
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** A pass's row: latency quantiles, loss, CPU, and the memory per client above `idleKb`. */
+function passRow(path: Row["path"], n: number, r: { latencies: number[]; lost: number; cpuPct: number; rss: number }, idleKb: number): Row {
+  return {
+    path,
+    clients: n,
+    p50_ms: round(quantile(r.latencies, 0.5)),
+    p99_ms: round(quantile(r.latencies, 0.99)),
+    lost: r.lost,
+    cpu_pct: round(r.cpuPct),
+    rss_kb_per_client: round((r.rss - idleKb) / n),
+  };
 }
 
 async function report(rows: Row[], notes: Map<Row, string>, largest: number): Promise<void> {

@@ -35,6 +35,26 @@ const stanzaError = (code: Parameters<typeof encodeError>[0]) => Object.assign(n
 const page = (n: number): DeckEvent => ({ type: "page", t: n, page: n });
 const ids = (x: { sent: Element[] }) => x.sent.map((iq) => String(iq.getChild("bundle")!.attrs.id));
 
+/** A connection whose answers wait for `release()`: the first request's only, or every one's. */
+function gatedXmpp(held: "first" | "all"): { x: XmppLike & { sent: Element[] }; release: () => void } {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const x: XmppLike & { sent: Element[] } = {
+    sent: [],
+    async send() {},
+    iqCaller: {
+      async request(iq: Element) {
+        x.sent.push(iq);
+        if (held === "all" || x.sent.length === 1) await gate;
+        return ack(x.sent.length);
+      },
+    },
+    on() {},
+    off() {},
+  };
+  return { x, release };
+}
+
 describe("PresenterSender", () => {
   it("sends one bundle at a time and coalesces what queues meanwhile", async () => {
     const x = scriptedXmpp((_, n) => ack(n));
@@ -129,21 +149,7 @@ describe("PresenterSender with audio", () => {
   });
 
   it("puts chunks of one recording that queued during a round trip into one <audio>, but never a new recording's", async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (release = r));
-    const x: XmppLike & { sent: Element[] } = {
-      sent: [],
-      async send() {},
-      iqCaller: {
-        async request(iq: Element) {
-          x.sent.push(iq);
-          if (x.sent.length === 1) await gate;
-          return ack(x.sent.length);
-        },
-      },
-      on() {},
-      off() {},
-    };
+    const { x, release } = gatedXmpp("first");
     const s = new PresenterSender(x, { meeting: "m@c", clock: () => 0 });
     s.send([], { t: 0, data: pageBytes(true, 1) });
     s.send([], { t: 100, data: pageBytes(false, 2) });
@@ -158,21 +164,7 @@ describe("PresenterSender with audio", () => {
   });
 
   it("keeps at most MAX_QUEUED_AUDIO_BYTES of unsent audio in an outage: the oldest goes, never a header or an event", async () => {
-    let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => (release = r));
-    const x: XmppLike & { sent: Element[] } = {
-      sent: [],
-      async send() {},
-      iqCaller: {
-        async request(iq: Element) {
-          x.sent.push(iq);
-          await gate; // the component is away until the test says
-          return ack(x.sent.length);
-        },
-      },
-      on() {},
-      off() {},
-    };
+    const { x, release } = gatedXmpp("all"); // the component is away until the test says
     const s = new PresenterSender(x, { meeting: "m@c", clock: () => 0 });
     const dropped: { chunks: number; from: number; to: number }[] = [];
     s.on("audio-dropped", (d) => dropped.push(d));
