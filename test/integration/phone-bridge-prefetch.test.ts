@@ -10,15 +10,13 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PhoneClient } from "../../android-bridge/client/phone-client.ts";
-import { Follower } from "../../client-core/follower.ts";
-import { PresenterSender } from "../../client-core/presenter-sender.ts";
-import type { XmppLike } from "../../client-core/xmpp-like.ts";
 import type { PrefetchFrame } from "../../protocol/phone.ts";
-import type { DeckEvent, DeckRef } from "../../protocol/types.ts";
+import type { DeckRef } from "../../protocol/types.ts";
 import { makePdf } from "../support/decks-pdf.ts";
+import { presentMeeting } from "../support/presented-deck.ts";
 import { waitFor } from "../support/deckcast.ts";
 import { PHONE_STACK_PASSWORD, startPhoneStack, type PhoneStack } from "../support/phone-stack.ts";
-import { connectUser, createMeeting, type TestClient } from "../support/xmpp.ts";
+import { connectUser, type TestClient } from "../support/xmpp.ts";
 
 const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 let stack: PhoneStack;
@@ -63,13 +61,7 @@ describe("prefetch lists for phones", () => {
     const b = await deck("Phones B", ["B one", "B two"]);
     const alice = await connectUser(dc.xmpp.prosody, "alice", PHONE_STACK_PASSWORD);
     clients.push(alice);
-    const meeting = await createMeeting(alice, dc.xmpp.domains.component, "Prefetch for phones");
-    await new Follower(alice.xmpp as unknown as XmppLike, { room: meeting.room, meeting: meeting.jid, nick: "alice" }).join();
-    const presenter = new PresenterSender(alice.xmpp as unknown as XmppLike, { meeting: meeting.jid, clock: () => 0 });
-    const present = async (events: DeckEvent[]) => {
-      presenter.send(events);
-      await presenter.flush();
-    };
+    const { meeting, send: present } = await presentMeeting({ owner: alice, component: dc.xmpp.domains.component, title: "Prefetch for phones" });
 
     // Before any deck: a welcome and no list.
     const early = new PhoneClient({ url: `ws://127.0.0.1:${dc.port}`, meeting: meeting.code, name: "Fern", width: 700 });

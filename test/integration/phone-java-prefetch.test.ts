@@ -12,16 +12,14 @@ import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Follower } from "../../client-core/follower.ts";
-import { PresenterSender } from "../../client-core/presenter-sender.ts";
-import type { XmppLike } from "../../client-core/xmpp-like.ts";
-import type { DeckEvent, DeckRef } from "../../protocol/types.ts";
+import type { DeckRef } from "../../protocol/types.ts";
 import type { ProsodyXmppServer } from "../../prosody/xmpp-server.ts";
 import { privateConfig } from "../../server/config.ts";
 import { createDeckcast, type RunningDeckcast } from "../../server/deckcast.ts";
 import { makePdf } from "../support/decks-pdf.ts";
+import { presentMeeting } from "../support/presented-deck.ts";
 import { waitFor } from "../support/deckcast.ts";
-import { connectUser, createMeeting, type TestClient } from "../support/xmpp.ts";
+import { connectUser, type TestClient } from "../support/xmpp.ts";
 
 const run = promisify(execFile);
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -69,13 +67,7 @@ describe("the Java client's prefetch", () => {
     const b = await deck("Java B", ["B one", "B two"]);
     const alice = await connectUser(dc.xmpp.prosody, "alice", "test-password");
     clients.push(alice);
-    const meeting = await createMeeting(alice, dc.xmpp.domains.component, "Java prefetch");
-    await new Follower(alice.xmpp as unknown as XmppLike, { room: meeting.room, meeting: meeting.jid, nick: "alice" }).join();
-    const presenter = new PresenterSender(alice.xmpp as unknown as XmppLike, { meeting: meeting.jid, clock: () => 0 });
-    const present = async (events: DeckEvent[]) => {
-      presenter.send(events);
-      await presenter.flush();
-    };
+    const { meeting, send: present } = await presentMeeting({ owner: alice, component: dc.xmpp.domains.component, title: "Java prefetch" });
     await present([{ type: "deck-open", t: 10, deck: a }]);
 
     // Done after 1 events frame (deck B's opening) with deck B held whole.
