@@ -64,12 +64,16 @@ describe("deck prefetch", () => {
     await login(alice.page, stack.url, "alice", PASSWORD);
     const link = await createMeeting(alice.page, "Prefetch");
     await join(fern.page, link, "Fern");
+    // Every page image Fern's browser asks for: the stage waits for the prefetcher's fetch, never repeats it.
+    const pageAsks: string[] = [];
+    fern.page.on("request", (r) => void (r.url().includes("/pages/") && pageAsks.push(r.url())));
     const deckA = await upload(a, null);
     await waitForPage(fern.page, 1, 30_000);
 
     await expect.poll(() => readyDeck(fern), { timeout: 60_000 }).toBe(deckA);
     await expect.poll(() => readyDeck(alice), { timeout: 60_000 }).toBe(deckA);
     expect(await textOf(fern.page, "dc-deck-offline")).toBe("Deck ready offline");
+    expect(pageAsks.filter((u, i) => pageAsks.indexOf(u) !== i), `page images fetched twice (of ${pageAsks.length}: ${pageAsks.map((u) => u.replace(/^.*\/pages\//, "")).join(" ")})`).toEqual([]);
     await screenshot(fern.page, "deck-prefetch-ready");
 
     // From now on nothing of deck A comes from the network in Fern's browser.

@@ -15,7 +15,7 @@ import { DeckPrefetcher, type PrefetchProgress } from "../../../client-core/deck
 import { Emitter } from "../../../client-core/emitter.ts";
 import { deckManifestUrl, readDeckManifest, type DeckManifest } from "../../../protocol/deck-prefetch.ts";
 import { snapWidth } from "../../../protocol/deck-urls.ts";
-import { setHeldPageBytes } from "../render/page-images.ts";
+import { setHeldPageBytes, takeFetchedBytes } from "../render/page-images.ts";
 
 /** What the meeting view shows: "Deck 12/30 offline…", then "Deck ready offline". */
 export interface DeckPrefetchStatus extends PrefetchProgress {
@@ -25,6 +25,9 @@ export interface DeckPrefetchStatus extends PrefetchProgress {
 
 /** Fetches a URL's bytes; refuses HTTP errors and answers larger than `limit`. */
 export async function fetchBytes(url: string, signal: AbortSignal, limit: number): Promise<Uint8Array> {
+  // The stage may have fetched it already (before the manifest came): checked by the prefetcher all the same.
+  const had = takeFetchedBytes(url);
+  if (had && had.length <= limit) return had;
   const res = await fetch(url, { signal });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const size = Number(res.headers.get("content-length") ?? "0");
@@ -51,6 +54,11 @@ export class DeckPrefetch extends Emitter<{ change: [DeckPrefetchStatus | null] 
   /** The held bytes of a page image URL (this deck's, or the previous one's while switching). */
   held(url: string): Uint8Array | null {
     return this.#current?.held(url) ?? this.#previous?.held(url) ?? null;
+  }
+
+  /** The bytes of a URL on this deck's list once its fetch ends (null at once when it is not on it). */
+  coming(url: string): Promise<Uint8Array | null> {
+    return this.#current?.whenHeld(url) ?? Promise.resolve(null);
   }
 
   /**
@@ -124,4 +132,7 @@ export class DeckPrefetch extends Emitter<{ change: [DeckPrefetchStatus | null] 
 
 /** The one prefetch of this page: the meeting view drives it, page-images reads from it. */
 export const deckPrefetch = new DeckPrefetch();
-setHeldPageBytes((url) => deckPrefetch.held(url));
+setHeldPageBytes(
+  (url) => deckPrefetch.held(url),
+  (url) => deckPrefetch.coming(url),
+);

@@ -26,10 +26,16 @@ let source: PageImageSource = { url: pageImageUrl, load: (url) => fetchBitmap(ur
 
 /** The checked bytes held for a page image URL (the deck prefetcher), or null. */
 let heldBytes: (url: string) => Uint8Array | null = () => null;
+/** The same once the prefetcher's fetch of it ends, when it is on the prefetcher's list (null: not, or it failed). */
+let comingBytes: (url: string) => Promise<Uint8Array | null> = () => Promise.resolve(null);
 
-/** Where fetchBitmap looks first (app/deck-prefetch.ts sets it). */
-export function setHeldPageBytes(fn: (url: string) => Uint8Array | null): void {
-  heldBytes = fn;
+/**
+ * Where fetchBitmap and thumbSrc look first (app/deck-prefetch.ts sets them): a page the
+ * prefetcher is fetching is waited for, not fetched a second time.
+ */
+export function setHeldPageBytes(held: (url: string) => Uint8Array | null, coming: (url: string) => Promise<Uint8Array | null>): void {
+  heldBytes = held;
+  comingBytes = coming;
 }
 
 /** Replaces where page images come from (the offline replay.html: files, read without fetch()). */
@@ -109,11 +115,26 @@ class PageImageCache {
 }
 
 async function fetchBitmap(url: string): Promise<ImageBitmap> {
-  const held = heldBytes(url);
+  const held = heldBytes(url) ?? (await comingBytes(url));
   if (held) return createImageBitmap(new Blob([held as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }));
   const res = await fetch(url);
   if (!res.ok) throw new Error(`page image: HTTP ${res.status}`);
-  return createImageBitmap(await res.blob());
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  // Fetched before the deck's prefetch began (a join, a new deck): kept for it to check, not fetched again.
+  recent.set(url, bytes);
+  if (recent.size > RECENT) recent.delete(recent.keys().next().value!);
+  return createImageBitmap(new Blob([bytes], { type: "image/jpeg" }));
+}
+
+/** Page images fetched from the network, kept until the deck prefetcher takes them (the last few). */
+const recent = new Map<string, Uint8Array<ArrayBuffer>>();
+const RECENT = 8;
+
+/** The bytes of `url` this module fetched itself, once (the prefetcher checks their hash like any source's). */
+export function takeFetchedBytes(url: string): Uint8Array | null {
+  const b = recent.get(url) ?? null;
+  recent.delete(url);
+  return b;
 }
 
 /** Object URLs of held thumbnails, for one deck at a time (revoked when another deck's is asked for). */
