@@ -8,7 +8,10 @@
  *   socket drains, the phone gets a snapshot of the room as it is then (`snapshot()`),
  *   followed by the events after it; events that arrive meanwhile, or are queued later for a
  *   seq it already holds (a resume's replay), are covered by it;
- * - a snapshot still unsent after `slowReaderMs` calls `onSlow` (the socket closes).
+ * - a snapshot still unsent after `slowReaderMs` calls `onSlow` (the socket closes);
+ * - control frames (chat, participants, prefetch lists) are never covered by a snapshot:
+ *   past twice `snapshotBytes` a phone that cannot take even those is given up (`onSlow`) at
+ *   once, so a stalled phone in a chatty room without page turns cannot grow without bound.
  * Pure logic over a sink and injected timers, so a unit test drives it by hand.
  */
 import type { Timers } from "../../client-core/timers.ts";
@@ -88,6 +91,10 @@ export class SendQueue {
         return false;
       }
     } else if (this.#needSnapshot && this.size + bytes > this.limits.snapshotBytes) {
+      return false;
+    } else if (this.size + bytes > 2 * this.limits.snapshotBytes) {
+      this.close();
+      this.onSlow();
       return false;
     }
     this.#enqueue({ data, bytes, kind, seq });

@@ -112,6 +112,20 @@ describe("a phone's send queue", () => {
     expect(after.map((f) => `${f.type} ${f.seq}`)).toEqual(["snapshot 40", "events 41"]);
   });
 
+  it("a phone that reads nothing while only control frames come (chat) is given up past twice snapshotBytes", () => {
+    const s = socket();
+    const clock = fakeClock();
+    let slow = 0;
+    const q = new SendQueue(s.sink, limits, { set: clock.after, clear: clock.clear }, () => ({ json: "{}", seq: 0 }), () => slow++);
+    const chat = JSON.stringify({ type: "chat", nick: "a", text: "x".repeat(280), ts: 1 });
+    let accepted = 0;
+    for (let i = 0; i < 100; i++) if (q.push(chat, "control")) accepted++;
+    expect(slow).toBe(1);
+    expect(accepted).toBeLessThan(100);
+    expect(q.size).toBeLessThanOrEqual(2 * limits.snapshotBytes);
+    expect(q.push(chat, "control"), "nothing after it is given up").toBe(false);
+  });
+
   it("a phone that cannot take even the snapshot in slowReaderMs is given up", () => {
     const s = socket();
     const clock = fakeClock();
