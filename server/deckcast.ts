@@ -173,7 +173,10 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
     const reachable = () => (boundPort ? reachableUrls(config.httpHost, boundPort, os.networkInterfaces()) : []);
     // Edges on a LAN (server/edge/) register with POST /api/edges; /api/config tells their office.
     const edges = createEdgeRegistry();
-    mountWebClient(http, { domains: xmpp.domains, publicUrl: config.explicitPublicUrl, reachable, edgesFor: (a) => edges.forAddress(a) });
+    // Who a request is from: behind a trusted reverse proxy, the browser it names (trusted-proxies.ts); one rule for all three.
+    const proxies = trustedProxies(config.trustedProxies);
+    const addressOf = (req: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> }) => proxies.client(req.socket.remoteAddress ?? "", req.headers).address;
+    mountWebClient(http, { domains: xmpp.domains, publicUrl: config.explicitPublicUrl, reachable, edgesFor: (a) => edges.forAddress(a), addressOf });
     const wsProxy = setupWsProxy(http, {
       prosodyHttpPort: xmpp.websocketPort,
       // An external server's WebSocket is on its own host (server/xmpp-external.ts).
@@ -184,7 +187,7 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
       // An office's edge carries its followers from one address: room for them (ws-proxy.ts).
       perAddressLimit: (a) => (edges.forAddress(a).length > 0 ? Math.max(config.wsMaxPerAddress, EDGE_MAX_PER_ADDRESS) : config.wsMaxPerAddress),
       // An https reverse proxy in front says who the browser is and that it used https (docs/security.md).
-      trustedProxies: trustedProxies(config.trustedProxies ?? []),
+      trustedProxies: proxies,
       idleTimeoutMs: config.wsIdleMs,
     });
     // Phones (docs/phone-protocol.md): one guest occupant per meeting, straight to the XMPP server's WebSocket.
@@ -236,7 +239,7 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
     http.mount("/decks", decks.deckRouter);
     const operator = await ensureOperatorToken(config.dataDir);
     mountMeetingsApi(http, { meetings: component.meetings, operatorToken: operator.token });
-    mountEdgeRegistry(http, { registry: edges, operatorToken: operator.token, log: httpLog });
+    mountEdgeRegistry(http, { registry: edges, operatorToken: operator.token, log: httpLog, addressOf });
     // Past sessions under a replay token (docs/archive.md §Replay API).
     const { access, sources } = component.archives;
     http.mount("/api/replay", createReplayRouter({ access, sources, decks: decks.service, playerDir: path.join(WEB_CLIENT_DIST, "replay-offline"), log: httpLog }));

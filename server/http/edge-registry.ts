@@ -10,6 +10,7 @@
  * look like one address (set the proxy to pass the client's address through, or run without).
  */
 import express from "express";
+import type { IncomingMessage } from "node:http";
 import type { Logger } from "pino";
 import { EDGE_REGISTRY, EDGES_PATH, readEdgeRegistration } from "../../protocol/edge-registry.ts";
 import type { HttpServer } from "./app.ts";
@@ -62,7 +63,7 @@ export function createEdgeRegistry(opts: { now?: () => number; ttlMs?: number; m
 }
 
 /** Mounts POST /api/edges. */
-export function mountEdgeRegistry(http: HttpServer, o: { registry: EdgeRegistry; operatorToken: string; log: Logger }): void {
+export function mountEdgeRegistry(http: HttpServer, o: { registry: EdgeRegistry; operatorToken: string; log: Logger; addressOf?: (req: IncomingMessage) => string }): void {
   const router = express.Router();
   const log = o.log.child({ part: "edges" });
   router.post(
@@ -73,7 +74,8 @@ export function mountEdgeRegistry(http: HttpServer, o: { registry: EdgeRegistry;
       res.set("Cache-Control", "no-store");
       const checked = readEdgeRegistration(req.body);
       if (!checked.ok) return void res.status(400).json({ error: checked.error });
-      const address = req.socket.remoteAddress ?? "";
+      // The same address /api/config and the WebSocket proxy key on (a trusted proxy's browser's).
+      const address = o.addressOf?.(req) ?? req.socket.remoteAddress ?? "";
       o.registry.register(address, checked.value.urls);
       log.debug({ address, urls: checked.value.urls }, checked.value.urls.length ? "edge registered" : "edge withdrawn");
       res.json({ ok: true, ttlMs: EDGE_REGISTRY.ttlMs });

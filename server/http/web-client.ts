@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import express from "express";
+import type { IncomingMessage } from "node:http";
 import type { HttpServer } from "./app.ts";
 import { WEBSOCKET_PATH } from "./ws-proxy.ts";
 import type { ClientConfig } from "../../protocol/client-config.ts";
@@ -30,6 +31,8 @@ export interface WebClientOptions {
   edge?: ClientConfig["edge"];
   /** The edges registered from a requester's address (server/http/edge-registry.ts). Default none. */
   edgesFor?: (remoteAddress: string) => readonly string[];
+  /** The browser's address for a request (behind a trusted reverse proxy, from its headers); default the peer's. */
+  addressOf?: (req: IncomingMessage) => string;
 }
 
 /** Paths the single-page fallback never answers (APIs and files of other features). */
@@ -45,7 +48,7 @@ export function mountWebClient(http: HttpServer, opts: WebClientOptions): void {
       ...fixed,
       reachable: [...(opts.reachable?.() ?? [])],
       edge: opts.edge ?? null,
-      edges: [...(opts.edgesFor?.(req.socket.remoteAddress ?? "") ?? [])],
+      edges: [...(opts.edgesFor?.(opts.addressOf?.(req) ?? req.socket.remoteAddress ?? "") ?? [])],
     };
     res.set("Cache-Control", "no-store").json(config);
   });

@@ -8,6 +8,7 @@ import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EDGE_REGISTRY, isLanHost, readEdgeRegistration } from "../../protocol/edge-registry.ts";
 import { readEdgeFields } from "../../protocol/client-config.ts";
+import { trustedProxies } from "../../server/http/trusted-proxies.ts";
 import { createHttpServer, type HttpServer } from "../../server/http/app.ts";
 import { createEdgeRegistry, mountEdgeRegistry } from "../../server/http/edge-registry.ts";
 import { mountWebClient } from "../../server/http/web-client.ts";
@@ -132,5 +133,28 @@ describe("POST /api/edges and /api/config", () => {
     // An edge that stops withdraws its link: the join page stops offering it at once.
     expect((await post(JSON.stringify({ urls: [] }))).status).toBe(200);
     expect((await config()).edges).toEqual([]);
+  });
+});
+
+describe("behind a trusted reverse proxy", () => {
+  it("registers and answers edges by the browser's address the proxy names, one rule for both", async () => {
+    const token = "t".repeat(43);
+    const http = createHttpServer({ log });
+    const registry = createEdgeRegistry();
+    const proxies = trustedProxies(["127.0.0.1"]);
+    const addressOf = (req: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> }) => proxies.client(req.socket.remoteAddress ?? "", req.headers).address;
+    mountWebClient(http, { domains: { accounts: "a", guests: "g", muc: "m", component: "c" }, edgesFor: (a) => registry.forAddress(a), addressOf });
+    mountEdgeRegistry(http, { registry, operatorToken: token, log, addressOf });
+    const base = `http://127.0.0.1:${await http.listen(0)}`;
+    try {
+      const office = { "x-forwarded-for": "198.51.100.7" };
+      const res = await fetch(`${base}/api/edges`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}`, ...office }, body: JSON.stringify({ urls: ["http://192.168.1.20:8081"] }) });
+      expect(res.status).toBe(200);
+      const from = async (h: Record<string, string>) => ((await (await fetch(`${base}/api/config`, { headers: h })).json()) as { edges: string[] }).edges;
+      expect(await from(office)).toEqual(["http://192.168.1.20:8081"]);
+      expect(await from({ "x-forwarded-for": "203.0.113.9" }), "another office behind the same proxy").toEqual([]);
+    } finally {
+      await http.close();
+    }
   });
 });
