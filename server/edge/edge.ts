@@ -17,7 +17,7 @@ import { hostPolicy } from "../http/hosts.ts";
 import { reachableUrls } from "../http/addresses.ts";
 import { mountWebClient } from "../http/web-client.ts";
 import { setupWsProxy, type WsProxy } from "../http/ws-proxy.ts";
-import { announce, type Announcement } from "../lan/mdns.ts";
+import { announceOnLan, type LanAnnouncement } from "../lan/lan-mode.ts";
 import { createBlobCache, type BlobCache } from "./blob-cache.ts";
 import { deckImagesRouter, ManifestCache } from "./deck-images.ts";
 import type { EdgeSettings } from "./args.ts";
@@ -100,16 +100,8 @@ export async function startEdge(o: EdgeOptions): Promise<RunningEdge> {
   boundPort = await http.listen(o.port, o.host);
   const registering = startRegistration({ upstream, token: o.token, urls, log });
   registration = registering;
-  let announcement: Announcement | null = null;
-  if (o.lan) {
-    announcement = announce({
-      name: `deckcast edge on ${os.hostname()}`.slice(0, 60),
-      port: boundPort,
-      role: "edge",
-      interfaceAddress: o.host,
-      onWarning: (err) => log.warn({ err: err.message }, "mdns"),
-    });
-  }
+  // The same announcement as the server's LAN mode: each LAN address of the bound host, a failure logged.
+  const announcement: LanAnnouncement | null = o.lan ? announceOnLan({ name: `deckcast edge on ${os.hostname()}`.slice(0, 60), role: "edge", bindHost: o.host, port: boundPort, interfaces: os.networkInterfaces(), log }) : null;
   log.info({ port: boundPort, host: o.host, upstream: upstream.base, urls: urls(), lan: o.lan }, "edge listening");
 
   return {
