@@ -17,7 +17,7 @@
  *
  * Every refusal is one line naming the setting (code "bad-setting"); the secret is never echoed.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 
 export type XmppServerSetting = { kind: "private" } | ExternalXmppSetting;
 
@@ -47,7 +47,24 @@ const HOST_RE = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|[0-9A-Fa-f:
 const MAX_SECRET = 1024;
 
 /** Reads DECKCAST_XMPP_SERVER and, for external, where the server is and its secret. Throws SettingError. */
-export function readXmppServerSetting(env: NodeJS.ProcessEnv, readFile: (p: string) => string = (p) => readFileSync(p, "utf8")): XmppServerSetting {
+/**
+ * A secret file's first MAX_SECRET + 2 bytes, at most: a regular file only (a FIFO would block
+ * the start, /dev/zero or a wrong huge file would fill memory).
+ */
+function readSecretFile(p: string): string {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (a regular file is not affected).
+  const fd = openSync(p, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error("not a regular file"), { code: "not a regular file" });
+    const buf = Buffer.alloc(MAX_SECRET + 2);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readXmppServerSetting(env: NodeJS.ProcessEnv, readFile: (p: string) => string = readSecretFile): XmppServerSetting {
   const kind = env.DECKCAST_XMPP_SERVER === undefined || env.DECKCAST_XMPP_SERVER === "" ? "private" : env.DECKCAST_XMPP_SERVER;
   if (kind === "private") {
     const stray = EXTERNAL_ONLY.find((name) => env[name] !== undefined && env[name] !== "");

@@ -6,6 +6,7 @@
  * only an external server reads are refused with a private one. Log lines go to stdout too
  * by default with an external server (a container).
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -87,6 +88,16 @@ describe("DECKCAST_XMPP_SERVER", () => {
     writeFileSync(long, "top-secret-".repeat(200));
     const e = refusal({ ...external, DECKCAST_COMPONENT_SECRET_FILE: long }, "DECKCAST_COMPONENT_SECRET_FILE");
     expect(e.message).not.toContain("top-secret");
+  });
+
+  it("reads a bounded start of the secret file, and refuses what is not a regular file (a folder, a FIFO would block the start)", () => {
+    refusal({ ...external, DECKCAST_COMPONENT_SECRET_FILE: dir }, "DECKCAST_COMPONENT_SECRET_FILE");
+    const fifo = path.join(dir, "fifo");
+    execFileSync("mkfifo", [fifo]);
+    refusal({ ...external, DECKCAST_COMPONENT_SECRET_FILE: fifo }, "DECKCAST_COMPONENT_SECRET_FILE");
+    const huge = path.join(dir, "huge");
+    writeFileSync(huge, Buffer.alloc(8 * 1024 * 1024, 0x61));
+    refusal({ ...external, DECKCAST_COMPONENT_SECRET_FILE: huge }, "DECKCAST_COMPONENT_SECRET_FILE");
   });
 
   it("refuses an external server's settings with a private one (they would be silently ignored)", () => {
