@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { TLSSocket } from "node:tls";
+import { createUpstream } from "../../server/edge/upstream.ts";
 import { deckManifestUrl, readDeckManifest, type DeckManifest } from "../../protocol/deck-prefetch.ts";
 
 /** A deck's manifest at a width (snapped), or null when it cannot be had. */
@@ -22,18 +23,16 @@ export function isAbsoluteBase(base: string): boolean {
 
 /** Manifests from a deck store's HTTP route (GET <base>/decks/<id>/manifest?w=), checked. */
 export function httpManifests(base: string): ManifestSource {
-  const b = base.replace(/\/+$/, "");
+  // The edge's bounded upstream client: the body is counted as it streams and cut off past the limit.
+  const upstream = createUpstream(base);
   return async (deck, width) => {
-    const res = await fetch(b + deckManifestUrl(deck, width), { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
-    if (!res.ok) return null;
-    if (Number(res.headers.get("content-length") ?? "0") > MAX_MANIFEST_BYTES) return null;
-    const text = await res.text();
-    if (text.length > MAX_MANIFEST_BYTES) return null;
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      const res = await upstream.get(deckManifestUrl(deck, width), { maxBytes: MAX_MANIFEST_BYTES, timeoutMs: FETCH_TIMEOUT_MS, accept: "application/json" });
+      if (res.status !== 200) return null;
+      json = JSON.parse(res.body.toString("utf8"));
     } catch {
-      return null;
+      return null; // unreachable, too slow, too large, or not JSON: no list for now
     }
     const read = readDeckManifest(json, { deck, width });
     return read.ok ? read.value : null;
