@@ -21,12 +21,15 @@ import type { UpstreamConnector } from "./xmpp-connect.ts";
 
 const newId = () => randomBytes(16).toString("base64url");
 
+
 export class MeetingHub {
   readonly upstream: MeetingUpstream;
   readonly phones = new Set<PhoneSocket>();
   readonly ring: ResumeRing;
   #opening: Promise<RoomState> | null = null;
   #header: Uint8Array | null = null;
+  /** Resume ids this meeting gave out, the last maxResumeIds (oldest first): only those resume. */
+  readonly #resumeIds = new Set<string>();
   #lingerTimer: unknown = null;
   #participantsTimer: unknown = null;
   #lastCount = -1;
@@ -104,9 +107,10 @@ export class MeetingHub {
     phone.audio = hello.audio ?? true;
     phone.width = helloWidth(hello);
     phone.nick = nick;
-    const missed = hello.resume ? this.ring.after(hello.resume.seq) : null;
-    // An honoured resume keeps its id (and so the phone's session); a refused one is not reused.
-    phone.resumeId = missed !== null && hello.resume ? hello.resume.id : newId();
+    const known = hello.resume !== undefined && this.#resumeIds.has(hello.resume.id);
+    const missed = known ? this.ring.after(hello.resume!.seq) : null;
+    // An honoured resume keeps its id (and so the phone's session); a refused or unknown one is not reused.
+    phone.resumeId = missed !== null && hello.resume ? hello.resume.id : this.#issueResumeId();
     phone.stage = "joined"; // counted in the welcome's participants
     phone.meeting = this.code;
     const welcome: WelcomeFrame = {
@@ -248,6 +252,14 @@ export class MeetingHub {
     if (!sent) return;
     this.#sentChat.delete(stanzaId);
     sent.phone.send({ type: "error", code: "chat-refused", message: "The room refused the message.", ...(sent.id === undefined ? {} : { id: sent.id }) });
+  }
+
+  /** A fresh resume id, remembered (bounded: the oldest is forgotten past maxResumeIds). */
+  #issueResumeId(): string {
+    const id = newId();
+    this.#resumeIds.add(id);
+    if (this.#resumeIds.size > this.limits.maxResumeIds) this.#resumeIds.delete(this.#resumeIds.values().next().value!);
+    return id;
   }
 
   #count(): number {

@@ -288,6 +288,22 @@ describe("flaky networks", () => {
     await p.close();
   });
 
+  it("a resume id this meeting never gave out gets a fresh state, even at a seq it holds", async () => {
+    const { meeting, presenter, watcher } = await meetingWithPresenter();
+    await sendBundles(presenter, 3);
+    await waitFor(() => watcher.seq >= 3);
+    const p = phone({ meeting: meeting.code });
+    const first = await p.connect();
+    p.cut();
+    const madeUp = "x".repeat(first.resume.length); // the shape of a real one
+    p.resumeId = madeUp;
+    const w = await p.connect();
+    expect(w.resumed).toBe(false);
+    expect(w.resume).not.toBe(madeUp);
+    expect(w.state).toEqual(phoneState(watcher.state!));
+    await p.close();
+  });
+
   it("a stalled phone makes the others miss nothing, and gets audio-dropped then a snapshot", async () => {
     const { meeting, presenter, watcher } = await meetingWithPresenter();
     const chunks = chunksOf(await beepRecording({ durationMs: 4000, beepsMs: [500], encoder: "opusenc" }), 0);
