@@ -18,6 +18,4 @@ export const EDGE_DEFAULTS = {
   port: 8081,
   /** The blob cache's size bound. */
   cacheBytes: 2 * 1024 ** 3,
-  /** How often the edge checks the upstream (and registers with it when it has a token). */
-  probeMs: 30_000,
 } as const;

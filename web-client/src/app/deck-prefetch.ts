@@ -15,7 +15,7 @@ import { DeckPrefetcher, type PrefetchProgress } from "../../../client-core/deck
 import { Emitter } from "../../../client-core/emitter.ts";
 import { deckManifestUrl, readDeckManifest, type DeckManifest } from "../../../protocol/deck-prefetch.ts";
 import { snapWidth } from "../../../protocol/deck-urls.ts";
-import { setHeldPageBytes, takeFetchedBytes } from "../render/page-images.ts";
+import { setHeldPageBytes, setPageImageFallback, takeFetchedBytes } from "../render/page-images.ts";
 
 /** What the meeting view shows: "Deck 12/30 offline…", then "Deck ready offline". */
 export interface DeckPrefetchStatus extends PrefetchProgress {
@@ -23,12 +23,16 @@ export interface DeckPrefetchStatus extends PrefetchProgress {
   done: boolean;
 }
 
+/** How long one image or manifest fetch may take. */
+const FETCH_TIMEOUT_MS = 30_000;
+
 /** Fetches a URL's bytes; refuses HTTP errors and answers larger than `limit`. */
 export async function fetchBytes(url: string, signal: AbortSignal, limit: number): Promise<Uint8Array> {
   // The stage may have fetched it already (before the manifest came): checked by the prefetcher all the same.
   const had = takeFetchedBytes(url);
   if (had && had.length <= limit) return had;
-  const res = await fetch(url, { signal });
+  // A source that hangs gives up its place after FETCH_TIMEOUT_MS: the next source is tried.
+  const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
   const size = Number(res.headers.get("content-length") ?? "0");
   if (size > limit) throw new Error("larger than the manifest says");
@@ -67,6 +71,7 @@ export class DeckPrefetch extends Emitter<{ change: [DeckPrefetchStatus | null] 
    */
   want(deck: string | null, width: number, page: number, upstream: string | null): void {
     this.#page = page;
+    setPageImageFallback(upstream);
     const w = snapWidth(width);
     const key = deck ? `${deck}/${w}/${upstream ?? ""}` : "";
     if (key === this.#key) {
@@ -101,7 +106,7 @@ export class DeckPrefetch extends Emitter<{ change: [DeckPrefetchStatus | null] 
     const base = upstream ?? "";
     let manifest: DeckManifest;
     try {
-      const res = await fetch(base + deckManifestUrl(deck, width), { signal: abort.signal });
+      const res = await fetch(base + deckManifestUrl(deck, width), { signal: AbortSignal.any([abort.signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]) });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const read = readDeckManifest(await res.json(), { deck, width });
       if (!read.ok) throw new Error(read.error.message);

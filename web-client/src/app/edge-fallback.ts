@@ -4,8 +4,8 @@
  * login, or the edge's socket drops and `EDGE_TRIES` reconnects in a row fail — the client
  * reconnects to the central server's own WebSocket (`edge.upstream` + websocketPath) and stays
  * there: the meeting goes on with the usual catch-up after a reconnect (client-core/live-room.ts
- * rejoins, the view fills gaps by seq). `fellBack()` says so to the rest of the page (page images
- * are then taken from the central server: the deck prefetcher's sources list it after the edge).
+ * rejoins, the view fills gaps by seq). Page images then come from the central server: the deck
+ * prefetcher's sources list it after the edge, and render/page-images.ts falls back to it.
  */
 import type { Client } from "@xmpp/client";
 import type { ClientConfig } from "./config.ts";
@@ -15,11 +15,6 @@ export const EDGE_TRIES = 3;
 
 let onCloud = false;
 const listeners = new Set<() => void>();
-
-/** True once this page talks to the central server directly (the edge went away). */
-export function fellBack(): boolean {
-  return onCloud;
-}
 
 /** Calls `fn` once the page falls back; returns an unsubscribe. */
 export function onFallBack(fn: () => void): () => void {

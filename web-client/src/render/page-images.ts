@@ -117,13 +117,25 @@ class PageImageCache {
 async function fetchBitmap(url: string): Promise<ImageBitmap> {
   const held = heldBytes(url) ?? (await comingBytes(url));
   if (held) return createImageBitmap(new Blob([held as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }));
-  const res = await fetch(url);
+  // A page from an edge: when the edge does not answer, the central server's copy (the same URL there).
+  const res = await fetch(url).then(
+    (r) => (r.ok || !fallbackBase ? r : fetch(fallbackBase + url)),
+    (err: unknown) => (fallbackBase ? fetch(fallbackBase + url) : Promise.reject(err)),
+  );
   if (!res.ok) throw new Error(`page image: HTTP ${res.status}`);
   const bytes = new Uint8Array(await res.arrayBuffer());
   // Fetched before the deck's prefetch began (a join, a new deck): kept for it to check, not fetched again.
   recent.set(url, bytes);
   if (recent.size > RECENT) recent.delete(recent.keys().next().value!);
   return createImageBitmap(new Blob([bytes], { type: "image/jpeg" }));
+}
+
+/** The central server's base when this page came from an edge (ClientConfig.edge.upstream), else "". */
+let fallbackBase = "";
+
+/** Where page images come from when this origin (an edge) does not answer. */
+export function setPageImageFallback(base: string | null): void {
+  fallbackBase = base ?? "";
 }
 
 /** Page images fetched from the network, kept until the deck prefetcher takes them (the last few). */
