@@ -26,7 +26,7 @@ host=${DECKCAST_XMPP_HOST:-localhost}
 secret=
 if [ -n "${DECKCAST_COMPONENT_SECRET_FILE:-}" ]; then
   [ -r "$DECKCAST_COMPONENT_SECRET_FILE" ] || die "DECKCAST_COMPONENT_SECRET_FILE is not readable"
-  secret=$(head -n 1 "$DECKCAST_COMPONENT_SECRET_FILE" | tr -d '\r\n')
+  secret=$(head -c 1100 "$DECKCAST_COMPONENT_SECRET_FILE" | head -n 1 | tr -d '\r\n') # bounded: a file with no newline is not read whole
 else
   secret=${DECKCAST_COMPONENT_SECRET:-}
 fi
@@ -79,7 +79,7 @@ if [ -n "$user" ]; then
   if [ ! -e "/var/lib/prosody/$(enc "$host")/accounts/$(enc "$user").dat" ]; then
     if [ -n "${DECKCAST_PRESENTER_PASSWORD_FILE:-}" ]; then
       [ -r "$DECKCAST_PRESENTER_PASSWORD_FILE" ] || die "DECKCAST_PRESENTER_PASSWORD_FILE is not readable"
-      password=$(head -n 1 "$DECKCAST_PRESENTER_PASSWORD_FILE" | tr -d '\r\n')
+      password=$(head -c 1100 "$DECKCAST_PRESENTER_PASSWORD_FILE" | head -n 1 | tr -d '\r\n')
     else
       password=${DECKCAST_PRESENTER_PASSWORD:-}
     fi

@@ -83,6 +83,9 @@ export interface ExternalXmppOptions {
  * The external server as an XmppServer. Resolves at once (nothing is started); the first
  * probe of its client port is under way, so health() says "starting" until it answers.
  */
+/** Probes a /healthz ask may start while the server is down: at most one a second. */
+const ASKED_PROBE_GAP_MS = 1000;
+
 export async function startExternalXmpp(opts: ExternalXmppOptions): Promise<ExternalXmppServer> {
   const { setting, log } = opts;
   const domains = deckcastDomains(opts.accountHost);
@@ -121,6 +124,7 @@ export async function startExternalXmpp(opts: ExternalXmppOptions): Promise<Exte
   };
   const accounts: XmppAccounts = { addUser: refuse, hasUser: refuse, listUsers: refuse };
   const ws = hostPort(setting.host, setting.httpPort);
+  let lastAskedProbe = 0;
   return {
     kind: "external",
     where,
@@ -136,8 +140,12 @@ export async function startExternalXmpp(opts: ExternalXmppOptions): Promise<Exte
     register: refuse,
     accounts,
     health: () => {
-      // A server that is down is probed again at once on every ask, so it is seen back soon.
-      if (health.state !== "running" && !stopped) void probeNow();
+      // A server that is down is probed again on an ask, so it is seen back soon; at most once a
+      // second, so polling the public /healthz cannot make deckcast hammer it with connections.
+      if (health.state !== "running" && !stopped && Date.now() - lastAskedProbe >= ASKED_PROBE_GAP_MS) {
+        lastAskedProbe = Date.now();
+        void probeNow();
+      }
       return health;
     },
     onHealth: (listener) => {

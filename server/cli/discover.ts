@@ -4,6 +4,7 @@
  * interface: the given address, else this machine's first LAN address (the one LAN mode
  * would announce on, server/http/addresses.ts).
  */
+import { isIPv4 } from "node:net";
 import { networkInterfaces } from "node:os";
 import { parseArgs } from "node:util";
 import { reachableAddresses } from "../http/addresses.ts";
@@ -22,6 +23,7 @@ export async function run(args: string[], io: CliIO): Promise<number> {
   }
   const seconds = values.timeout === undefined ? 3 : Number(values.timeout);
   if (!(seconds > 0 && seconds <= 60)) throw new UsageError("--timeout must be a number of seconds from 0 to 60");
+  if (values.interface !== undefined && !isIPv4(values.interface)) throw new UsageError("--interface must be an IPv4 address of this machine's LAN interface");
   const address = values.interface ?? reachableAddresses("0.0.0.0", networkInterfaces())[0];
   if (!address) {
     io.stderr.write("deckcast discover: this machine has no LAN address (IPv4) to look on\n");

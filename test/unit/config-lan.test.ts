@@ -26,3 +26,13 @@ describe("LAN mode settings", () => {
     expect(() => readConfig({ DECKCAST_LAN: "maybe" })).toThrow(/DECKCAST_LAN/);
   });
 });
+
+describe("deckcast discover", () => {
+  it("refuses an --interface that is not an IPv4 address, and a timeout out of range, as usage errors", async () => {
+    const { run } = await import("../../server/cli/discover.ts");
+    const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: {} } as never;
+    for (const args of [["--interface", "eth0"], ["--interface", "::1"], ["--timeout", "0"], ["--timeout", "999"]]) {
+      await expect(run(args, io), args.join(" ")).rejects.toMatchObject({ name: "UsageError" });
+    }
+  });
+});
