@@ -34,6 +34,9 @@ interface Entry {
   done?: Promise<void>;
 }
 
+/** Ended jobs the queue remembers (their state and error for export-status), at most. */
+const KEEP_ENDED = 256;
+
 /** Exports one owner may have queued or running at once. */
 export const EXPORTS_PER_OWNER = 2;
 
@@ -51,6 +54,15 @@ export function createExportQueue({ run, concurrency = Math.max(1, os.availableP
   let stopped = false;
 
   const live = (e: Entry | undefined) => e !== undefined && (e.job.state === "queued" || e.job.state === "running");
+  /** Ended jobs kept in memory (the oldest forgotten first; a finished export is read back from its file). */
+  const ended: string[] = [];
+  const forgetOld = (session: string) => {
+    ended.push(session);
+    while (ended.length > KEEP_ENDED) {
+      const old = ended.shift()!;
+      if (!live(jobs.get(old))) jobs.delete(old);
+    }
+  };
 
   function pump(): void {
     while (!stopped && active < concurrency && waiting.length > 0) {
@@ -75,6 +87,7 @@ export function createExportQueue({ run, concurrency = Math.max(1, os.availableP
         },
       ).finally(() => {
         active--;
+        forgetOld(e.job.session);
         pump();
       });
     }
@@ -103,6 +116,7 @@ export function createExportQueue({ run, concurrency = Math.max(1, os.availableP
         e!.job.state = "canceled";
         const i = waiting.indexOf(e!);
         if (i >= 0) waiting.splice(i, 1);
+        forgetOld(session);
         return true;
       }
       e!.abort.abort();
