@@ -108,7 +108,12 @@ export class PhoneClient extends Emitter<PhoneClientEvents> {
         if (this.ws !== ws) return;
         const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
         if (isBinary) return this.#onAudio(buf);
-        const frame = JSON.parse(buf.toString("utf8")) as BridgeFrame;
+        let frame: BridgeFrame;
+        try {
+          frame = JSON.parse(buf.toString("utf8")) as BridgeFrame;
+        } catch {
+          return void this.problems.push("a text frame that is not JSON");
+        }
         this.#onFrame(frame);
         if (frame.type === "welcome" && !welcomed) {
           welcomed = true;
