@@ -13,6 +13,7 @@ import { DECK_MANIFEST_VERSION, type DeckManifest, type DeckManifestEntry } from
 import { pageImageUrl, snapWidth, THUMB_WIDTH, thumbUrl } from "../../protocol/deck-urls.ts";
 import { fail, ok, type DeckResult } from "./errors.ts";
 import type { DeckService } from "./service.ts";
+import { Slots } from "../slots.ts";
 
 /** Pages rendered (pdftoppm processes) or hashed at once for all manifests together: asks for many decks or widths queue. */
 const CONCURRENCY = 3;
@@ -97,24 +98,3 @@ export async function imageHash(path: string): Promise<{ sha256: string; bytes: 
   return { sha256, bytes };
 }
 
-/** Runs jobs at most `limit` at a time, in the order they were asked for. */
-class Slots {
-  #free: number;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(limit: number) {
-    this.#free = limit;
-  }
-
-  async run<T>(job: () => Promise<T>): Promise<T> {
-    if (this.#free > 0) this.#free--;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    try {
-      return await job();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#free++;
-    }
-  }
-}

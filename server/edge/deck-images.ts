@@ -16,6 +16,7 @@ import type { Logger } from "pino";
 import { deckManifestUrl, readDeckManifest, type DeckManifest, type DeckManifestEntry } from "../../protocol/deck-prefetch.ts";
 import { pageOfImageName, THUMB_WIDTH, widthOfQuery } from "../../protocol/deck-urls.ts";
 import { BlobCacheError, type BlobCache } from "./blob-cache.ts";
+import { Slots, SlotsFull } from "../slots.ts";
 import { UPSTREAM_LIMITS } from "./limits.ts";
 import { passThrough } from "./pass-through.ts";
 import type { Upstream } from "./upstream.ts";
@@ -69,26 +70,12 @@ export class ManifestCache {
   }
 }
 
-/** At most `n` upstream image fetches at once. */
-function limiter(n: number) {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async <T>(job: () => Promise<T>): Promise<T> => {
-    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await job();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}
 
 export function deckImagesRouter(o: { upstream: Upstream; cache: BlobCache; manifests: ManifestCache; log: Logger }): Router {
   const router = express.Router();
   const log = o.log.child({ part: "edge-images" });
-  const limit = limiter(UPSTREAM_LIMITS.maxConcurrentFetches);
+  // Image fetches to the upstream at once, and waiting behind them: past that, 503 edge-busy at once.
+  const slots = new Slots(UPSTREAM_LIMITS.maxConcurrentFetches, { maxWaiting: UPSTREAM_LIMITS.maxWaitingFetches });
 
   const image = (kind: "page" | "thumb") => async (req: Request<{ id: string; file: string }>, res: Response) => {
     res.set("Access-Control-Allow-Origin", "*");
@@ -104,7 +91,7 @@ export function deckImagesRouter(o: { upstream: Upstream; cache: BlobCache; mani
     if (req.headers["if-none-match"] === etag) return void res.status(304).end();
     try {
       const got = await o.cache.get(entry.sha256, () =>
-        limit(async () => {
+        slots.run(async () => {
           const up = await o.upstream.get(entry.url, { maxBytes: entry.bytes, accept: "image/jpeg" });
           if (up.status !== 200) throw new Error(`the upstream answered ${up.status}`);
           return up.body;
@@ -112,6 +99,10 @@ export function deckImagesRouter(o: { upstream: Upstream; cache: BlobCache; mani
       );
       res.set("X-Deckcast-Edge", got.from).type("image/jpeg").send(got.bytes);
     } catch (err) {
+      if (err instanceof SlotsFull) {
+        res.status(503).set("Cache-Control", "no-store").set("Retry-After", "5").removeHeader("ETag");
+        return void res.json({ error: { code: "edge-busy", message: "The edge is fetching too many images; try again in a moment." } });
+      }
       const code = err instanceof BlobCacheError && err.code === "mismatch" ? "upstream-mismatch" : "upstream-unavailable";
       res.status(502).set("Cache-Control", "no-store").removeHeader("ETag");
       res.json({ error: { code, message: code === "upstream-mismatch" ? "The central server's image does not match its manifest." : "The central server did not give the image." } });

@@ -12,6 +12,8 @@ export const UPSTREAM_LIMITS = {
   maxManifests: 64,
   /** Images fetched from the upstream at once (the rest wait). */
   maxConcurrentFetches: 8,
+  /** Image fetches waiting behind those, at most; past it a request is answered 503 edge-busy at once. */
+  maxWaitingFetches: 256,
 } as const;
 
 export const EDGE_DEFAULTS = {
