@@ -7,6 +7,14 @@ import { LitElement, css, html, nothing, type PropertyValues } from "lit";
 import { customElement, property } from "lit/decorators.js";
 import type { DeckPrefetchStatus } from "../app/deck-prefetch.ts";
 
+/** What the status says: pages and their thumbnails counted as pages, so "12/30" means what a person expects. */
+export function deckOfflineText(s: DeckPrefetchStatus): string {
+  if (s.done) return "Deck ready offline";
+  const pages = Math.round(s.total / 2);
+  const ready = Math.min(pages, Math.floor((s.ready / Math.max(1, s.total)) * pages));
+  return `Deck ${ready}/${pages} offline…`;
+}
+
 @customElement("dc-deck-offline")
 export class DcDeckOffline extends LitElement {
   static override styles = css`
@@ -28,11 +36,8 @@ export class DcDeckOffline extends LitElement {
   override render() {
     const s = this.status;
     if (!s) return nothing;
-    // Pages and their thumbnails: counted as pages, so "12/30" means what a person expects.
-    const pages = Math.round(s.total / 2);
-    const ready = Math.min(pages, Math.floor((s.ready / Math.max(1, s.total)) * pages));
     return html`<span role="status" title=${`${s.ready} of ${s.total} page images and thumbnails held on this device, checked`}>
-      ${s.done ? "Deck ready offline" : `Deck ${ready}/${pages} offline…`}
+      ${deckOfflineText(s)}
       ${s.refused ? html`<span class="refused"> (${s.refused} refused)</span>` : nothing}
     </span>`;
   }

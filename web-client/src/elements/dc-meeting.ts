@@ -27,7 +27,7 @@ import type { UploadProgress } from "../app/upload.ts";
 import { meetingStyles } from "./dc-meeting.styles.ts";
 import type { InkInput, StageWidth } from "./dc-stage.ts";
 import { deckPrefetch, type DeckPrefetchStatus } from "../app/deck-prefetch.ts";
-import "./dc-deck-offline.ts";
+import { deckOfflineText } from "./dc-deck-offline.ts";
 import type { ListenCommand } from "./dc-listen.ts";
 import type { MicCommand } from "./dc-mic.ts";
 import { COLORS, WIDTHS, type InkCommand, type ToolChange } from "./dc-ink-toolbar.ts";
@@ -84,6 +84,7 @@ export class DcMeeting extends LitElement {
   @property({ attribute: false }) accessor upstream: string | null = null;
   /** The deck prefetch's progress (app/deck-prefetch.ts). */
   @state() accessor prefetch: DeckPrefetchStatus | null = null;
+  #prefetchShown = "";
   #focusedPage = 0;
 
   @state() accessor view: RoomState | null = null;
@@ -141,7 +142,13 @@ export class DcMeeting extends LitElement {
       this.#controls.on("change", () => this.controlsTick++),
       this.#controls.on("fullscreen", () => this.#fullscreen()),
       this.#voice.on("change", (on) => (this.voice = on)),
-      deckPrefetch.on("change", (st) => (this.prefetch = st)),
+      // Every image held is a change; the meeting view re-renders only when what it shows changes.
+      deckPrefetch.on("change", (st) => {
+        const shown = st ? `${st.deck} ${deckOfflineText(st)} ${st.refused}` : "";
+        if (shown === this.#prefetchShown) return;
+        this.#prefetchShown = shown;
+        this.prefetch = st;
+      }),
     ];
   }
 
