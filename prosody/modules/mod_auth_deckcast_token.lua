@@ -164,10 +164,22 @@ end
 -- A bucket per address: each failed account login (password or token, any mechanism) fills it
 -- by one, and it drains whole in `fail_window` seconds. While it is full, a login from that
 -- address is answered `temporary-auth-failure` before its credentials are read, so guessing a
--- password from one address goes no faster than `fail_burst` a `fail_window`. The table is
+-- password from one address goes no faster than `fail_burst` a `fail_window` (an IPv6
+-- address counts in its /64: a host can take any address of its /64). The table is
 -- bounded: past MAX_ADDRESSES the drained entries go, then the oldest half.
 
 local TOO_MANY = "Too many failed logins from this address; wait a minute and try again";
+local new_ip = require "util.ip".new_ip;
+
+--- The bucket an address counts in: an IPv4 address itself, an IPv6 address's /64 (one host can
+--- take any address of its /64 at will, so counting them one by one would count nothing).
+local function bucket_of(ip)
+	local parsed = new_ip(ip);
+	if parsed and parsed.proto == "IPv6" and not ip:lower():match("^::ffff:") then
+		return "v6:" .. hex.encode(parsed.packed:sub(1, 8));
+	end
+	return ip;
+end
 local MAX_ADDRESSES = 10000;
 local failures, failing = {}, 0; -- ip → { level = number, at = seconds }
 
@@ -194,6 +206,7 @@ end
 module:hook("authentication-failure", function(event)
 	local ip = event.session and event.session.ip;
 	if type(ip) ~= "string" then return; end
+	ip = bucket_of(ip);
 	local now = os_time();
 	local level = level_of(ip, now);
 	if not failures[ip] then
@@ -206,7 +219,7 @@ end);
 module:hook("stanza/" .. SASL_NS .. ":auth", function(event)
 	local session = event.origin;
 	if session.type ~= "c2s_unauthed" or type(session.ip) ~= "string" then return; end
-	if level_of(session.ip, os_time()) < fail_burst then return; end
+	if level_of(bucket_of(session.ip), os_time()) < fail_burst then return; end
 	module:log("info", "refused a login from %s: too many failed logins", session.ip);
 	session.send(st.stanza("failure", { xmlns = SASL_NS }):tag("temporary-auth-failure"):up():tag("text"):text(TOO_MANY));
 	return true;
