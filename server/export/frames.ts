@@ -6,9 +6,9 @@
  * Only what changed is drawn and converted (`next`): the page under its finished ink is a
  * base canvas, redrawn whole only on a turn or when ink is removed (a new finished stroke is
  * drawn onto it); the picture is a second canvas, and a frame repaints only the regions that
- * changed — where strokes grew, were finished or left, and where the pointer was and is
- * (strokeExtent / pointerExtent: the drawing code's own bounds) — from the base plus the
- * strokes in progress and the pointer, clipped to each region. Those regions alone are read
+ * changed — the new end of a stroke that grew (grownFrom), strokes finished or gone, and
+ * where the pointer was and is (strokeExtent / pointerExtent: the drawing code's own
+ * bounds) — from the base plus the strokes in progress and the pointer, clipped to each region. Those regions alone are read
  * back and converted into the I420 frame ffmpeg takes (i420.ts). A frame whose bytes come
  * out the same as the last is reported as unchanged. `render` draws a whole picture as RGBA
  * (what the fidelity test compares with the replay player's canvas).
@@ -190,6 +190,8 @@ export class FrameRenderer {
       const even = r && this.frame.even(r);
       if (even) found.push(even);
     };
+    // In-progress strokes of `a` that `b` shows grown: only the new end is repainted.
+    const grown = new Set<Stroke>();
     if (a.strokes !== b.strokes) {
       if (b.strokes.length < a.strokes.length || !a.strokes.every((s, i) => s === b.strokes[i])) return null;
       for (const s of b.strokes.slice(a.strokes.length)) {
@@ -197,8 +199,19 @@ export class FrameRenderer {
         add(strokeExtent(s, o.box));
       }
     }
-    for (const s of a.drawing) if (!b.drawing.includes(s)) add(strokeExtent(s, o.box));
-    for (const s of b.drawing) if (!a.drawing.includes(s)) add(strokeExtent(s, o.box));
+    for (const s of b.drawing) {
+      if (a.drawing.includes(s)) continue;
+      const before = a.drawing.find((d) => d.stroke === s.stroke);
+      const from = before ? grownFrom(before, s) : -1;
+      if (from < 0) {
+        add(strokeExtent(s, o.box));
+        continue;
+      }
+      // A stroke that grew: only its end moved (grownFrom), not the whole stroke.
+      grown.add(before!);
+      add(strokeExtent({ ...s, points: s.points.slice(from) }, o.box));
+    }
+    for (const s of a.drawing) if (!b.drawing.includes(s) && !grown.has(s)) add(strokeExtent(s, o.box));
     const pa = a.pointer;
     const pb = b.pointer;
     if (pa?.x !== pb?.x || pa?.y !== pb?.y) {
@@ -211,6 +224,19 @@ export class FrameRenderer {
     const y1 = Math.max(...found.map((r) => r.y + r.height));
     return [{ x: x0, y: y0, width: x1 - x0, height: y1 - y0 }];
   }
+}
+
+/**
+ * Where `b`, the same stroke as `a` with points added, starts to differ from it: the index in
+ * `b.points` of the first point whose curve changed (drawStroke's path through the midpoints
+ * is the same up to the midpoint of `a`'s last two points; from there it is a new line).
+ * -1 when `b` is not `a` grown (another style, points changed, or none added).
+ */
+export function grownFrom(a: Stroke, b: Stroke): number {
+  const n = a.points.length;
+  if (a.tool !== b.tool || a.color !== b.color || a.width !== b.width || b.points.length <= n || n < 2) return -1;
+  for (let i = 0; i < n; i++) if (a.points[i] !== b.points[i]) return -1;
+  return Math.max(0, n - 4);
 }
 
 function sameView(a: StageView, b: StageView): boolean {
