@@ -2,7 +2,7 @@
  * The ffmpeg command of an export. Input 0 is the frames (Matroska on stdin, mkv-frames.ts:
  * I420, already converted; variable frame rate, a timestamp per changed frame); then the session's audio.opus, the
  * chapters (ffmetadata) and the chat (WebVTT) when there are any. MP4: H.264 (x264
- * `-tune stillimage`: slides are still pictures), AAC, mov_text; WebM: VP9, the Opus audio
+ * `-tune stillimage`: slides are still pictures), AAC (64 kb/s, the fast coder), mov_text; WebM: VP9, the Opus audio
  * as it is (no re-encode), WebVTT. `-fps_mode passthrough` keeps each frame's own time
  * (ffmpeg 5.1's name for `-vsync passthrough`: no frame is duplicated to make a constant
  * rate); `-t` ends the file at the session's length.
@@ -46,7 +46,9 @@ export function ffmpegArgs(i: FfmpegInputs): string[] {
   if (i.threads) args.push("-threads", String(i.threads));
   if (i.format === "mp4") {
     args.push("-c:v", "libx264", "-preset", i.preset ?? DEFAULT_PRESET, "-tune", "stillimage", "-crf", "20");
-    if (audio > 0) args.push("-c:a", "aac", "-b:a", "96k");
+    // The fast coder: a quarter less CPU than the default (twoloop) for a voice track, which
+    // 64 kb/s mono carries whole (the recording itself is 16–24 kb/s Opus).
+    if (audio > 0) args.push("-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k");
     if (subs > 0) args.push("-c:s", "mov_text");
     args.push("-movflags", "+faststart", "-f", "mp4");
   } else {
