@@ -13,6 +13,12 @@
  *   sampled from /proc while it runs), and node_rss_mb and ffmpeg_rss_mb separately;
  * - node_cpu_s, ffmpeg_cpu_s: CPU seconds of each (what a 2-core machine has to share).
  *
+ * And the floor, in the same run: ffmpeg with the export's own codec settings (ffmpeg-args.ts)
+ * encoding as many frames of one still 1080p page (decoded and converted once, then the same
+ * picture again and again: no rendering, no pipe) plus the same hour of audio. It is what this
+ * machine's encoder alone needs for that many frames, whatever makes them: floor_seconds,
+ * floor_x_realtime, and ratio_to_floor (the export's seconds over the floor's).
+ *
  * DECKCAST_BENCH_PROFILE=<dir> writes the export process's CPU profile there.
  *
  *   npm run bench -- export [--minutes 60] [--width 1920] [--fps 30] [--preset ultrafast]
@@ -29,7 +35,7 @@ import pino from "pino";
 import { buildPage, parsePages } from "../protocol/ogg.ts";
 import type { DeckEvent } from "../protocol/types.ts";
 import { DeckService } from "../server/decks/service.ts";
-import { DEFAULT_PRESET } from "../server/export/ffmpeg-args.ts";
+import { DEFAULT_PRESET, ffmpegArgs } from "../server/export/ffmpeg-args.ts";
 import { makePdf } from "../test/support/decks-pdf.ts";
 import { rng } from "../test/support/rng.ts";
 import { arg } from "./support/args.ts";
@@ -163,6 +169,26 @@ async function ffmpegChildren(parent: number): Promise<number[]> {
   return out;
 }
 
+/**
+ * Seconds ffmpeg takes to encode `frames` frames of one still page, with the export's own
+ * arguments (its input swapped for the page, scaled and converted to I420 once and looped),
+ * and the session's audio: the encoder's share of an export, with nothing rendered.
+ */
+async function encoderFloor(o: { decks: DeckService; deck: string; frames: number; width: number; height: number; audio: string; durationMs: number; preset: string; out: string }): Promise<number> {
+  const image = await o.decks.pageImage(o.deck, 1, o.width);
+  if (!image.ok) throw new Error("the floor's page image was not rendered");
+  const fps = Math.max(1, o.frames / (o.durationMs / 1000));
+  const args = ffmpegArgs({ format: "mp4", durationMs: o.durationMs, audio: o.audio, metadata: null, subtitles: null, out: o.out, preset: o.preset });
+  const at = args.indexOf("pipe:0");
+  if (at < 3 || args[at - 2] !== "matroska") throw new Error("ffmpegArgs no longer starts with the Matroska pipe input");
+  // The still picture in place of the frames on stdin; -frames:v stops it after as many frames.
+  const still = `movie=${image.value.replace(/[\\:',;\[\]]/g, "\\$&")},scale=${o.width}:${o.height},format=yuv420p,loop=loop=-1:size=1,setpts=N/(${fps.toFixed(4)}*TB)`;
+  const floorArgs = [...args.slice(0, at - 3), "-f", "lavfi", "-i", still, ...args.slice(at + 1, -1), "-frames:v", String(o.frames), args.at(-1)!];
+  const t0 = performance.now();
+  await run("ffmpeg", floorArgs, { maxBuffer: 1 << 20 });
+  return (performance.now() - t0) / 1000;
+}
+
 export default async function runBench(args: string[]): Promise<void> {
   const minutes = Number(arg(args, "minutes", "60"));
   const width = Number(arg(args, "width", "1920"));
@@ -227,8 +253,11 @@ export default async function runBench(args: string[]): Promise<void> {
       journal_lines: made.lines,
       events: made.events,
     };
-    printTable([result]);
-    process.stdout.write(`wrote ${await writeResults("export", result)}\n`);
+    process.stdout.write(`the floor: x264 and AAC alone on ${r.frames} still frames and the same audio…\n`);
+    const floorSeconds = await encoderFloor({ decks, deck: deck.id, frames: r.frames, width: r.width, height: r.height, audio: path.join(dir, "audio.opus"), durationMs: minutes * 60_000, preset, out: path.join(dataDir, "floor.mp4") });
+    const withFloor = { ...result, floor_seconds: round(floorSeconds), floor_x_realtime: round((minutes * 60) / floorSeconds), ratio_to_floor: round(seconds / floorSeconds) };
+    printTable([withFloor]);
+    process.stdout.write(`wrote ${await writeResults("export", withFloor)}\n`);
   } finally {
     await decks.stop();
     await rm(dataDir, { recursive: true, force: true });
