@@ -1,21 +1,28 @@
 /**
  * `npm run test:deploy`: the two-service deployment (docker/), built and run with podman, and
  * used the way a browser does, through deckcast's HTTP port on 127.0.0.1 only (never a
- * container network's own address):
+ * container network's own address). The services are started FROM docker/compose.yaml itself
+ * (test/deploy/compose.ts turns it into `podman run` flags; a key it does not understand fails
+ * the test), so what is checked is the file operators use:
  *
- *   local Debian 12 + Node 20 bases (scripts/deploy-base.sh, cached) → both images built with
- *   BASE pointing at them → one pod whose two containers share a loopback, where deckcast
- *   reaches Prosody (NETWORK below: the host's, or the pod's own with a published port) → the
- *   presenter the prosody image created logs in over /xmpp-websocket, creates a meeting, uploads a generated
- *   PDF (XEP-0363) → two followers receive 50 bundles with audio, in order, while the deckcast
- *   container is restarted in the middle → the prosody container is restarted and /healthz
- *   says deckcast reconnected. Everything started is removed at the end (images stay cached).
+ *   local Debian 12 + Node 20 bases (scripts/deploy-base.sh, cached) → both images built from
+ *   compose's `build:` with BASE pointing at them → a user network with DNS (aardvark-dns),
+ *   prosody started and waited for until its health check passes, then deckcast, which finds it
+ *   by the name `prosody`; only deckcast's port is published, on 127.0.0.1 → an https reverse
+ *   proxy in this process (tls-proxy.ts) in front of it, the way docker/README.md says →
+ *   the presenter the prosody image created logs in over wss:// through the proxy, creates a
+ *   meeting, uploads a generated PDF to the slot URL (through the proxy too); the same password
+ *   over plain ws:// to the published port is refused `encryption-required` → two followers
+ *   (guests, plain ws://) receive 50 bundles with audio, in order, while the deckcast container
+ *   is restarted in the middle → the prosody container is restarted and /healthz says deckcast
+ *   reconnected (by name again). Everything started is removed at the end (images stay cached).
  *
  * Prints one line per check and ends with "N passed, N failed" (what .ci/run adds up); exits 1
  * on any failure. Measures image sizes, build times and the time from `up` to the first meeting.
  */
 import { randomBytes } from "node:crypto";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { request as httpsRequest } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -31,14 +38,25 @@ import { PresenterSender } from "../../client-core/presenter-sender.ts";
 import { decodeWholeCharacters } from "../../server/component/utf8-chunks.ts";
 import { makePdf } from "../support/decks-pdf.ts";
 import { chunksOf, concat, syntheticRecording } from "../support/opus.ts";
+import { loadCompose, planServices, type Plan } from "./compose.ts";
 import { build, imageMb, podman, podmanQuiet, run, ULIMITS } from "./podman.ts";
+import { startTlsProxy, type TlsProxy } from "./tls-proxy.ts";
 
-// @xmpp/websocket uses the global WebSocket, which Node 20 only has behind a flag.
-(globalThis as { WebSocket?: unknown }).WebSocket ??= WsWebSocket;
+/** The proxy's self-signed certificate, once made: every WebSocket the test opens trusts it. */
+let proxyCa: Buffer | undefined;
+/** @xmpp/websocket uses the global WebSocket (Node 20 has none without a flag): `ws`, trusting the proxy's certificate. */
+class TrustingWebSocket extends WsWebSocket {
+  constructor(url: string | URL, protocols?: string | string[]) {
+    super(url, protocols, proxyCa ? { ca: proxyCa } : {});
+  }
+}
+(globalThis as { WebSocket?: unknown }).WebSocket = TrustingWebSocket;
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const RUN_ID = randomBytes(3).toString("hex");
-const POD = `deckcast-deploy-${RUN_ID}`;
+/** The compose project: containers `<project>-<service>`, volumes `<project>_<volume>`, the network `<project>_default`. */
+const PROJECT = `deckcast-deploy-${RUN_ID}`;
+const NET = `${PROJECT}_default`;
 const PROSODY_IMAGE = "localhost/deckcast-prosody:deploy-test";
 const DECKCAST_IMAGE = "localhost/deckcast:deploy-test";
 const XMPP_HOST = "localhost";
@@ -46,16 +64,15 @@ const PRESENTER = "presenter";
 const PASSWORD = randomBytes(12).toString("hex");
 const BUNDLES = 50;
 /**
- * How the test reaches the pod, always on 127.0.0.1:
- * - "host" (default): the pod shares the host's network; deckcast listens on 127.0.0.1:<port>
- *   and Prosody on 127.0.0.1 only (DECKCAST_PROSODY_INTERFACES).
- * - "published": `podman pod create -p 127.0.0.1:<port>:8080`, the two sharing the pod's own
- *   loopback. podman's port forwarding hands deckcast the connection from the bridge's gateway
- *   (10.88.0.1), not from loopback, and deckcast's /xmpp-websocket proxy passes that address to
- *   Prosody without X-Forwarded-Proto: mod_auth_deckcast_token then refuses the presenter's
- *   password ("encryption-required"). This mode passes once that proxy forwards https-ness.
+ * The topology, always reached on 127.0.0.1:
+ * - "compose" (default, what .ci/run runs): docker/compose.yaml as it is, on its own bridge
+ *   network; deckcast's 8080 published on 127.0.0.1:<free port>, the https proxy in front.
+ * - "host" (DECKCAST_DEPLOY_NETWORK=host): compose.yaml + compose.host-network.yaml, both on
+ *   the host's network, every listener on 127.0.0.1 (Prosody needs 5222, 5280, 5347 free).
+ *   A presenter on this machine is loopback there, so the plain-ws refusal is not checked.
  */
-const NETWORK = process.env.DECKCAST_DEPLOY_NETWORK === "published" ? "published" : "host";
+const NETWORK = process.env.DECKCAST_DEPLOY_NETWORK === "host" ? "host" : "compose";
+const COMPOSE_FILES = [join(ROOT, "docker/compose.yaml"), ...(NETWORK === "host" ? [join(ROOT, "docker/compose.host-network.yaml")] : [])];
 
 // ---- checks and the closing line --------------------------------------------------------
 
@@ -114,10 +131,14 @@ function freePort(): Promise<number> {
 
 let port = 0;
 let base = "";
-let secrets = "";
+let tmp = "";
 let upAt = 0;
-const volumes = { prosody: `${POD}-prosody-data`, deckcast: `${POD}-deckcast-data` };
-const containers = { prosody: `${POD}-prosody`, deckcast: `${POD}-deckcast` };
+let proxy: TlsProxy | undefined;
+/** Who deckcast trusts as its reverse proxy: the network's gateway as the container sees it (compose mode). */
+let trusted = "";
+let plan: Plan | undefined;
+const IMAGES: Record<string, string> = { prosody: PROSODY_IMAGE, deckcast: DECKCAST_IMAGE };
+const containers = { prosody: `${PROJECT}-prosody`, deckcast: `${PROJECT}-deckcast` };
 const xmppClients: Client[] = [];
 
 interface HealthReport {
@@ -144,53 +165,86 @@ function portFree(p: number): Promise<boolean> {
   });
 }
 
-async function startContainers(): Promise<void> {
+/** docker/compose.yaml (+ the host overlay) read with the values an operator's .env would give. */
+function composePlan(env: Record<string, string>, secretFiles: Record<string, string> = {}): Plan {
+  return planServices(loadCompose(COMPOSE_FILES, { DECKCAST_XMPP_HOST: XMPP_HOST, DECKCAST_PRESENTER_USER: PRESENTER, ...env }), {
+    project: PROJECT,
+    network: NET,
+    secretFiles,
+    hostPort: (service, containerPort) => {
+      if (service === "deckcast" && containerPort === 8080) return port;
+      throw new Error(`compose.yaml publishes ${service}'s ${containerPort}: the deploy test publishes only deckcast's 8080`);
+    },
+  });
+}
+
+/** Passes once `podman healthcheck run` (the compose file's health check) does. */
+async function waitHealthy(container: string, ms: number): Promise<void> {
+  await waitFor(`${container}'s health check`, ms, () => podman(["healthcheck", "run", container], { timeoutMs: 30_000 }).then(() => true)).catch(async (err: Error) => {
+    throw new Error(`${err.message}\n--- ${container}:\n${await logs(container)}`);
+  });
+}
+
+async function startContainers(bases: { DEBIAN_BASE: string; NODE_BASE: string }): Promise<string> {
   if (NETWORK === "host") {
     // Prosody's container ports are fixed (prosody/container-config.ts): on the host network they must be free.
     for (const p of [5222, 5280, 5347]) {
       if (!(await portFree(p))) throw new Error(`127.0.0.1:${p} is in use on this machine; the host-network mode needs 5222, 5280 and 5347`);
     }
   }
-  secrets = await mkdtemp(join(tmpdir(), "deckcast-deploy-"));
-  const secretFile = join(secrets, "component_secret");
-  const passwordFile = join(secrets, "presenter_password");
-  await writeFile(secretFile, `${randomBytes(24).toString("hex")}\n`);
-  await writeFile(passwordFile, `${PASSWORD}\n`);
+  tmp = await mkdtemp(join(tmpdir(), "deckcast-deploy-"));
+  const secretFiles = { component_secret: join(tmp, "component_secret"), presenter_password: join(tmp, "presenter_password") };
+  await writeFile(secretFiles.component_secret, `${randomBytes(24).toString("hex")}\n`);
+  await writeFile(secretFiles.presenter_password, `${PASSWORD}\n`);
   // Bind-mounted files keep their mode: the containers' users (prosody, node) must read them.
-  await chmod(secretFile, 0o644);
-  await chmod(passwordFile, 0o644);
+  await chmod(secretFiles.component_secret, 0o644);
+  await chmod(secretFiles.presenter_password, 0o644);
   port = await freePort();
   base = `http://127.0.0.1:${port}`;
+  if (NETWORK === "compose") {
+    await podman(["network", "create", NET]);
+    const [net] = JSON.parse((await podman(["network", "inspect", NET])).stdout) as { dns_enabled?: boolean; subnets?: { gateway?: string }[] }[];
+    trusted = net?.subnets?.[0]?.gateway ?? "";
+    if (!trusted) throw new Error(`podman network inspect ${NET} names no gateway`);
+    if (net?.dns_enabled !== true) throw new Error(`${NET} has no DNS: deckcast could not find prosody by name`);
+  } else {
+    trusted = "127.0.0.1";
+  }
+  proxy = await startTlsProxy({ dir: tmp, targetPort: port });
+  proxyCa = proxy.cert;
+  plan = composePlan(
+    { DECKCAST_DEBIAN_BASE: bases.DEBIAN_BASE, DECKCAST_NODE_BASE: bases.NODE_BASE, DECKCAST_PUBLIC_URL: proxy.url, DECKCAST_TRUSTED_PROXIES: trusted, DECKCAST_HTTP_PORT: String(port) },
+    secretFiles,
+  );
+  for (const s of plan.services) {
+    if (!IMAGES[s.service]) throw new Error(`compose.yaml has a service "${s.service}" the deploy test builds no image for`);
+    for (const p of s.published) if (p.hostIp !== "127.0.0.1") throw new Error(`compose.yaml publishes ${s.service}'s ${p.containerPort} on ${p.hostIp}, not 127.0.0.1`);
+  }
   upAt = Date.now();
-  for (const v of Object.values(volumes)) await podman(["volume", "create", v]);
-  await podman(["pod", "create", "--name", POD, ...(NETWORK === "host" ? ["--network", "host"] : ["-p", `127.0.0.1:${port}:8080`])]);
-  // Host networking: every listener on 127.0.0.1, deckcast on the free port picked above.
-  const local = NETWORK === "host" ? ["-e", "DECKCAST_PROSODY_INTERFACES=127.0.0.1"] : [];
-  const http = NETWORK === "host" ? ["-e", "DECKCAST_HTTP_HOST=127.0.0.1", "-e", `DECKCAST_HTTP_PORT=${port}`] : [];
-  await podman([
-    "run", "-d", "--pod", POD, "--name", containers.prosody, ...ULIMITS, "--restart", "unless-stopped",
-    "-v", `${volumes.prosody}:/var/lib/prosody`,
-    "-v", `${secretFile}:/run/secrets/component_secret:ro`,
-    "-v", `${passwordFile}:/run/secrets/presenter_password:ro`,
-    "-e", `DECKCAST_XMPP_HOST=${XMPP_HOST}`,
-    "-e", "DECKCAST_COMPONENT_SECRET_FILE=/run/secrets/component_secret",
-    "-e", `DECKCAST_PRESENTER_USER=${PRESENTER}`,
-    "-e", "DECKCAST_PRESENTER_PASSWORD_FILE=/run/secrets/presenter_password",
-    ...local,
-    PROSODY_IMAGE,
-  ]);
-  await podman([
-    "run", "-d", "--pod", POD, "--name", containers.deckcast, ...ULIMITS, "--init", "--restart", "unless-stopped",
-    "-v", `${volumes.deckcast}:/data`,
-    "-v", `${secretFile}:/run/secrets/component_secret:ro`,
-    "-e", "DECKCAST_XMPP_SERVER=external",
-    "-e", "DECKCAST_XMPP_SERVER_HOST=127.0.0.1", // the shared loopback (the pod's, or the host's)
-    "-e", `DECKCAST_XMPP_HOST=${XMPP_HOST}`,
-    "-e", "DECKCAST_COMPONENT_SECRET_FILE=/run/secrets/component_secret",
-    "-e", `DECKCAST_PUBLIC_URL=${base}`,
-    ...http,
-    DECKCAST_IMAGE,
-  ]);
+  for (const v of plan.volumes) await podman(["volume", "create", v]);
+  const waits: string[] = [];
+  for (const s of plan.services) {
+    for (const d of s.dependsOn.filter((d) => d.healthy)) {
+      const started = Date.now();
+      await waitHealthy(`${PROJECT}-${d.service}`, 120_000);
+      waits.push(`${s.service} waited ${((Date.now() - started) / 1000).toFixed(1)} s for ${d.service} to be healthy`);
+    }
+    await podman(["run", "-d", ...ULIMITS, ...s.args, IMAGES[s.service]!]);
+  }
+  return waits.join("; ");
+}
+
+/** GETs or PUTs through the https proxy, trusting its certificate; resolves with the status. */
+function httpsSend(url: string, method: string, body?: Uint8Array): Promise<number> {
+  return new Promise((res, rej) => {
+    const req = httpsRequest(url, { method, ca: proxyCa, timeout: 60_000, headers: body ? { "content-length": String(body.length) } : {} }, (r) => {
+      r.resume();
+      r.on("end", () => res(r.statusCode ?? 0));
+    });
+    req.on("timeout", () => req.destroy(new Error(`${method} ${url} timed out`)));
+    req.on("error", rej);
+    req.end(body ? Buffer.from(body) : undefined);
+  });
 }
 
 async function removeEverything(): Promise<string[]> {
@@ -198,24 +252,25 @@ async function removeEverything(): Promise<string[]> {
     c.reconnect.stop();
     await c.stop().catch(() => undefined);
   }
-  await podmanQuiet(["pod", "rm", "-f", "-t", "10", POD]);
-  for (const v of Object.values(volumes)) await podmanQuiet(["volume", "rm", "-f", v]);
-  if (secrets) await rm(secrets, { recursive: true, force: true });
-  const left: string[] = [];
-  const ps = await podman(["ps", "-a", "--format", "{{.Names}}"]).catch(() => ({ stdout: "" }));
-  left.push(...ps.stdout.split("\n").filter((n) => n.startsWith(POD)));
-  const vols = await podman(["volume", "ls", "--format", "{{.Name}}"]).catch(() => ({ stdout: "" }));
-  left.push(...vols.stdout.split("\n").filter((n) => n.startsWith(POD)));
-  const pods = await podman(["pod", "ls", "--format", "{{.Name}}"]).catch(() => ({ stdout: "" }));
-  left.push(...pods.stdout.split("\n").filter((n) => n === POD));
-  return left;
+  await proxy?.close();
+  const mine = async (what: string[]) => ((await podman(what).catch(() => ({ stdout: "" }))).stdout.split("\n").filter((n) => n.startsWith(PROJECT)));
+  const ps = ["ps", "-a", "--format", "{{.Names}}"];
+  const vols = ["volume", "ls", "--format", "{{.Name}}"];
+  const nets = ["network", "ls", "--format", "{{.Name}}"];
+  // deckcast first (it depends on prosody), each given its compose stop_grace_period.
+  for (const c of (await mine(ps)).sort((a, b) => (a.endsWith("-deckcast") ? -1 : b.endsWith("-deckcast") ? 1 : 0))) await podmanQuiet(["rm", "-f", "-t", "20", c]);
+  for (const v of await mine(vols)) await podmanQuiet(["volume", "rm", "-f", v]);
+  for (const n of await mine(nets)) await podmanQuiet(["network", "rm", "-f", n]);
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+  const tmpLeft = tmp && (await stat(tmp).then(() => true, () => false)) ? [tmp] : [];
+  return [...(await mine(ps)), ...(await mine(vols)), ...(await mine(nets)), ...tmpLeft];
 }
 
-// ---- XMPP through the published port --------------------------------------------------------
+// ---- XMPP through the published port, or through the https proxy ------------------------
 
-async function connect(opts: { user?: string; password?: string }): Promise<Client> {
+async function connect(opts: { user?: string; password?: string; via?: "proxy" | "direct" }): Promise<Client> {
   const xmpp = client({
-    service: `ws://127.0.0.1:${port}/xmpp-websocket`,
+    service: opts.via === "proxy" ? `wss://127.0.0.1:${proxy!.port}/xmpp-websocket` : `ws://127.0.0.1:${port}/xmpp-websocket`,
     domain: opts.user ? XMPP_HOST : `guest.${XMPP_HOST}`,
     resource: `deploy-${randomBytes(3).toString("hex")}`,
     ...(opts.user ? { credentials: (auth: (c: object, mech: string) => Promise<void>) => auth({ username: opts.user, password: opts.password }, "PLAIN") } : {}),
@@ -296,47 +351,76 @@ async function main(): Promise<void> {
     if (!bases.DEBIAN_BASE || !bases.NODE_BASE) throw new Error(`scripts/deploy-base.sh named no bases:\n${stdout}`);
     return `${bases.NODE_BASE} (${((Date.now() - started) / 1000).toFixed(0)} s)`;
   });
-  await check("the prosody image builds from docker/Dockerfile.prosody", async () => {
-    builds.prosody = await build({ root: ROOT, file: join(ROOT, "docker/Dockerfile.prosody"), ignorefile: join(ROOT, "docker/Dockerfile.prosody.dockerignore"), tag: PROSODY_IMAGE, buildArgs: { BASE: bases.DEBIAN_BASE, NODE_BASE: bases.NODE_BASE } });
-    return `${builds.prosody.seconds.toFixed(0)} s, ${builds.prosody.cached} steps cached, ${await imageMb(PROSODY_IMAGE)} MB`;
-  });
-  await check("the deckcast image builds from docker/Dockerfile.deckcast", async () => {
-    builds.deckcast = await build({ root: ROOT, file: join(ROOT, "docker/Dockerfile.deckcast"), ignorefile: join(ROOT, "docker/Dockerfile.deckcast.dockerignore"), tag: DECKCAST_IMAGE, buildArgs: { BASE: bases.NODE_BASE } });
-    return `${builds.deckcast.seconds.toFixed(0)} s, ${builds.deckcast.cached} steps cached, ${await imageMb(DECKCAST_IMAGE)} MB`;
-  });
+  // The images are built the way compose's `build:` says (context, dockerfile, args with BASE
+  // interpolated from DECKCAST_*_BASE), its ignore file next to the Dockerfile as BuildKit reads it.
+  const buildPlan = () => composePlan({ DECKCAST_DEBIAN_BASE: bases.DEBIAN_BASE, DECKCAST_NODE_BASE: bases.NODE_BASE }, { component_secret: "-", presenter_password: "-" });
+  for (const service of ["prosody", "deckcast"] as const) {
+    await check(`the ${service} image builds from compose.yaml's build: (docker/Dockerfile.${service})`, async () => {
+      const b = buildPlan().services.find((s) => s.service === service)?.build;
+      if (!b) throw new Error(`compose.yaml's ${service} has no build:`);
+      builds[service] = await build({ root: b.context, file: b.dockerfile, ignorefile: `${b.dockerfile}.dockerignore`, tag: IMAGES[service]!, buildArgs: b.args });
+      return `${builds[service]!.seconds.toFixed(0)} s, ${builds[service]!.cached} steps cached, ${await imageMb(IMAGES[service]!)} MB`;
+    });
+  }
 
   try {
-    await check(`both start in one pod (${NETWORK === "host" ? "host network" : "port published"}) and /healthz answers ok on 127.0.0.1`, async () => {
-      await startContainers();
+    await check(`both start from docker/compose.yaml (${NETWORK === "host" ? "+ compose.host-network.yaml, host network" : "own network, deckcast finds prosody by name, 8080 published on 127.0.0.1"}) and /healthz answers ok`, async () => {
+      const waited = await startContainers(bases);
       const body = await waitFor("/healthz to answer 200", 180_000, healthy).catch(async (err: Error) => {
         throw new Error(`${err.message}\n--- prosody:\n${await logs(containers.prosody)}\n--- deckcast:\n${await logs(containers.deckcast)}`);
       });
       const prosodyHc = await podman(["healthcheck", "run", containers.prosody]).then(() => "healthy", () => "unhealthy");
       const deckcastHc = await podman(["healthcheck", "run", containers.deckcast]).then(() => "healthy", () => "unhealthy");
       if (prosodyHc !== "healthy" || deckcastHc !== "healthy") throw new Error(`image health checks: prosody ${prosodyHc}, deckcast ${deckcastHc}`);
-      return `parts ${Object.keys(body.parts).join(", ")}; both image health checks pass`;
+      return `parts ${Object.keys(body.parts).join(", ")}; both compose health checks pass; ${waited}; deckcast trusts ${trusted} as its proxy`;
     });
 
-    await check("the presenter the prosody image created logs in over /xmpp-websocket and creates a meeting", async () => {
-      presenterXmpp = await connect({ user: PRESENTER, password: PASSWORD });
+    await check("the presenter the prosody image created logs in over wss:// through the https proxy and creates a meeting", async () => {
+      presenterXmpp = await connect({ user: PRESENTER, password: PASSWORD, via: "proxy" });
       const res = await presenterXmpp.iqCaller.request(xml("iq", { type: "set", to: component }, xml("create", { xmlns: NS.deckcast }, xml("title", {}, "Deployed"))), 15_000);
       const m = res.getChild("meeting", NS.deckcast)!.attrs;
       meeting = { code: String(m.code), room: String(m.room), jid: String(m.jid) };
       const upToMeeting = (Date.now() - upAt) / 1000;
-      notes.push(`time from up to the first meeting created: ${upToMeeting.toFixed(1)} s`);
+      notes.push(`time from the first podman command starting the services to the first meeting created: ${upToMeeting.toFixed(1)} s`);
       await new Follower(presenterXmpp, { room: meeting.room, meeting: meeting.jid, nick: "presenter" }).join();
       presenter = new PresenterSender(presenterXmpp, { meeting: meeting.jid, clock: () => 0 });
       return `meeting ${meeting.code}, ${upToMeeting.toFixed(1)} s after up`;
     });
 
-    await check("a generated PDF uploads over XEP-0363 through deckcast's port and converts", async () => {
+    if (NETWORK === "compose") {
+      await check("the presenter's password over plain ws:// to the published port is refused encryption-required", async () => {
+        const x = client({
+          service: `ws://127.0.0.1:${port}/xmpp-websocket`,
+          domain: XMPP_HOST,
+          resource: `deploy-plain-${randomBytes(3).toString("hex")}`,
+          credentials: (auth: (c: object, mech: string) => Promise<void>) => auth({ username: PRESENTER, password: PASSWORD }, "PLAIN"),
+        } as never);
+        x.on("error", () => undefined);
+        let timer: NodeJS.Timeout | undefined;
+        try {
+          const outcome = await Promise.race([
+            x.start().then(() => "logged in", (err: Error & { condition?: string }) => err),
+            new Promise<string>((res) => (timer = setTimeout(() => res("no answer within 20 s"), 20_000))),
+          ]);
+          if (typeof outcome === "string") throw new Error(`a password over plain ws:// from the bridge: ${outcome}`);
+          if (outcome.condition !== "encryption-required") throw new Error(`refused, but with ${outcome.condition ?? outcome.message}, not encryption-required`);
+        } finally {
+          clearTimeout(timer);
+          x.reconnect.stop();
+          await x.stop().catch(() => undefined);
+        }
+        return "SASL failure <encryption-required/>";
+      });
+    }
+
+    await check("a generated PDF uploads over XEP-0363 to the slot URL (through the https proxy) and converts", async () => {
       const pdf = makePdf(["Deployed one", "Deployed two", "Deployed three"], { title: "Deploy test" });
       const slotIq = await presenterXmpp.iqCaller.request(xml("iq", { type: "get", to: component }, xml("request", { xmlns: NS.upload, filename: "deploy.pdf", size: String(pdf.length) })), 15_000);
       const put = String(slotIq.getChild("slot", NS.upload)!.getChild("put")!.attrs.url);
-      if (!put.startsWith(`${base}/upload/`)) throw new Error(`the slot's PUT URL ${put} is not on ${base}`);
+      if (!put.startsWith(`${proxy!.url}/upload/`)) throw new Error(`the slot's PUT URL ${put} is not on ${proxy!.url} (DECKCAST_PUBLIC_URL)`);
       const ready = nextStanza(presenterXmpp, (el) => ["ready", "failed"].includes(String(el.getChild("deck-status", NS.deckcast)?.attrs.state)), 120_000);
-      const res = await fetch(put, { method: "PUT", body: new Uint8Array(pdf), headers: { "content-length": String(pdf.length) } });
-      if (res.status !== 201) throw new Error(`PUT answered ${res.status}`);
+      const status = await httpsSend(put, "PUT", new Uint8Array(pdf));
+      if (status !== 201) throw new Error(`PUT answered ${status}`);
       const st = (await ready).getChild("deck-status", NS.deckcast)!;
       if (st.attrs.state !== "ready") throw new Error(`deck ${st.attrs.state}: ${st.toString().slice(0, 300)}`);
       deck = { id: String(st.attrs.deck), pages: Number(st.attrs.pages), title: String(st.attrs.title ?? "") };
@@ -380,6 +464,8 @@ async function main(): Promise<void> {
     await check("the prosody container restarts: deckcast reconnects and /healthz says so", async () => {
       const before = (await health()).body.parts.xmpp;
       if (!before) throw new Error(`/healthz has no xmpp part: ${JSON.stringify((await health()).body)}`);
+      const address = async () => (await podman(["inspect", "--format", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", containers.prosody])).stdout.trim() || "the host's";
+      const addressBefore = await address();
       await podman(["restart", "-t", "10", containers.prosody]);
       const after = await waitFor("/healthz to report the XMPP link back", 120_000, async () => {
         const h = await health();
@@ -389,11 +475,11 @@ async function main(): Promise<void> {
       // And the meeting goes on: the presenter and followers reconnect through deckcast.
       presenter.send([{ type: "page", t: 900_000, page: 1 }]);
       await presenter.flush();
-      return `xmpp part: reconnects ${after.reconnects}, since ${after.since}`;
+      return `xmpp part: reconnects ${after.reconnects}, since ${after.since}; prosody's address ${addressBefore} → ${await address()}${NETWORK === "compose" ? ', reached by the name "prosody"' : ""}`;
     });
   } finally {
     const left = await removeEverything();
-    await check("everything the test started is removed (pod, containers, volumes)", async () => {
+    await check("everything the test started is removed (containers, volumes, network, proxy, temp files)", async () => {
       if (left.length) throw new Error(`left behind: ${left.join(", ")}`);
     }, { always: true });
   }
