@@ -19,10 +19,23 @@
  * - turn_p50_ms / turn_p99_ms: 30 page turns, from the presenter's keydown to each follower's
  *   painted frame of the new page (dc-page-painted; wall clocks of one machine).
  *
+ * And a floor, once per run, before both passes (bench/support/floor.ts: minimal presenter and
+ * follower pages, a raw WebSocket relay, page images decoded up front, one drawImage and a
+ * frame): on this 2-core machine twenty headless followers may be the limit, not deckcast, so
+ * the same 30 turns are timed the same way for the least any web follower can do, in the same
+ * presenter browser and the same four follower browsers, over the same kind of link. Its server
+ * (bench/support/lan-floor-server.ts) is a process of its own in the cloud's namespace, reached
+ * by the LAN through a second delaying relay of the router; it forwards the floor followers'
+ * image GETs to the cloud's deckcast (127.0.0.1 there), so they load the same images at the
+ * same width as deckcast's followers. The floor's pages are closed before deckcast is measured.
+ * Every row carries floor_p50_ms / floor_p99_ms and ratio_p99 = turn_p99_ms / floor_p99_ms:
+ * what deckcast adds over the machine and the link.
+ *
  *   npm run bench -- lan [--followers 20] [--turns 30]
  *
  * Writes bench/results/lan.json as [{mode, followers, deck_bytes, cloud_bytes, all_ready_ms,
- * turn_p50_ms, turn_p99_ms}]. Needs root (ip netns); skipped with a message otherwise.
+ * turn_p50_ms, turn_p99_ms, floor_p50_ms, floor_p99_ms, ratio_p99}]. Needs root (ip netns);
+ * skipped with a message otherwise.
  * Only the namespaces' own addresses are used: nothing is sent on this machine's interfaces.
  */
 import type { ChildProcess } from "node:child_process";
@@ -32,18 +45,22 @@ import os from "node:os";
 import path from "node:path";
 import { deckManifestUrl, readDeckManifest } from "../protocol/deck-prefetch.ts";
 import { snapWidth } from "../protocol/deck-urls.ts";
+import type { Page } from "playwright-core";
 import type { Person, TestBrowser } from "../test/support/browser.ts";
-import { cleanup, cleanupStale, makeLan, netnsSkipReason, withoutDeckcastSettings, type Lan } from "../test/support/netns.ts";
+import { cleanup, cleanupStale, makeLan, netnsSkipReason, stopChild, withoutDeckcastSettings, type Lan } from "../test/support/netns.ts";
 import { createMeeting, login, waitForPage } from "../test/e2e/support/meeting-page.ts";
 import { waitFor } from "../test/e2e/support/stack.ts";
 import { ensureWebClientBuilt } from "../web-client/build.ts";
 import { arg, NO_THROTTLE } from "./support/args.ts";
+import { floorFollowerUrl, floorPresenterUrl } from "./support/floor.ts";
 import { paintedAt, recordPaints } from "./support/painted.ts";
 import { printTable, quantile, round, writeResults } from "./support/table.ts";
 
 const DECK = path.resolve("../shared/fixtures/bench/deck30.pptx");
 const CLOUD_PORT = 8080;
 const EDGE_PORT = 8081;
+/** The floor server's port in the cloud (and its relay's on the router). */
+const FLOOR_PORT = 8090;
 const HOSTS = ["f1", "f2", "f3", "f4"];
 const VIEWPORT = { width: 960, height: 600 };
 const REPO = path.resolve(".");
@@ -56,6 +73,9 @@ interface Row {
   all_ready_ms: number;
   turn_p50_ms: number;
   turn_p99_ms: number;
+  floor_p50_ms: number;
+  floor_p99_ms: number;
+  ratio_p99: number;
 }
 
 /** A child's output kept (the last 4 KB of stderr) until `text` appears, or it exits. */
@@ -90,6 +110,12 @@ export default async function run(args: string[]): Promise<void> {
     });
     const relay = await lan.relay(CLOUD_PORT);
     await started(cloud, "Press Ctrl+C to stop", "the cloud's server", 120_000);
+    const floorServer = lan.spawnIn("cloud", path.join(REPO, "node_modules/.bin/tsx"), ["bench/support/lan-floor-server.ts", "--port", String(FLOOR_PORT), "--upstream", `http://127.0.0.1:${CLOUD_PORT}`], {
+      cwd: REPO,
+      env: withoutDeckcastSettings(process.env),
+    });
+    const floorRelay = await lan.relay(FLOOR_PORT);
+    await started(floorServer, "floor listening", "the floor server", 60_000);
 
     // The presenter, at the cloud (localhost), with deck30; the keydown times of its turns.
     const presenterBrowser = await lan.chromiumIn("cloud", { extraArgs: NO_THROTTLE });
@@ -129,6 +155,16 @@ export default async function run(args: string[]): Promise<void> {
 
     const browsers: TestBrowser[] = [];
     for (const host of HOSTS) browsers.push(await lan.chromiumIn(host, { extraArgs: NO_THROTTLE }));
+    const pages = manifest.value.pages.length;
+
+    // The floor, before deckcast's passes; its pages and server are gone before those start.
+    const floorSamples = await floorPass({ presenterBrowser, browsers, followers, turns, pages, deck, width, followerOrigin: floorRelay.url, presenterOrigin: `http://localhost:${FLOOR_PORT}` });
+    await floorRelay.stop();
+    await stopChild(floorServer);
+    const floorP50 = quantile(floorSamples, 0.5);
+    const floorP99 = quantile(floorSamples, 0.99);
+    process.stdout.write(`floor: ${followers} followers, p50 ${round(floorP50)} ms, p99 ${round(floorP99)} ms over ${floorSamples.length} paints\n`);
+
     let page = 1;
     for (const mode of ["direct", "edge"] as const) {
       const base = mode === "edge" ? edgeUrl : relay.url;
@@ -147,15 +183,10 @@ export default async function run(args: string[]): Promise<void> {
       const after = await relay.counts();
       process.stdout.write(`${mode}: ${followers} followers hold the whole deck after ${Math.round(allReady)} ms\n`);
 
-      const samples: number[] = [];
-      for (let k = 0; k < turns; k++) {
-        const forward = page < manifest.value.pages.length && (k < turns / 2 || page === 1);
-        await alice.page.keyboard.press(forward ? "ArrowRight" : "ArrowLeft");
-        page += forward ? 1 : -1;
-        const keyAt = await alice.page.evaluate(() => (window as unknown as { keys: number[] }).keys.at(-1)!);
-        for (const p of people) samples.push((await paintedAt(p, page, keyAt, 30_000)) - keyAt);
-        await alice.page.waitForTimeout(300);
-      }
+      const timed = await timeTurns(alice.page, people, page, turns, pages);
+      const samples = timed.samples;
+      page = timed.page;
+      const p99 = quantile(samples, 0.99);
       const row: Row = {
         mode,
         followers,
@@ -163,7 +194,10 @@ export default async function run(args: string[]): Promise<void> {
         cloud_bytes: after.up - before.up + (after.down - before.down),
         all_ready_ms: round(allReady),
         turn_p50_ms: round(quantile(samples, 0.5)),
-        turn_p99_ms: round(quantile(samples, 0.99)),
+        turn_p99_ms: round(p99),
+        floor_p50_ms: round(floorP50),
+        floor_p99_ms: round(floorP99),
+        ratio_p99: Math.round((p99 / floorP99) * 100) / 100,
       };
       rows.push(row);
       printTable([{ ...row, deck_copies: Math.round(((after.down - before.down) / deckBytes) * 10) / 10, per_host: perHost }]);
@@ -172,12 +206,75 @@ export default async function run(args: string[]): Promise<void> {
       for (const p of people) await p.context.close();
     }
   } finally {
-    await cleanup(); // browsers, the cloud, the edge, the relay and every namespace
+    await cleanup(); // browsers, the cloud, the floor server (if a failure left it), the edge, the relays and every namespace
     await rm(dir, { recursive: true, force: true });
   }
   process.stdout.write("\n");
   printTable(rows);
   process.stdout.write(`wrote ${await writeResults("lan", rows)}\n`);
+}
+
+/**
+ * `turns` page turns from `presenter` (its window.keys logs keydown times), starting at page
+ * `from` of `pages`: forward for the first half (and whenever on page 1), then back, 300 ms
+ * apart; each timed from its keydown to each follower's painted frame of the new page
+ * (window.paints). Both deckcast's passes and the floor's turn so.
+ */
+async function timeTurns(presenter: Page, followers: Person[], from: number, turns: number, pages: number): Promise<{ samples: number[]; page: number }> {
+  const samples: number[] = [];
+  let page = from;
+  for (let k = 0; k < turns; k++) {
+    const forward = page < pages && (k < turns / 2 || page === 1);
+    await presenter.keyboard.press(forward ? "ArrowRight" : "ArrowLeft");
+    page += forward ? 1 : -1;
+    const keyAt = await presenter.evaluate(() => (window as unknown as { keys: number[] }).keys.at(-1)!);
+    for (const p of followers) samples.push((await paintedAt(p, page, keyAt, 30_000)) - keyAt);
+    await presenter.waitForTimeout(300);
+  }
+  return { samples, page };
+}
+
+/**
+ * The floor pass: `followers` floor followers (deckcast's viewport and width) spread over the
+ * LAN's browsers as deckcast's are, at the floor relay's URL; once every one holds every page
+ * decoded and its socket open, the floor presenter page (in the presenter's browser, at the
+ * cloud's localhost) turns as deckcast's presenter does. Every floor page is closed after.
+ */
+async function floorPass(o: {
+  presenterBrowser: TestBrowser;
+  browsers: TestBrowser[];
+  followers: number;
+  turns: number;
+  pages: number;
+  deck: string;
+  width: number;
+  followerOrigin: string;
+  presenterOrigin: string;
+}): Promise<number[]> {
+  const people: Person[] = [];
+  try {
+    for (let i = 0; i < o.followers; i++) people.push(await o.browsers[i % o.browsers.length]!.person(`floor-${i + 1}`, { viewport: VIEWPORT }));
+    const url = floorFollowerUrl(o.followerOrigin, { deck: o.deck, pages: o.pages, width: o.width });
+    const t0 = performance.now();
+    const ready = (p: Person) =>
+      p.page.waitForFunction(() => (window as unknown as { ready: boolean }).ready === true, undefined, { timeout: 300_000, polling: 100 }).catch(async (err: Error) => {
+        const seen = await p.page.evaluate(() => ({ problems: (window as unknown as { problems?: string[] }).problems ?? [], pending: (window as unknown as { pending?: number }).pending ?? -1 })).catch(() => ({ problems: [], pending: -1 }));
+        throw new Error(`${p.name} never got ready (${err.message.split("\n")[0]}); images not yet held: ${seen.pending}; its problems: ${seen.problems.slice(-5).join("; ") || "none"}`);
+      });
+    await Promise.all(people.map(async (p) => (await p.page.goto(url, { timeout: 600_000 }), await ready(p))));
+    process.stdout.write(`floor: ${o.followers} followers hold the whole deck decoded after ${Math.round(performance.now() - t0)} ms\n`);
+    const presenter = await o.presenterBrowser.person("floor-presenter");
+    people.push(presenter);
+    await presenter.page.goto(floorPresenterUrl(o.presenterOrigin, 1));
+    await ready(presenter);
+    await presenter.page.click("canvas");
+    const { samples } = await timeTurns(presenter.page, people.slice(0, o.followers), 1, o.turns, o.pages);
+    const errors = people.flatMap((p) => p.errors.map((e) => `${p.name}: ${e}`));
+    if (errors.length) process.stdout.write(`floor console errors:\n${errors.slice(0, 10).join("\n")}\n`);
+    return samples;
+  } finally {
+    for (const p of people) await p.context.close().catch(() => undefined);
+  }
 }
 
 /** Joins as a guest; twenty pages loading at once over 5 Mbit/s take longer than a test's 30 s. */
