@@ -45,6 +45,10 @@ function pipeDelayed(from, to, key) {
 const server = net.createServer((client) => {
   totals.connections++;
   const upstream = net.connect(Number(targetPortRaw), targetHost);
+  // A link passes each segment on as it comes: the relay must not add Nagle's wait for an ACK
+  // (with the receiver's delayed ACK, up to 40 ms on a chunk that follows a small one).
+  client.setNoDelay(true);
+  upstream.setNoDelay(true);
   const close = () => {
     client.destroy();
     upstream.destroy();
