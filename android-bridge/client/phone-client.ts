@@ -215,7 +215,9 @@ export class PhoneClient extends Emitter<PhoneClientEvents> {
     const f = decodeAudioFrame(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
     if (!f) return void this.problems.push("a binary frame that is not an audio frame");
     if (f.kind === AUDIO_KIND.header) this.header = f.pages.slice();
-    else this.audio.push({ ...f, pages: f.pages.slice() });
+    // A bundle's audio comes before its events, so after a resume it may come again: kept once.
+    else if (f.seq > (this.audio.at(-1)?.seq ?? 0)) this.audio.push({ ...f, pages: f.pages.slice() });
+    else return;
     this.emit("audio", f);
   }
 }

@@ -126,9 +126,10 @@ export class MeetingHub {
     };
     phone.send(welcome);
     phone.sendHeader(this.#header);
+    // A bundle's audio before its events (docs/phone-protocol.md): a phone that applied seq N holds N's audio.
     for (const e of missed ?? []) {
-      phone.send(e.events, "events", e.seq);
       if (e.audio) phone.sendAudio(e.audio, e.seq, this.#header);
+      phone.send(e.events, "events", e.seq);
     }
     this.#sendPrefetch([phone]);
     this.#participantsChanged();
@@ -192,9 +193,11 @@ export class MeetingHub {
     this.ring.push({ seq: b.seq, events, audio });
     for (const p of this.phones) {
       if (p.stage !== "joined") continue;
-      p.send(events, "events", b.seq);
+      // The audio first: a cut between the two frames then costs the phone a repeated audio
+      // frame (which it drops by seq), never a lost one, since it resumes from the events it applied.
       if (audio) p.sendAudio(audio, b.seq, this.#header);
       else p.sendHeader(this.#header);
+      p.send(events, "events", b.seq);
     }
     if ((state.deck?.id ?? null) !== this.#deck) {
       this.#deck = state.deck?.id ?? null;
