@@ -1,4 +1,4 @@
-/** Loopback port helpers for the Prosody launcher: pick free ports, and wait until ports accept. */
+/** Port helpers for the Prosody launcher (and the external server's probe): pick free ports, and wait until ports accept. */
 import { createServer, connect } from "node:net";
 
 const LOOPBACK = "127.0.0.1";
@@ -31,10 +31,10 @@ export async function pickFreePorts(n: number): Promise<number[]> {
   return [...ports];
 }
 
-/** Resolves true when a TCP connection to 127.0.0.1:port is accepted, false when refused. */
-export function portAccepts(port: number, timeoutMs = 1000): Promise<boolean> {
+/** Resolves true when a TCP connection to host:port is accepted within `timeoutMs`, false otherwise. */
+export function tcpAnswers(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ host: LOOPBACK, port });
+    const socket = connect({ host, port });
     const done = (ok: boolean) => {
       socket.removeAllListeners();
       socket.on("error", () => {});
@@ -45,6 +45,11 @@ export function portAccepts(port: number, timeoutMs = 1000): Promise<boolean> {
     socket.once("connect", () => done(true));
     socket.once("error", () => done(false));
   });
+}
+
+/** Resolves true when a TCP connection to 127.0.0.1:port is accepted, false when refused. */
+export function portAccepts(port: number, timeoutMs = 1000): Promise<boolean> {
+  return tcpAnswers(LOOPBACK, port, timeoutMs);
 }
 
 /** Options for {@link waitForPorts}. */

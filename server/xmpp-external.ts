@@ -9,8 +9,8 @@
  * Accounts are that server's business: register/accounts refuse with ExternalAccountsError,
  * whose message says how to add one there (prosodyctl on the prosody container).
  */
-import net from "node:net";
 import type { Logger } from "pino";
+import { tcpAnswers } from "../prosody/ports.ts";
 import type { WsUpstream } from "./http/ws-proxy.ts";
 import { WEBSOCKET_PATH } from "./http/ws-proxy.ts";
 import type { ExternalXmppSetting } from "./xmpp-server-setting.ts";
@@ -53,22 +53,6 @@ export function externalAccountsHelp(domain: string, user = "NAME"): string {
 /** `host:port`, with an IPv6 address in brackets. */
 function hostPort(host: string, port: number): string {
   return `${host.includes(":") ? `[${host}]` : host}:${port}`;
-}
-
-/** Resolves whether a TCP connection to host:port is accepted within `timeoutMs`. */
-export function tcpAnswers(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.removeAllListeners();
-      socket.on("error", () => undefined);
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
 }
 
 export interface ExternalXmppOptions {
