@@ -1,5 +1,6 @@
-/** Port helpers for the Prosody launcher (and the external server's probe): pick free ports, and wait until ports accept. */
-import { createServer, connect } from "node:net";
+/** Loopback port helpers for the Prosody launcher: pick free ports, and wait until ports accept. */
+import { createServer } from "node:net";
+import { tcpAnswers } from "../server/tcp-probe.ts";
 
 const LOOPBACK = "127.0.0.1";
 
@@ -29,22 +30,6 @@ export async function pickFreePorts(n: number): Promise<number[]> {
   const ports = new Set<number>();
   while (ports.size < n) ports.add(await pickFreePort());
   return [...ports];
-}
-
-/** Resolves true when a TCP connection to host:port is accepted within `timeoutMs`, false otherwise. */
-export function tcpAnswers(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    const done = (ok: boolean) => {
-      socket.removeAllListeners();
-      socket.on("error", () => {});
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-  });
 }
 
 /** Resolves true when a TCP connection to 127.0.0.1:port is accepted, false when refused. */

@@ -10,7 +10,7 @@
  * whose message says how to add one there (prosodyctl on the prosody container).
  */
 import type { Logger } from "pino";
-import { tcpAnswers } from "../prosody/ports.ts";
+import { tcpAnswers } from "./tcp-probe.ts";
 import type { WsUpstream } from "./http/ws-proxy.ts";
 import { WEBSOCKET_PATH } from "./http/ws-proxy.ts";
 import type { ExternalXmppSetting } from "./xmpp-server-setting.ts";
