@@ -137,8 +137,6 @@ export function renderProsodyConfig(o: ProsodyConfigOptions): string {
     'gc = { mode = "incremental", threshold = 400, speed = 500 }',
     "",
     "---------- Network: 127.0.0.1 only ----------",
-    "-- Nagle off: a stanza is sent when it is ready, not after the ACK of the one before it.",
-    "network_settings = { nagle = false }",
     'interfaces = { "127.0.0.1" } -- never reachable from the network; deckcast fronts everything',
     'local_interfaces = { "127.0.0.1" } -- private services (component) bind IPv4 loopback only, not ::1',
     `c2s_ports = { ${port(o.ports.c2s)} } -- a free port picked by the launcher; fixed ports collide in parallel tests`,

@@ -87,9 +87,6 @@ export function setupLink(opts: LinkOptions): ComponentLink {
   xmpp.on("online", () => {
     online = true;
     xmpp.reconnect.delay = minDelay;
-    // Every bundle is a small write right after others (an ack, a relay): Nagle would hold it
-    // for the previous one's ACK. @xmpp/connection-tcp's socket is a net.Socket.
-    (xmpp as unknown as { socket?: { setNoDelay?: (on: boolean) => void } }).socket?.setNoDelay?.(true);
     log.info({ domain: opts.domain }, "component online");
     events.emit("online");
   });
