@@ -15,10 +15,17 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureWebClientBuilt } from "../../web-client/build.ts";
 import { tryMountTmpfs } from "../support/tmpfs.ts";
-import { pickFreePort } from "../../prosody/ports.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
 
 async function waitFor(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const until = Date.now() + ms;
@@ -110,7 +117,7 @@ describe.skipIf(!mounted)("the server process", () => {
 
   beforeAll(async () => {
     await ensureWebClientBuilt({ quiet: true });
-    port = await pickFreePort();
+    port = await freePort();
     child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
       cwd: repo,
       env: { ...process.env, DECKCAST_DATA_DIR: dataDir, DECKCAST_HTTP_PORT: String(port), DECKCAST_LOG_LEVEL: "info" },

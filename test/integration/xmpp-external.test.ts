@@ -32,7 +32,6 @@ import { startProsodyServer, type ProsodyXmppServer } from "../../prosody/xmpp-s
 import { readConfig } from "../../server/config.ts";
 import { createDeckcast, type Deckcast, type RunningDeckcast } from "../../server/deckcast.ts";
 import { createMeeting, type TestClient } from "../support/xmpp.ts";
-import { pickFreePort } from "../../prosody/ports.ts";
 
 // Node 20 has no global WebSocket; @xmpp/websocket looks for one.
 if (!("WebSocket" in globalThis)) Object.assign(globalThis, { WebSocket });
@@ -230,6 +229,14 @@ describe("deckcast on an external XMPP server", () => {
   }, 150_000);
 });
 
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
 describe("server/main.ts with an external XMPP server (what the deckcast container runs)", () => {
   it("makes no first account, says where accounts come from, logs to stdout, reports the xmpp part and exits 0 on SIGTERM", async () => {
     // Its own server: the one above already has a deckcast component, and a component domain takes one connection.
@@ -241,7 +248,7 @@ describe("server/main.ts with an external XMPP server (what the deckcast contain
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? os.tmpdir(),
         DECKCAST_DATA_DIR: data,
-        DECKCAST_HTTP_PORT: String(await pickFreePort()),
+        DECKCAST_HTTP_PORT: String(await freePort()),
         DECKCAST_XMPP_SERVER: "external",
         DECKCAST_XMPP_SERVER_HOST: "127.0.0.1",
         DECKCAST_XMPP_COMPONENT_PORT: String(own.prosody.ports.component),
@@ -281,7 +288,7 @@ describe("server/main.ts with an external XMPP server (what the deckcast contain
 
 describe("a deckcast that starts before its XMPP server", () => {
   it("starts, reports the server down, and connects once the server answers", async () => {
-    const ports = { c2s: await pickFreePort(), http: await pickFreePort(), component: await pickFreePort() };
+    const ports = { c2s: await freePort(), http: await freePort(), component: await freePort() };
     const dir = await mkdtemp(path.join(os.tmpdir(), "deckcast-extlate-"));
     const early = createDeckcast(
       {
