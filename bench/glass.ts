@@ -91,7 +91,10 @@ export default async function run(args: string[]): Promise<void> {
         await waitForPage(f.page, page);
         followers.push(f);
       }
-      await presenter.page.waitForTimeout(1000); // let prefetching settle
+      // Turns are timed once every follower holds the whole deck (as a meeting settles), so no
+      // prefetch fetch or hash competes with them.
+      for (const f of followers) await f.page.waitForSelector("dc-deck-offline[data-deck-ready]", { state: "attached", timeout: 120_000 });
+      await presenter.page.waitForTimeout(500);
       const samples: number[] = [];
       const stopProfile = profile && rows.length === 0 ? await profilePage(followers[0]!.page) : null;
       for (let k = 0; k < turns; k++) {
