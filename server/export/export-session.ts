@@ -19,7 +19,7 @@ import type { RoomState } from "../../protocol/types.ts";
 import { CHAT_FILE } from "../archive/chat-log.ts";
 import { AUDIO_FILE, type JournalLine } from "../archive/journal.ts";
 import type { Manifest } from "../archive/manifest.ts";
-import { ffmpegArgs } from "./ffmpeg-args.ts";
+import { aacArgs, ffmpegArgs, muxArgs } from "./ffmpeg-args.ts";
 import { FrameRenderer, frameSize, pageRatio, type ExportDecks } from "./frames.ts";
 import { mkvFrame, mkvHeader } from "./mkv-frames.ts";
 import { chatVtt, ffmetadata, parseChatLines } from "./side-files.ts";
@@ -48,6 +48,8 @@ export interface ExportOptions {
   threads?: number;
   /** x264's preset for MP4 (default ultrafast: ffmpeg-args.ts). */
   preset?: string;
+  /** MP4: encode the audio in the video's own ffmpeg, not one beside it (a server job keeps to one core). */
+  oneProcess?: boolean;
 }
 
 export interface ExportResult {
@@ -110,7 +112,12 @@ export async function exportSession(o: ExportOptions): Promise<ExportResult> {
   const tmp = `${out}.${process.pid}-${++tempCount}.part`;
   const metaFile = `${tmp}.ffmeta`;
   const subsFile = `${tmp}.vtt`;
-  const cleanup = () => Promise.all([tmp, metaFile, subsFile].map((f) => rm(f, { force: true }))).then(() => undefined);
+  const videoFile = `${tmp}.video.mp4`;
+  const aacFile = `${tmp}.aac.mp4`;
+  const cleanup = () => Promise.all([tmp, metaFile, subsFile, videoFile, aacFile].map((f) => rm(f, { force: true }))).then(() => undefined);
+  // Stops the side ffmpeg (the AAC one) when the export ends early, whatever ended it.
+  const sideStop = new AbortController();
+  const sideSignal = signal ? AbortSignal.any([signal, sideStop.signal]) : sideStop.signal;
 
   try {
     const audio = path.join(source.dir, AUDIO_FILE);
@@ -124,14 +131,44 @@ export async function exportSession(o: ExportOptions): Promise<ExportResult> {
     const deckTitle = (id: string) => titles.get(id) ?? "";
     await writeFile(metaFile, ffmetadata(source.manifest.title, tl.chapters, duration, deckTitle));
     if (vtt) await writeFile(subsFile, vtt);
-    const args = ffmpegArgs({ format, durationMs: duration, audio: hasAudio ? audio : null, metadata: metaFile, subtitles: vtt ? subsFile : null, out: tmp, threads: o.threads, preset: o.preset });
-    const frames = await encode(args, tl, source.manifest.title, new FrameRenderer(size.width, size.height, decks), duration, o);
+    // MP4 with a voice: AAC is encoded by an ffmpeg of its own while the frames are, and the
+    // two files are then copied into one (bench/results/export.json: the audio no longer waits
+    // in the video ffmpeg's one main thread). WebM carries the Opus as it is.
+    const sideAac = format === "mp4" && hasAudio && !o.oneProcess;
+    const aac = sideAac ? runFfmpeg(aacArgs({ audio, durationMs: duration, out: aacFile }), sideSignal) : null;
+    // Awaited below; a failed AAC stops the frames at once, and its own error is the export's.
+    const videoStop = new AbortController();
+    aac?.catch(() => videoStop.abort());
+    const args = ffmpegArgs({
+      format,
+      durationMs: duration,
+      audio: hasAudio && !sideAac ? audio : null,
+      metadata: metaFile,
+      subtitles: vtt ? subsFile : null,
+      out: sideAac ? videoFile : tmp,
+      intermediate: sideAac,
+      threads: o.threads,
+      preset: o.preset,
+    });
+    const renderer = new FrameRenderer(size.width, size.height, decks);
+    let frames: number;
+    try {
+      frames = await encode(args, tl, source.manifest.title, renderer, duration, aac ? { ...o, signal: signal ? AbortSignal.any([signal, videoStop.signal]) : videoStop.signal } : o);
+    } catch (err) {
+      if (aac && videoStop.signal.aborted && !signal?.aborted) await aac;
+      throw err;
+    }
+    if (aac) {
+      await aac;
+      await runFfmpeg(muxArgs({ video: videoFile, audio: aacFile, durationMs: duration, out: tmp }), signal);
+    }
     await rename(tmp, out);
     const bytes = (await stat(out)).size;
     await cleanup();
     log?.info({ session: source.manifest.session, out, frames, bytes }, "session exported");
     return { out, bytes, frames, durationMs: duration, width: size.width, height: size.height, chapters: tl.chapters.length };
   } catch (err) {
+    sideStop.abort();
     await cleanup().catch(() => undefined);
     if (err instanceof ExportError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -153,20 +190,55 @@ async function diskFull(dir: string): Promise<boolean> {
 }
 
 /** Runs ffmpeg and feeds it the frames; resolves with the frames written. */
-async function encode(args: string[], tl: Timeline, title: string, renderer: FrameRenderer, duration: number, o: ExportOptions): Promise<number> {
-  const child = spawn("ffmpeg", args, { stdio: ["pipe", "ignore", "pipe"] });
+interface Ffmpeg {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
+  /** Its last 4000 characters of stderr. */
+  stderr(): string;
+}
+
+/** Starts ffmpeg with `args` (stdin a pipe when `stdin`); the signal kills it. */
+function startFfmpeg(args: string[], signal: AbortSignal | undefined, stdin: boolean): Ffmpeg {
+  const child = spawn("ffmpeg", args, { stdio: [stdin ? "pipe" : "ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.setEncoding("utf8").on("data", (d: string) => {
     stderr = (stderr + d).slice(-4000);
   });
+  const onAbort = () => child.kill("SIGKILL");
+  signal?.addEventListener("abort", onAbort, { once: true });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     child.once("error", (error) => resolve({ code: null, signal: null, error }));
     child.once("close", (code, signal) => resolve({ code, signal }));
-  });
+  }).finally(() => signal?.removeEventListener("abort", onAbort));
+  return { child, exited, stderr: () => stderr };
+}
+
+/** Throws the ExportError an ended ffmpeg's exit and words mean; `out` is the file it wrote. */
+async function checkExit(r: Awaited<Ffmpeg["exited"]>, stderr: string, out: string): Promise<void> {
+  if (r.error) throw new ExportError("encoder-failed", `ffmpeg cannot be started: ${r.error.message}`);
+  // ffmpeg 5.1 exits 0 when writing the file failed (a full disk at the trailer: "Error writing
+  // trailer …", "Error closing file …"), so its own error lines count as a failure too.
+  const writeFailed = /Error (writing|closing)|No space left on device/.test(stderr);
+  if (r.code !== 0 || writeFailed) {
+    // ffmpeg says ENOSPC only in words (strerror); the free space beside the file is the check of our own.
+    if (stderr.includes("No space left on device") || (await diskFull(path.dirname(out)))) throw new ExportError("disk-full");
+    throw new ExportError("encoder-failed", `ffmpeg failed (${r.code ?? r.signal}): ${stderr.trim().split("\n").slice(-3).join(" / ")}`);
+  }
+}
+
+/** Runs an ffmpeg that reads files only (the AAC and the mux steps) to its end. */
+async function runFfmpeg(args: string[], signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) throw new ExportError("canceled");
+  const f = startFfmpeg(args, signal, false);
+  const r = await f.exited;
+  if (signal?.aborted) throw new ExportError("canceled");
+  await checkExit(r, f.stderr(), args[args.length - 1]!);
+}
+
+async function encode(args: string[], tl: Timeline, title: string, renderer: FrameRenderer, duration: number, o: ExportOptions): Promise<number> {
+  const { child, exited, stderr } = startFfmpeg(args, o.signal, true);
   let dead = false;
   void exited.then(() => (dead = true));
-  const onAbort = () => child.kill("SIGKILL");
-  o.signal?.addEventListener("abort", onAbort, { once: true });
   child.stdin!.on("error", () => undefined); // EPIPE when ffmpeg stops first: its exit says why
 
   let frames = 0;
@@ -207,18 +279,9 @@ async function encode(args: string[], tl: Timeline, title: string, renderer: Fra
     child.stdin!.end();
   }
   const r = await exited;
-  o.signal?.removeEventListener("abort", onAbort);
   if (o.signal?.aborted) throw new ExportError("canceled");
   if (feedError instanceof ExportError) throw feedError;
-  if (r.error) throw new ExportError("encoder-failed", `ffmpeg cannot be started: ${r.error.message}`);
-  // ffmpeg 5.1 exits 0 when writing the file failed (a full disk at the trailer: "Error writing
-  // trailer …", "Error closing file …"), so its own error lines count as a failure too.
-  const writeFailed = /Error (writing|closing)|No space left on device/.test(stderr);
-  if (r.code !== 0 || writeFailed) {
-    // ffmpeg says ENOSPC only in words (strerror); the free space beside the file is the check of our own.
-    if (stderr.includes("No space left on device") || (await diskFull(path.dirname(args[args.length - 1]!)))) throw new ExportError("disk-full");
-    throw new ExportError("encoder-failed", `ffmpeg failed (${r.code ?? r.signal}): ${stderr.trim().split("\n").slice(-3).join(" / ")}`);
-  }
+  await checkExit(r, stderr(), args[args.length - 1]!);
   if (feedError) throw feedError;
   o.onProgress?.(1);
   return frames;

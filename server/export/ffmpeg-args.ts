@@ -2,7 +2,8 @@
  * The ffmpeg command of an export. Input 0 is the frames (Matroska on stdin, mkv-frames.ts:
  * I420, already converted; variable frame rate, a timestamp per changed frame); then the session's audio.opus, the
  * chapters (ffmetadata) and the chat (WebVTT) when there are any. MP4: H.264 (x264
- * `-tune stillimage`: slides are still pictures), AAC (64 kb/s, the fast coder), mov_text; WebM: VP9, the Opus audio
+ * `-tune stillimage`: slides are still pictures), AAC (64 kb/s, the fast coder; or none, when
+ * aacArgs encodes it beside and muxArgs joins them), mov_text; WebM: VP9, the Opus audio
  * as it is (no re-encode), WebVTT. `-fps_mode passthrough` keeps each frame's own time
  * (ffmpeg 5.1's name for `-vsync passthrough`: no frame is duplicated to make a constant
  * rate); `-t` ends the file at the session's length.
@@ -17,6 +18,8 @@ export interface FfmpegInputs {
   subtitles: string | null;
   out: string;
   threads?: number;
+  /** MP4 only: the file is an intermediate (no audio, remuxed by muxArgs): skip +faststart's second pass. */
+  intermediate?: boolean;
   /**
    * x264's preset. Default ultrafast: a slide video is mostly still frames, and x264 spends a
    * fixed few milliseconds on each 1080p frame however little changed; veryfast took 1.65× as
@@ -26,6 +29,32 @@ export interface FfmpegInputs {
 }
 
 export const DEFAULT_PRESET = "ultrafast";
+
+/**
+ * MP4's audio: AAC with the fast coder, a quarter less CPU than the default (twoloop) for a
+ * voice track, which 64 kb/s mono carries whole (the recording itself is 16–24 kb/s Opus).
+ */
+const AAC = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k"];
+
+/**
+ * The session's audio alone to AAC in an MP4 (`out`), for an export that encodes it in a
+ * process of its own beside the video's (export-session.ts): ffmpeg 5.1 encodes every stream
+ * in one main thread, so with the audio in the video's ffmpeg, AAC waited behind the frames.
+ */
+export function aacArgs(i: { audio: string; durationMs: number; out: string }): string[] {
+  return ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", i.audio, "-map", "0:a:0", "-vn", ...AAC, "-t", seconds(i.durationMs), "-f", "mp4", i.out];
+}
+
+/**
+ * The MP4 export's last step: the video file (with its chapters, metadata and subtitles) and
+ * the AAC file, copied (no re-encode) into `out`, with the index up front (+faststart) so a
+ * download plays before it is whole.
+ */
+export function muxArgs(i: { video: string; audio: string; durationMs: number; out: string }): string[] {
+  return ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", i.video, "-i", i.audio, "-map", "0", "-map", "1:a:0", "-map_metadata", "0", "-map_chapters", "0", "-c", "copy", "-movflags", "+faststart", "-t", seconds(i.durationMs), "-f", "mp4", i.out];
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
 export function ffmpegArgs(i: FfmpegInputs): string[] {
   const args = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "matroska", "-i", "pipe:0"];
@@ -46,17 +75,16 @@ export function ffmpegArgs(i: FfmpegInputs): string[] {
   if (i.threads) args.push("-threads", String(i.threads));
   if (i.format === "mp4") {
     args.push("-c:v", "libx264", "-preset", i.preset ?? DEFAULT_PRESET, "-tune", "stillimage", "-crf", "20");
-    // The fast coder: a quarter less CPU than the default (twoloop) for a voice track, which
-    // 64 kb/s mono carries whole (the recording itself is 16–24 kb/s Opus).
-    if (audio > 0) args.push("-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k");
+    if (audio > 0) args.push(...AAC);
     if (subs > 0) args.push("-c:s", "mov_text");
-    args.push("-movflags", "+faststart", "-f", "mp4");
+    if (!i.intermediate) args.push("-movflags", "+faststart");
+    args.push("-f", "mp4");
   } else {
     args.push("-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1", "-crf", "32", "-b:v", "0");
     if (audio > 0) args.push("-c:a", "copy");
     if (subs > 0) args.push("-c:s", "webvtt");
     args.push("-f", "webm");
   }
-  args.push("-t", (i.durationMs / 1000).toFixed(3), i.out);
+  args.push("-t", seconds(i.durationMs), i.out);
   return args;
 }

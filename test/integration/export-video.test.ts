@@ -200,6 +200,23 @@ describe("a recorded session exports to video", () => {
     }
   }, 60_000);
 
+  it("damaged audio: the AAC beside the frames fails, the export stops with encoder-failed, nothing is left", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "deckcast-export-badaudio-"));
+    try {
+      await cp(source.dir, dir, { recursive: true });
+      await writeFile(path.join(dir, "audio.opus"), Buffer.alloc(64 * 1024, 0x5a)); // not Ogg at all
+      const out = path.join(outDir, "badaudio.mp4");
+      const damaged = { dir, manifest: source.manifest, journal: source.journal }; // the journal as it is, the audio damaged
+      const err = await exportSession({ source: damaged, decks: dc.decks.service, out, format: "mp4", width: 1920, log }).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(ExportError);
+      expect((err as ExportError).code).toBe("encoder-failed");
+      expect((await readdir(outDir)).filter((f) => f.startsWith("badaudio"))).toEqual([]);
+      expect(await ffmpegsWriting(outDir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it("a damaged archive (its journal unreadable): a clear error from the CLI, no file", async () => {
     const copy = await mkdtemp(path.join(os.tmpdir(), "deckcast-export-damaged-"));
     try {

@@ -43,7 +43,7 @@ export function setupExports({ link, archives, decks, domains, dataDir, log, con
       for (const name of await readdir(source.dir).catch(() => [] as string[])) {
         if (/^export\.(mp4|webm)\.\d+-\d+\.part(\.ffmeta|\.vtt)?$/.test(name)) await rm(path.join(source.dir, name), { force: true });
       }
-      const r = await exportSession({ source, decks, out: path.join(source.dir, exportFileName(job.format)), format: job.format, width: job.width, signal, onProgress, log, threads: 1 });
+      const r = await exportSession({ source, decks, out: path.join(source.dir, exportFileName(job.format)), format: job.format, width: job.width, signal, onProgress, log, threads: 1, oneProcess: true });
       return { bytes: r.bytes };
     },
     onEnd: (job, err) => {
