@@ -35,7 +35,7 @@ import pino from "pino";
 import { buildPage, parsePages } from "../protocol/ogg.ts";
 import type { DeckEvent } from "../protocol/types.ts";
 import { DeckService } from "../server/decks/service.ts";
-import { DEFAULT_PRESET, ffmpegArgs } from "../server/export/ffmpeg-args.ts";
+import { aacArgs, DEFAULT_PRESET, ffmpegArgs, muxArgs } from "../server/export/ffmpeg-args.ts";
 import { makePdf } from "../test/support/decks-pdf.ts";
 import { rng } from "../test/support/rng.ts";
 import { arg } from "./support/args.ts";
@@ -172,21 +172,28 @@ async function ffmpegChildren(parent: number): Promise<number[]> {
 /**
  * Seconds ffmpeg takes to encode `frames` frames of one still page, with the export's own
  * arguments (its input swapped for the page, scaled and converted to I420 once and looped),
- * and the session's audio: the encoder's share of an export, with nothing rendered.
+ * and the session's audio, arranged as `deckcast export` arranges them (export-session.ts):
+ * the AAC in an ffmpeg of its own at the same time, then both copied into one file. The
+ * encoder's share of an export, with nothing rendered.
  */
 async function encoderFloor(o: { decks: DeckService; deck: string; frames: number; width: number; height: number; audio: string; durationMs: number; preset: string; out: string }): Promise<number> {
   const image = await o.decks.pageImage(o.deck, 1, o.width);
   if (!image.ok) throw new Error("the floor's page image was not rendered");
   const fps = Math.max(1, o.frames / (o.durationMs / 1000));
-  const args = ffmpegArgs({ format: "mp4", durationMs: o.durationMs, audio: o.audio, metadata: null, subtitles: null, out: o.out, preset: o.preset });
+  const video = `${o.out}.video.mp4`;
+  const aac = `${o.out}.aac.mp4`;
+  const args = ffmpegArgs({ format: "mp4", durationMs: o.durationMs, audio: null, metadata: null, subtitles: null, out: video, intermediate: true, preset: o.preset });
   const at = args.indexOf("pipe:0");
   if (at < 3 || args[at - 2] !== "matroska") throw new Error("ffmpegArgs no longer starts with the Matroska pipe input");
   // The still picture in place of the frames on stdin; -frames:v stops it after as many frames.
   const still = `movie=${image.value.replace(/[\\:',;\[\]]/g, "\\$&")},scale=${o.width}:${o.height},format=yuv420p,loop=loop=-1:size=1,setpts=N/(${fps.toFixed(4)}*TB)`;
   const floorArgs = [...args.slice(0, at - 3), "-f", "lavfi", "-i", still, ...args.slice(at + 1, -1), "-frames:v", String(o.frames), args.at(-1)!];
   const t0 = performance.now();
-  await run("ffmpeg", floorArgs, { maxBuffer: 1 << 20 });
-  return (performance.now() - t0) / 1000;
+  await Promise.all([run("ffmpeg", floorArgs, { maxBuffer: 1 << 20 }), run("ffmpeg", aacArgs({ audio: o.audio, durationMs: o.durationMs, out: aac }), { maxBuffer: 1 << 20 })]);
+  await run("ffmpeg", muxArgs({ video, audio: aac, durationMs: o.durationMs, out: o.out }), { maxBuffer: 1 << 20 });
+  const seconds = (performance.now() - t0) / 1000;
+  await Promise.all([video, aac].map((f) => rm(f, { force: true })));
+  return seconds;
 }
 
 export default async function runBench(args: string[]): Promise<void> {
