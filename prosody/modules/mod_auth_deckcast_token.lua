@@ -41,6 +41,7 @@ local usermanager = require "core.usermanager";
 local secure_equals = hashes.equals;
 local sha256 = hashes.sha256;
 local os_time, tonumber, pairs, next = os.time, tonumber, pairs, next;
+local time_now = require "util.time".now; -- seconds, with fractions: the failure bucket drains smoothly
 
 local host = module.host;
 
@@ -162,7 +163,7 @@ end
 --- Failed logins from one address are limited (LOGIN_FAILURES, protocol/login-token.ts) ----------
 --
 -- A bucket per address: each failed account login (password or token, any mechanism) fills it
--- by one, and it drains whole in `fail_window` seconds. While it is full, a login from that
+-- by one, and it drains whole in `fail_window` seconds. While one more failure would overflow it, a login from that
 -- address is answered `temporary-auth-failure` before its credentials are read, so guessing a
 -- password from one address goes no faster than `fail_burst` a `fail_window` (an IPv6
 -- address counts in its /64: a host can take any address of its /64). The table is
@@ -207,7 +208,7 @@ module:hook("authentication-failure", function(event)
 	local ip = event.session and event.session.ip;
 	if type(ip) ~= "string" then return; end
 	ip = bucket_of(ip);
-	local now = os_time();
+	local now = time_now();
 	local level = level_of(ip, now);
 	if not failures[ip] then
 		failing = failing + 1;
@@ -219,7 +220,10 @@ end);
 module:hook("stanza/" .. SASL_NS .. ":auth", function(event)
 	local session = event.origin;
 	if session.type ~= "c2s_unauthed" or type(session.ip) ~= "string" then return; end
-	if level_of(bucket_of(session.ip), os_time()) < fail_burst then return; end
+	-- Refused while one more failure would overflow the bucket: with whole seconds and "level <
+	-- burst", a login just after a second ticked over found the bucket a sixth drained and was
+	-- let through right after the tenth failure (the login-limit test failed so, once).
+	if level_of(bucket_of(session.ip), time_now()) <= fail_burst - 1 then return; end
 	module:log("info", "refused a login from %s: too many failed logins", session.ip);
 	session.send(st.stanza("failure", { xmlns = SASL_NS }):tag("temporary-auth-failure"):up():tag("text"):text(TOO_MANY));
 	return true;

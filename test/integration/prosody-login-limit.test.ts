@@ -49,6 +49,10 @@ describe("failed logins from one address", () => {
     const locked = await attempt("localhost", { username: "ann", password: PASSWORD });
     expect(locked).toEqual({ result: "temporary-auth-failure", text: "Too many failed logins from this address; wait a minute and try again" });
     expect((await attempt("localhost", { username: "nobody", password: "x" })).result).toBe("temporary-auth-failure");
+    // Still refused a second later: the bucket has drained a sixth of a failure, not a whole one
+    // (whole-second time and "level < burst" let this one in, whenever a second ticked over).
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await attempt("localhost", { username: "ann", password: PASSWORD })).result).toBe("temporary-auth-failure");
     expect((await attempt(env.prosody.domains.guests)).result).toBe("ok");
   });
 });
