@@ -24,6 +24,11 @@ need=()
 have podman || need+=(podman)
 have runc || need+=(runc)
 have debootstrap || need+=(debootstrap)
+# A network's DNS (deckcast finds prosody by name): Debian 12's podman uses CNI, whose dnsname
+# plugin is a package of its own (netavark would bring aardvark-dns instead).
+[ -x /usr/lib/cni/dnsname ] || [ -x /usr/lib/podman/aardvark-dns ] || need+=(golang-github-containernetworking-plugin-dnsname)
+# compose's `init: true` runs catatonit, which podman only recommends.
+[ -x /usr/libexec/podman/catatonit ] || have catatonit || need+=(catatonit)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != "0" ] || ! have apt-get; then
     say "missing ${need[*]} and cannot install them (needs root and apt-get)"; exit 2
