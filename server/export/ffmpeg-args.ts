@@ -36,13 +36,16 @@ export const DEFAULT_PRESET = "ultrafast";
  */
 const AAC = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k"];
 
+/** How every export ffmpeg starts: quiet but for errors (they are the export's message), never asking, overwriting its temp output. */
+const QUIET = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y"];
+
 /**
  * The session's audio alone to AAC in an MP4 (`out`), for an export that encodes it in a
  * process of its own beside the video's (export-session.ts): ffmpeg 5.1 encodes every stream
  * in one main thread, so with the audio in the video's ffmpeg, AAC waited behind the frames.
  */
 export function aacArgs(i: { audio: string; durationMs: number; out: string }): string[] {
-  return ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", i.audio, "-map", "0:a:0", "-vn", ...AAC, "-t", seconds(i.durationMs), "-f", "mp4", i.out];
+  return [...QUIET, "-i", i.audio, "-map", "0:a:0", "-vn", ...AAC, "-t", seconds(i.durationMs), "-f", "mp4", i.out];
 }
 
 /**
@@ -51,13 +54,13 @@ export function aacArgs(i: { audio: string; durationMs: number; out: string }): 
  * download plays before it is whole.
  */
 export function muxArgs(i: { video: string; audio: string; durationMs: number; out: string }): string[] {
-  return ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-i", i.video, "-i", i.audio, "-map", "0", "-map", "1:a:0", "-map_metadata", "0", "-map_chapters", "0", "-c", "copy", "-movflags", "+faststart", "-t", seconds(i.durationMs), "-f", "mp4", i.out];
+  return [...QUIET, "-i", i.video, "-i", i.audio, "-map", "0", "-map", "1:a:0", "-map_metadata", "0", "-map_chapters", "0", "-c", "copy", "-movflags", "+faststart", "-t", seconds(i.durationMs), "-f", "mp4", i.out];
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
 export function ffmpegArgs(i: FfmpegInputs): string[] {
-  const args = ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", "-f", "matroska", "-i", "pipe:0"];
+  const args = [...QUIET, "-f", "matroska", "-i", "pipe:0"];
   let n = 1;
   const audio = i.audio ? n++ : -1;
   if (i.audio) args.push("-i", i.audio);
