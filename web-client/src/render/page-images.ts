@@ -149,7 +149,7 @@ async function fetchBitmap(url: string): Promise<ImageBitmap> {
   // Fetched before the deck's prefetch began (a join, a new deck): kept for it to check, not fetched again.
   recent.set(url, bytes);
   if (recent.size > RECENT) recent.delete(recent.keys().next().value!);
-  return createImageBitmap(new Blob([bytes], { type: "image/jpeg" }));
+  return createImageBitmap(heldBlob(bytes)); // the same Blob once the prefetcher holds these bytes
 }
 
 /** The central server's base when this page came from an edge (ClientConfig.edge.upstream), else "". */
