@@ -64,6 +64,15 @@ export interface ExportResult {
 
 let tempCount = 0;
 
+/** What an export writes beside its temp file `<out>.<pid>-<n>.part`, by suffix: chapters, chat, and MP4's video and AAC before they are joined. */
+const SIDE_FILES = [".ffmeta", ".vtt", ".video.mp4", ".aac.mp4"] as const;
+
+/** Whether `name` is a temp or side file an export to `outName` (in the same folder) left behind, cut short by a crash or restart. */
+export function isExportLeftover(name: string, outName: string): boolean {
+  const m = /^\.\d+-\d+\.part(.*)$/.exec(name.startsWith(outName) ? name.slice(outName.length) : "");
+  return !!m && (m[1] === "" || (SIDE_FILES as readonly string[]).includes(m[1]!));
+}
+
 /** Frame size of the export: the first deck's first page at `width` (16:9 when no deck is shown). */
 export function exportFrameSize(tl: Timeline, decks: ExportDecks, width: number): { width: number; height: number } {
   const first = tl.chapters[0];
@@ -110,10 +119,7 @@ export async function exportSession(o: ExportOptions): Promise<ExportResult> {
   const duration = Math.max(1, tl.duration);
   const size = exportFrameSize(tl, decks, o.width ?? 1920);
   const tmp = `${out}.${process.pid}-${++tempCount}.part`;
-  const metaFile = `${tmp}.ffmeta`;
-  const subsFile = `${tmp}.vtt`;
-  const videoFile = `${tmp}.video.mp4`;
-  const aacFile = `${tmp}.aac.mp4`;
+  const [metaFile, subsFile, videoFile, aacFile] = SIDE_FILES.map((side) => tmp + side) as [string, string, string, string];
   const cleanup = () => Promise.all([tmp, metaFile, subsFile, videoFile, aacFile].map((f) => rm(f, { force: true }))).then(() => undefined);
   // Stops the side ffmpeg (the AAC one) when the export ends early, whatever ended it.
   const sideStop = new AbortController();
@@ -189,7 +195,6 @@ async function diskFull(dir: string): Promise<boolean> {
   }
 }
 
-/** Runs ffmpeg and feeds it the frames; resolves with the frames written. */
 interface Ffmpeg {
   child: ChildProcess;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>;
@@ -235,6 +240,7 @@ async function runFfmpeg(args: string[], signal: AbortSignal | undefined): Promi
   await checkExit(r, f.stderr(), args[args.length - 1]!);
 }
 
+/** Runs ffmpeg and feeds it the frames; resolves with the frames written. */
 async function encode(args: string[], tl: Timeline, title: string, renderer: FrameRenderer, duration: number, o: ExportOptions): Promise<number> {
   const { child, exited, stderr } = startFfmpeg(args, o.signal, true);
   let dead = false;

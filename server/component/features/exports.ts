@@ -20,7 +20,7 @@ import { encodeError } from "../../../protocol/stanza-error.ts";
 import type { Manifest } from "../../archive/manifest.ts";
 import { archivesDir } from "../../archive/session-archive.ts";
 import { createExportQueue, OwnerBusy, type ExportQueue } from "../../export/export-queue.ts";
-import { exportSession } from "../../export/export-session.ts";
+import { exportSession, isExportLeftover } from "../../export/export-session.ts";
 import type { ExportDecks } from "../../export/frames.ts";
 import type { ComponentLink } from "../link.ts";
 import type { Domains } from "../lifecycle.ts";
@@ -41,7 +41,7 @@ export function setupExports({ link, archives, decks, domains, dataDir, log, con
       if (!source) throw new ExportError("bad-archive");
       // Temp files of an export cut short by a restart (this process runs one job per session at a time).
       for (const name of await readdir(source.dir).catch(() => [] as string[])) {
-        if (/^export\.(mp4|webm)\.\d+-\d+\.part(\.ffmeta|\.vtt)?$/.test(name)) await rm(path.join(source.dir, name), { force: true });
+        if (EXPORT_FORMATS.some((f) => isExportLeftover(name, exportFileName(f)))) await rm(path.join(source.dir, name), { force: true });
       }
       const r = await exportSession({ source, decks, out: path.join(source.dir, exportFileName(job.format)), format: job.format, width: job.width, signal, onProgress, log, threads: 1, oneProcess: true });
       return { bytes: r.bytes };
