@@ -31,7 +31,8 @@ const OUR_NICK = "deckcast";
 
 export interface Lifecycle {
   /** `record: false` makes a live-only meeting: its archive folder is removed when it ends. */
-  create(opts: { title: string; owner: string; nick: string; record?: boolean }): Promise<Meeting>;
+  /** `onAdded` runs once the meeting is among the live ones (meetings.all()), before its session-start is committed. */
+  create(opts: { title: string; owner: string; nick: string; record?: boolean; onAdded?: () => void }): Promise<Meeting>;
   end(m: Meeting, reason: string): Promise<void>;
   /** Re-opens every session that has not ended (call once at start). */
   restore(): Promise<number>;
@@ -148,7 +149,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
   const lifecycle: Lifecycle = {
     clock: (m) => Math.max(m.state.clock, Date.now() - Date.parse(m.archive.manifest.createdAt)),
 
-    async create({ title, owner, nick, record = true }) {
+    async create({ title, owner, nick, record = true, onAdded }) {
       const code = newCode();
       const now = new Date();
       const session = `${now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${code}`;
@@ -162,6 +163,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
         throw err;
       }
       meetings.add(m);
+      onAdded?.();
       await meetings.commit(m, { id: `srv-start`, t: 0, events: [{ type: "session-start", t: 0, title, presenter: nick }] }, nick, { rights: { owner } });
       log.info({ room: code, session, owner, record }, "meeting created");
       return m;

@@ -30,8 +30,18 @@ export function setupCreate({ link, meetings, lifecycle, domains, maxPerAccount,
     const live = meetings.all().filter((m) => m.owner === bare).length + (pending.get(bare) ?? 0);
     if (live >= maxPerAccount) return encodeError("quota-exceeded", `An account may have at most ${maxPerAccount} live meetings at once; end one first.`);
     pending.set(bare, (pending.get(bare) ?? 0) + 1);
+    // A create stops counting as pending once its meeting counts as live: counted twice while
+    // its session-start was being flushed, a create arriving then was refused below the quota.
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      const n = (pending.get(bare) ?? 1) - 1;
+      if (n > 0) pending.set(bare, n);
+      else pending.delete(bare);
+    };
     try {
-      const m = await lifecycle.create({ title, owner: bare, nick, record });
+      const m = await lifecycle.create({ title, owner: bare, nick, record, onAdded: release });
       return xml("meeting", {
         xmlns: NS.deckcast,
         code: m.code,
@@ -45,9 +55,7 @@ export function setupCreate({ link, meetings, lifecycle, domains, maxPerAccount,
       log.error({ err: (err as Error).message, owner: bare }, "create meeting failed");
       return encodeError("internal", "The meeting room could not be created.");
     } finally {
-      const n = (pending.get(bare) ?? 1) - 1;
-      if (n > 0) pending.set(bare, n);
-      else pending.delete(bare);
+      release();
     }
   });
 }
