@@ -146,8 +146,9 @@ describe.skipIf(cacheDecks.skip)(`cache, parallelism and hangs${cacheDecks.note}
     if (a.ok) okIds.add(a.value.id);
     expect(b).toEqual(a);
     expect(c).toEqual(a);
-    expect(progress[0]).toHaveBeenCalled();
-    expect(progress[1]).not.toHaveBeenCalled();
+    // Whichever of the two finishes hashing first converts; the other joins it. Under load that
+    // is not always the first one called, so: exactly one of them saw a conversion's progress.
+    expect(progress.slice(0, 2).filter((p) => p.mock.calls.length > 0)).toHaveLength(1);
     expect(progress[2]).not.toHaveBeenCalled(); // no conversion ran: how fast a hit is, `npm run bench -- convert` measures
   });
 
