@@ -3,7 +3,8 @@
  * the real stack: Alice presents a 20-page deck; Fern follows and reaches "Deck ready offline"
  * (every page image fetched and checked against the manifest's sha256). Then every request for
  * that deck's files is refused in Fern's browser, and 10 page turns still paint on her stage
- * the page Alice shows — from the held bytes, without one page image request. A second deck
+ * the page Alice shows — from the held bytes, without one page image request, decoded by the
+ * page image decoder's worker. A second deck
  * opened mid-meeting becomes ready offline the same way, for her and for the presenter.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -91,6 +92,8 @@ describe("deck prefetch", () => {
       await expect.poll(async () => difference(await snapshot(fern.page), reference), { timeout: 5000, message: `Fern shows page ${n}` }).toBeLessThan(SAME);
     }
     expect(asked.filter((u) => u.includes("/pages/")), "page images asked of the network after ready").toEqual([]);
+    // Those pages were decoded off Fern's main thread, by the page image decoder's worker (render/image-decoder.ts).
+    expect(fern.page.workers().map((w) => w.url()).filter((u) => /\/assets\/image-decode-worker-[\w-]+\.js$/.test(u))).toHaveLength(1);
     // The thumbnail strip is held too: every thumbnail shows from its checked bytes, none from the network.
     const thumbs = await fern.page.evaluate(async () => {
       const meeting = document.querySelector("deckcast-app")?.shadowRoot?.querySelector("dc-meeting")?.shadowRoot;

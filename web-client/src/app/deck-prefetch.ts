@@ -15,7 +15,7 @@ import { DeckPrefetcher, type PrefetchProgress } from "../../../client-core/deck
 import { Emitter } from "../../../client-core/emitter.ts";
 import { deckManifestUrl, readDeckManifest, type DeckManifest } from "../../../protocol/deck-prefetch.ts";
 import { snapWidth } from "../../../protocol/deck-urls.ts";
-import { readyBlob, setHeldPageBytes, setPageImageFallback, takeFetchedBytes } from "../render/page-images.ts";
+import { setHeldPageBytes, setPageImageFallback, takeFetchedBytes } from "../render/page-images.ts";
 
 /** What the meeting view shows: "Deck 12/30 offline…", then "Deck ready offline". */
 export interface DeckPrefetchStatus extends PrefetchProgress {
@@ -30,7 +30,7 @@ const FETCH_TIMEOUT_MS = 30_000;
 export async function fetchBytes(url: string, signal: AbortSignal, limit: number): Promise<Uint8Array> {
   // The stage may have fetched it already (before the manifest came): checked by the prefetcher all the same.
   const had = takeFetchedBytes(url);
-  if (had && had.length <= limit) return ready(had);
+  if (had && had.length <= limit) return had;
   // A source that hangs gives up its place after FETCH_TIMEOUT_MS: the next source is tried.
   const res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(FETCH_TIMEOUT_MS)]) });
   if (!res.ok) throw new Error(`HTTP ${res.status}`);
@@ -38,12 +38,6 @@ export async function fetchBytes(url: string, signal: AbortSignal, limit: number
   if (size > limit) throw new Error("larger than the manifest says");
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (bytes.length > limit) throw new Error("larger than the manifest says");
-  return ready(bytes);
-}
-
-/** Bytes on their way to be held: their Blob is made in idle time (page-images.ts readyBlob; dropped with them if refused). */
-function ready(bytes: Uint8Array): Uint8Array {
-  readyBlob(bytes);
   return bytes;
 }
 

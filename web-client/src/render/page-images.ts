@@ -7,7 +7,9 @@
  * off the main thread (createImageBitmap). Ten followers in one browser, or a weak phone,
  * would otherwise each parse the PDF and rasterise vector pages on their own CPU, and a
  * turn would cost a render instead of a draw. Crispness comes from asking for the stage's
- * width in device pixels (snapped up to the server's widths, so caches are shared).
+ * width in device pixels (snapped up to the server's widths, so caches are shared). The web
+ * client decodes in a worker (render/image-decoder.ts, set by main.ts), so the page's main
+ * thread stays free for the turn.
  * The widths and URLs are the wire's: protocol/deck-urls.ts, which the server's routes read.
  * Bytes the deck prefetcher already holds (app/deck-prefetch.ts, checked against the deck's
  * manifest) are decoded without asking the network: once a deck is ready offline, no turn waits.
@@ -41,6 +43,14 @@ export function setHeldPageBytes(held: (url: string) => Uint8Array | null, comin
 /** Replaces where page images come from (the offline replay.html: files, read without fetch()). */
 export function setPageImageSource(s: PageImageSource): void {
   source = s;
+}
+
+/** How JPEG bytes become a bitmap: here, unless a decoder off the main thread is set. */
+let decode: (bytes: Uint8Array) => Promise<ImageBitmap> = (bytes) => createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }));
+
+/** Sets how page images are decoded (the web client's worker: render/image-decoder.ts). */
+export function setPageImageDecoder(d: (bytes: Uint8Array) => Promise<ImageBitmap>): void {
+  decode = d;
 }
 
 /** Decoded bitmaps kept (a 1920 px page is ~8 MB decoded). */
@@ -114,31 +124,9 @@ class PageImageCache {
   }
 }
 
-/**
- * One Blob per held image, kept while its bytes are. Making a Blob copies the bytes into the
- * browser's blob store: ~2.6 ms a page image on one of this machine's cores, 35 % of a
- * follower's main-thread time per turn in the glass bench's profile when it was made at each
- * decode. It is made once, when the image arrives (readyBlob, in idle time) or at its first
- * decode, and reused each time the page comes back into the decoded cache.
- */
-const heldBlobs = new WeakMap<Uint8Array, Blob>();
-
-function heldBlob(bytes: Uint8Array): Blob {
-  let blob = heldBlobs.get(bytes);
-  if (!blob) heldBlobs.set(bytes, (blob = new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/jpeg" })));
-  return blob;
-}
-
-/** Makes the Blob of image bytes just fetched when the page is idle, so no turn pays for it (app/deck-prefetch.ts). */
-export function readyBlob(bytes: Uint8Array): void {
-  const make = () => void heldBlob(bytes);
-  if (typeof requestIdleCallback === "function") requestIdleCallback(make, { timeout: 1000 });
-  else setTimeout(make, 0);
-}
-
 async function fetchBitmap(url: string): Promise<ImageBitmap> {
   const held = heldBytes(url) ?? (await comingBytes(url));
-  if (held) return createImageBitmap(heldBlob(held));
+  if (held) return decode(held);
   // A page from an edge: when the edge does not answer, the central server's copy (the same URL there).
   const res = await fetch(url).then(
     (r) => (r.ok || !fallbackBase ? r : fetch(fallbackBase + url)),
@@ -149,7 +137,7 @@ async function fetchBitmap(url: string): Promise<ImageBitmap> {
   // Fetched before the deck's prefetch began (a join, a new deck): kept for it to check, not fetched again.
   recent.set(url, bytes);
   if (recent.size > RECENT) recent.delete(recent.keys().next().value!);
-  return createImageBitmap(heldBlob(bytes)); // the same Blob once the prefetcher holds these bytes
+  return decode(bytes);
 }
 
 /** The central server's base when this page came from an edge (ClientConfig.edge.upstream), else "". */
@@ -189,7 +177,7 @@ export function thumbSrc(deck: string, page: number): string {
   if (have) return have;
   const held = heldBytes(url);
   if (!held) return url;
-  const src = URL.createObjectURL(heldBlob(held));
+  const src = URL.createObjectURL(new Blob([held as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }));
   thumbSrcs.urls.set(url, src);
   return src;
 }

@@ -1,0 +1,68 @@
+/**
+ * Page images decoded off the page's main thread. createImageBitmap of a Blob reads the
+ * Blob back from the browser's blob store on the thread that asked: on the main thread that
+ * was a third of a follower's time per page turn (the glass bench's profile), since each turn
+ * decodes the page two ahead. Here one worker per page (image-decode-worker.ts) makes the Blob
+ * and the bitmap, and transfers the bitmap back; the main thread only copies the bytes into
+ * the message. Where no worker can start (a browser without module workers, a page whose CSP
+ * forbids them), or once the worker has failed, images are decoded here as before.
+ * main.ts gives it to render/page-images.ts (the offline replay player does without).
+ */
+
+interface Waiting {
+  bytes: Uint8Array;
+  resolve(bitmap: ImageBitmap): void;
+  reject(err: Error): void;
+}
+
+type Reply = { id: number; bitmap: ImageBitmap; error?: undefined } | { id: number; error: string };
+
+let worker: Worker | null | undefined;
+const waiting = new Map<number, Waiting>();
+let lastId = 0;
+
+/** Decodes one JPEG's bytes into an ImageBitmap (the bytes are copied, never taken). */
+export function decodeImage(bytes: Uint8Array): Promise<ImageBitmap> {
+  const w = decoder();
+  if (!w) return decodeHere(bytes);
+  const id = ++lastId;
+  return new Promise<ImageBitmap>((resolve, reject) => {
+    waiting.set(id, { bytes, resolve, reject });
+    w.postMessage({ id, bytes });
+  });
+}
+
+function decodeHere(bytes: Uint8Array): Promise<ImageBitmap> {
+  return createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }));
+}
+
+function decoder(): Worker | null {
+  if (worker !== undefined) return worker;
+  try {
+    worker = typeof Worker === "function" ? new Worker(new URL("./image-decode-worker.ts", import.meta.url), { type: "module", name: "page image decoder" }) : null;
+  } catch {
+    worker = null;
+  }
+  if (!worker) return null;
+  worker.onmessage = (e: MessageEvent<Reply>) => {
+    const w = waiting.get(e.data.id);
+    waiting.delete(e.data.id);
+    if (!w) return;
+    if (e.data.error === undefined) w.resolve(e.data.bitmap);
+    else w.reject(new Error(`page image: ${e.data.error}`));
+  };
+  // A worker that fails to load or dies: what it was given is decoded here, and so is all that follows.
+  worker.onerror = (e) => {
+    e.preventDefault();
+    giveUp();
+  };
+  return worker;
+}
+
+function giveUp(): void {
+  worker?.terminate();
+  worker = null;
+  const left = [...waiting.values()];
+  waiting.clear();
+  for (const w of left) decodeHere(w.bytes).then(w.resolve, w.reject);
+}
