@@ -5,7 +5,8 @@
  * are let through, no thumbnail may paint any page: the strip used to reuse A's <img>
  * elements, and Chromium keeps painting an <img>'s old picture until its new src has loaded
  * (while naturalWidth already says 0, so this is checked on the pixels). Afterwards every
- * thumbnail shows B's own page.
+ * thumbnail shows B's own page. And with more pages than the strip shows, the shown page's
+ * thumbnail is kept wholly in view, the strip scrolling only when it was not.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -14,7 +15,7 @@ import type { Route } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchBrowser, screenshot, type Person, type TestBrowser } from "../support/browser.ts";
 import { makePdf } from "../support/decks-pdf.ts";
-import { createMeeting, login } from "./support/meeting-page.ts";
+import { createMeeting, login, waitForPage } from "./support/meeting-page.ts";
 import { PASSWORD, startWebStack, type WebStack } from "./support/stack.ts";
 
 interface ThumbState { deck: string | null; imgs: { src: string; currentSrc: string; thumb: string; shown: boolean }[] }
@@ -45,6 +46,16 @@ async function inkInThumb(alice: Person, k: number): Promise<number> {
   let dark = 0;
   for (let i = 0; i < px.length; i += 4) if (px[i]! < 200 && px[i + 1]! < 200 && px[i + 2]! < 200) dark++;
   return dark;
+}
+
+/** The strip's scroll position, and the parts of `page`'s thumbnail outside its view (px; 0, 0 when wholly in view). */
+function stripView(alice: Person, page: number): Promise<{ scrollLeft: number; left: number; right: number }> {
+  return alice.page.evaluate((page) => {
+    const strip = document.querySelector("deckcast-app")?.shadowRoot?.querySelector("dc-meeting")?.shadowRoot?.querySelector("dc-thumbs") as HTMLElement;
+    const view = strip.getBoundingClientRect();
+    const thumb = strip.shadowRoot!.querySelector(`button[data-page="${page}"]`)!.getBoundingClientRect();
+    return { scrollLeft: strip.scrollLeft, left: Math.max(0, Math.round(view.left - thumb.left)), right: Math.max(0, Math.round(thumb.right - view.right)) };
+  }, page);
 }
 
 async function upload(alice: Person, file: string, deckBefore: string | null): Promise<string> {
@@ -113,4 +124,31 @@ describe("thumbnails after a deck change", () => {
     for (let k = 0; k < 3; k++) await expect.poll(() => inkInThumb(alice, k), { timeout: 10_000 }).toBeGreaterThan(0);
     expect(alice.errors).toEqual([]);
   }, 180_000);
+
+  it("keeps the shown page's thumbnail in view, scrolling only when it is not", async () => {
+    const c = path.join(dir, "deck-c.pdf");
+    await writeFile(c, makePdf(Array.from({ length: 24 }, (_, i) => `C ${i + 1}`)));
+    const before = (await thumbs(alice)).deck;
+    await upload(alice, c, before);
+    await waitForPage(alice.page, 1);
+    await expect.poll(() => stripView(alice, 1)).toMatchObject({ scrollLeft: 0, left: 0, right: 0 });
+    expect((await stripView(alice, 24)).right, "the strip shows all 24 thumbnails at once: the test needs more").toBeGreaterThan(0);
+
+    await alice.page.keyboard.press("End");
+    await waitForPage(alice.page, 24);
+    await expect.poll(() => stripView(alice, 24)).toMatchObject({ left: 0, right: 0 });
+    const atEnd = (await stripView(alice, 24)).scrollLeft;
+    expect(atEnd).toBeGreaterThan(0);
+    // Page 23's thumbnail is in view already: going back to it does not move the strip.
+    await alice.page.keyboard.press("PageUp");
+    await waitForPage(alice.page, 23);
+    await alice.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    expect(await stripView(alice, 23)).toEqual({ scrollLeft: atEnd, left: 0, right: 0 });
+
+    await alice.page.keyboard.press("Home");
+    await waitForPage(alice.page, 1);
+    await expect.poll(() => stripView(alice, 1)).toMatchObject({ left: 0, right: 0 });
+    expect((await stripView(alice, 1)).scrollLeft).toBeLessThan(atEnd);
+    expect(alice.errors).toEqual([]);
+  }, 120_000);
 });

@@ -1,6 +1,9 @@
 /**
  * <dc-thumbs>: the deck's pages as a strip of thumbnails; the shown page is highlighted,
- * the live page marked. Scrolls to keep the shown page in view. A new deck gets new <img>
+ * the live page marked. Scrolls to keep the shown page in view, only when it is not: an
+ * IntersectionObserver keeps which thumbnails are wholly in view, where asking (or a
+ * scrollIntoView that has nothing to do) forces a layout at every page turn, 0.2–0.8 ms of a
+ * follower's main thread in the glass bench's profile. A new deck gets new <img>
  * elements: Chromium keeps painting an <img>'s old picture until its new src has loaded, so
  * reused ones showed the previous deck's pages for a moment.
  *
@@ -16,6 +19,9 @@ import { base } from "./shared-styles.ts";
 export interface PageSelect {
   page: number;
 }
+
+/** The share of a thumbnail that must show for it to count as in view (1 less a rounding's worth). */
+const IN_VIEW = 0.99;
 
 @customElement("dc-thumbs")
 export class DcThumbs extends LitElement {
@@ -48,7 +54,7 @@ export class DcThumbs extends LitElement {
     return keyed(this.deck, html`<ol style="--dc-thumb-ratio:${this.ratio}" aria-label="Pages">
       ${pages.map(
         (p) => html`<li>
-          <button aria-current=${p === this.current ? "true" : "false"} aria-label="Page ${p}" title="Page ${p}" @click=${() => this.#select(p)}>
+          <button data-page=${p} aria-current=${p === this.current ? "true" : "false"} aria-label="Page ${p}" title="Page ${p}" @click=${() => this.#select(p)}>
             <img src=${thumbSrc(this.deck!, p)} data-thumb=${thumbUrl(this.deck!, p)} alt="" loading="lazy" decoding="async" />
             <span class="n">${p}</span>
             ${p === this.live && this.live !== this.current ? html`<span class="live">LIVE</span>` : nothing}
@@ -58,11 +64,49 @@ export class DcThumbs extends LitElement {
     </ol>`);
   }
 
+  /** Pages whose thumbnail is wholly in the strip's view, as the observer last said. */
+  readonly #inView = new Set<number>();
+  #observer: IntersectionObserver | null = null;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.hasUpdated) this.#observe(); // moved in the page: watch the same buttons again
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.#observer?.disconnect();
+    this.#inView.clear();
+  }
+
   protected override updated(changed: PropertyValues<this>): void {
+    if (changed.has("deck") || changed.has("pages")) this.#observe();
     // Scrolling forces a layout: after the frame that shows the new page, not before it.
     if (changed.has("current") || changed.has("deck")) {
-      afterFrame(() => this.renderRoot.querySelector('button[aria-current="true"]')?.scrollIntoView({ block: "nearest", inline: "nearest" }));
+      const page = this.current;
+      afterFrame(() => {
+        if (this.#observer && this.#inView.has(page)) return;
+        this.renderRoot.querySelector(`button[data-page="${page}"]`)?.scrollIntoView({ block: "nearest", inline: "nearest" });
+      });
     }
+  }
+
+  /** Watches this deck's buttons (a new deck renders new ones); without IntersectionObserver, every turn scrolls. */
+  #observe(): void {
+    this.#observer?.disconnect();
+    this.#inView.clear();
+    if (typeof IntersectionObserver !== "function") return;
+    this.#observer ??= new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) {
+          const page = Number((e.target as HTMLElement).dataset.page);
+          if (e.intersectionRatio >= IN_VIEW) this.#inView.add(page);
+          else this.#inView.delete(page);
+        }
+      },
+      { root: this, threshold: [IN_VIEW] },
+    );
+    for (const b of this.renderRoot.querySelectorAll("button[data-page]")) this.#observer.observe(b);
   }
 
   #select(page: number) {
