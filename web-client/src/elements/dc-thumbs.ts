@@ -86,7 +86,8 @@ export class DcThumbs extends LitElement {
       const page = this.current;
       afterFrame(() => {
         if (this.#observer && this.#inView.has(page)) return;
-        this.renderRoot.querySelector(`button[data-page="${page}"]`)?.scrollIntoView({ block: "nearest", inline: "nearest" });
+        // Centred: the next few pages' thumbnails are in view too, so the next few turns need no scroll.
+        this.renderRoot.querySelector(`button[data-page="${page}"]`)?.scrollIntoView({ block: "nearest", inline: "center" });
       });
     }
   }
