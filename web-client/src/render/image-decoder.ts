@@ -1,11 +1,11 @@
 /**
- * Page images decoded off the page's main thread. createImageBitmap of a Blob reads the
- * Blob back from the browser's blob store on the thread that asked: on the main thread that
- * was a third of a follower's time per page turn (the glass bench's profile), since each turn
- * decodes the page two ahead. Here one worker per page (image-decode-worker.ts) makes the Blob
- * and the bitmap, and transfers the bitmap back; the main thread only copies the bytes into
- * the message. Where no worker can start (a browser without module workers, a page whose CSP
- * forbids them), or once the worker has failed, images are decoded here as before.
+ * Page images decoded off the page's main thread. Each page turn decodes the page two ahead,
+ * and createImageBitmap of its Blob on the main thread took 1.1–1.7 ms of a follower's
+ * 3.6–5.2 ms main-thread time a turn (`npm run bench -- glass --profile`). Here one worker per
+ * page (image-decode-worker.ts) makes the Blob and the bitmap and transfers the bitmap back;
+ * the main thread copies the bytes and transfers the copy (0.3–0.5 ms). Where no worker can
+ * start (a browser without module workers, a page whose CSP forbids them), or once the worker
+ * has failed, images are decoded here as before.
  * main.ts gives it to render/page-images.ts (the offline replay player does without).
  */
 
