@@ -175,6 +175,11 @@ async function logs(name: string): Promise<string> {
   return `${r.stdout}\n${r.stderr}`.trim();
 }
 
+/** Both containers' last log lines, for a failure's message. */
+async function bothLogs(): Promise<string> {
+  return `--- prosody:\n${await logs(containers.prosody)}\n--- deckcast:\n${await logs(containers.deckcast)}`;
+}
+
 /** Resolves when 127.0.0.1:`p` can be bound (nothing else listens there). */
 function portFree(p: number): Promise<boolean> {
   return new Promise((res) => {
@@ -386,12 +391,12 @@ async function main(): Promise<void> {
     await check(`both start from docker/compose.yaml (${NETWORK === "host" ? "+ compose.host-network.yaml, host network" : "own network, deckcast finds prosody by name, 8080 published on 127.0.0.1"}) and /healthz answers ok`, async () => {
       const waited = await startContainers(bases);
       const body = await waitFor("/healthz to answer 200", 180_000, healthy).catch(async (err: Error) => {
-        throw new Error(`${err.message}\n--- prosody:\n${await logs(containers.prosody)}\n--- deckcast:\n${await logs(containers.deckcast)}`);
+        throw new Error(`${err.message}\n${await bothLogs()}`);
       });
       const prosodyHc = await healthCheck(containers.prosody);
       const deckcastHc = await healthCheck(containers.deckcast);
       if (prosodyHc !== "healthy" || deckcastHc !== "healthy") {
-        throw new Error(`image health checks: prosody ${prosodyHc}, deckcast ${deckcastHc}\n--- prosody:\n${await logs(containers.prosody)}\n--- deckcast:\n${await logs(containers.deckcast)}`);
+        throw new Error(`image health checks: prosody ${prosodyHc}, deckcast ${deckcastHc}\n${await bothLogs()}`);
       }
       return `parts ${Object.keys(body.parts).join(", ")}; both compose health checks pass; ${waited}; deckcast trusts ${trusted} as its proxy`;
     });

@@ -3,11 +3,12 @@
  * and createImageBitmap of its Blob on the main thread took 1.1–1.7 ms of a follower's
  * 3.6–5.2 ms main-thread time a turn (`npm run bench -- glass --profile`). Here one worker per
  * page (image-decode-worker.ts) makes the Blob and the bitmap and transfers the bitmap back;
- * the main thread copies the bytes and transfers the copy (0.3–0.5 ms). Where no worker can
+ * the main thread copies the bytes and transfers the copy (0.3–0.8 ms). Where no worker can
  * start (a browser without module workers, a page whose CSP forbids them), or once the worker
  * has failed, images are decoded here as before.
  * main.ts gives it to render/page-images.ts (the offline replay player does without).
  */
+import { decodeOnThisThread } from "./page-images.ts";
 
 interface Waiting {
   bytes: Uint8Array;
@@ -24,7 +25,7 @@ let lastId = 0;
 /** Decodes one JPEG's bytes into an ImageBitmap (the bytes are copied, never taken). */
 export function decodeImage(bytes: Uint8Array): Promise<ImageBitmap> {
   const w = decoder();
-  if (!w) return decodeHere(bytes);
+  if (!w) return decodeOnThisThread(bytes);
   const id = ++lastId;
   return new Promise<ImageBitmap>((resolve, reject) => {
     waiting.set(id, { bytes, resolve, reject });
@@ -32,10 +33,6 @@ export function decodeImage(bytes: Uint8Array): Promise<ImageBitmap> {
     const copy = bytes.slice();
     w.postMessage({ id, bytes: copy }, [copy.buffer]);
   });
-}
-
-function decodeHere(bytes: Uint8Array): Promise<ImageBitmap> {
-  return createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }));
 }
 
 function decoder(): Worker | null {
@@ -66,5 +63,5 @@ function giveUp(): void {
   worker = null;
   const left = [...waiting.values()];
   waiting.clear();
-  for (const w of left) decodeHere(w.bytes).then(w.resolve, w.reject);
+  for (const w of left) decodeOnThisThread(w.bytes).then(w.resolve, w.reject);
 }

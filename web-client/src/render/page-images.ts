@@ -45,8 +45,18 @@ export function setPageImageSource(s: PageImageSource): void {
   source = s;
 }
 
+/** A page image's or thumbnail's bytes as a Blob (what createImageBitmap and object URLs take). */
+function jpegBlob(bytes: Uint8Array): Blob {
+  return new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/jpeg" });
+}
+
+/** Decodes JPEG bytes on the thread that asks (the default, and the worker decoder's fallback). */
+export function decodeOnThisThread(bytes: Uint8Array): Promise<ImageBitmap> {
+  return createImageBitmap(jpegBlob(bytes));
+}
+
 /** How JPEG bytes become a bitmap: here, unless a decoder off the main thread is set. */
-let decode: (bytes: Uint8Array) => Promise<ImageBitmap> = (bytes) => createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }));
+let decode: (bytes: Uint8Array) => Promise<ImageBitmap> = decodeOnThisThread;
 
 /** Sets how page images are decoded (the web client's worker: render/image-decoder.ts). */
 export function setPageImageDecoder(d: (bytes: Uint8Array) => Promise<ImageBitmap>): void {
@@ -177,7 +187,7 @@ export function thumbSrc(deck: string, page: number): string {
   if (have) return have;
   const held = heldBytes(url);
   if (!held) return url;
-  const src = URL.createObjectURL(new Blob([held as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }));
+  const src = URL.createObjectURL(jpegBlob(held));
   thumbSrcs.urls.set(url, src);
   return src;
 }
