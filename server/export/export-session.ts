@@ -20,6 +20,7 @@ import { CHAT_FILE } from "../archive/chat-log.ts";
 import { AUDIO_FILE, type JournalLine } from "../archive/journal.ts";
 import type { Manifest } from "../archive/manifest.ts";
 import { aacArgs, ffmpegArgs, muxArgs } from "./ffmpeg-args.ts";
+import { FrameBuffers } from "./frame-buffers.ts";
 import { FrameRenderer, frameSize, pageRatio, type ExportDecks } from "./frames.ts";
 import { mkvFrame, mkvHeader } from "./mkv-frames.ts";
 import { chatVtt, ffmetadata, parseChatLines } from "./side-files.ts";
@@ -252,25 +253,25 @@ async function encode(args: string[], tl: Timeline, title: string, renderer: Fra
   try {
     await write(child, mkvHeader(renderer.width, renderer.height, "I420"));
     // The last changed frame waits for the next (the last one is written with its duration);
-    // frames on their way to ffmpeg keep their own buffer, from a few reused ones.
-    const pool = new FramePool(FRAMES_IN_FLIGHT, renderer.frame.bytes.length, exited);
+    // frames on their way to ffmpeg keep their own buffer, from a few reused ones (frame-buffers.ts).
+    const buffers = new FrameBuffers(renderer.frame, FRAMES_IN_FLIGHT, exited);
     let held: { t: number; pixels: Buffer } | null = null;
     let lastReport = 0;
     const send = async (f: { t: number; pixels: Buffer }, duration?: number) => {
       const [head, pixels, ...tail] = mkvFrame(f.t, f.pixels, duration);
       await write(child, head!);
-      child.stdin!.write(pixels!, () => pool.give(f.pixels));
+      child.stdin!.write(pixels!, () => buffers.give(f.pixels));
       for (const b of tail) await write(child, b);
       frames++;
     };
     for (const { t, state } of statesAt(tl, title)) {
       if (o.signal?.aborted || dead) break;
-      const { changed } = await renderer.next(state);
+      const { changed, regions } = await renderer.next(state);
       if (!changed) continue;
+      buffers.changed(regions);
       if (held) await send(held);
-      const pixels = await pool.take();
+      const pixels = await buffers.take();
       if (pixels === null) break; // ffmpeg is gone: its exit says why
-      pixels.set(renderer.frame.bytes);
       held = { t, pixels };
       if (o.onProgress && (frames - lastReport >= 30 || frames === 0)) {
         lastReport = frames;
@@ -312,31 +313,3 @@ function write(child: ChildProcess, chunk: Buffer): Promise<void> {
 
 /** Frames written to ffmpeg and not yet taken by it, at most (each is width × height × 1.5 bytes). */
 const FRAMES_IN_FLIGHT = 3;
-
-/** A few frame buffers, reused: a frame's bytes are copied into one, given back once ffmpeg has them. */
-class FramePool {
-  readonly #free: Buffer[] = [];
-  readonly #waiting: ((b: Buffer | null) => void)[] = [];
-  #gone = false;
-
-  constructor(count: number, bytes: number, gone: Promise<unknown>) {
-    for (let i = 0; i < count; i++) this.#free.push(Buffer.allocUnsafe(bytes));
-    void gone.then(() => {
-      this.#gone = true;
-      for (const w of this.#waiting.splice(0)) w(null);
-    });
-  }
-
-  /** A free buffer; null once ffmpeg has exited. */
-  take(): Promise<Buffer | null> {
-    if (this.#gone) return Promise.resolve(null);
-    const b = this.#free.pop();
-    return b ? Promise.resolve(b) : new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  give(b: Buffer): void {
-    const w = this.#waiting.shift();
-    if (w) w(b);
-    else this.#free.push(b);
-  }
-}

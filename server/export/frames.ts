@@ -134,12 +134,15 @@ export class FrameRenderer {
     return canvas.data();
   }
 
-  /** Draws the room's picture into `frame`, only what changed since the last call; `changed`: its bytes differ. */
-  async next(state: RoomState): Promise<{ changed: boolean }> {
+  /**
+   * Draws the room's picture into `frame`, only what changed since the last call. `changed`:
+   * its bytes differ; `regions`: where they may differ (every byte outside them is as it was).
+   */
+  async next(state: RoomState): Promise<{ changed: boolean; regions: Rect[] }> {
     const view = stageView(state);
     const last = this.#lastView;
     // The reducer shares what did not change, so the same parts mean the same picture: not drawn again.
-    if (last && sameView(view, last)) return { changed: false };
+    if (last && sameView(view, last)) return { changed: false, regions: [] };
     const o = await this.#options(view);
     this.#lastView = view;
     const regions = last ? this.#regions(last, view, o) : null;
@@ -147,9 +150,10 @@ export class FrameRenderer {
       composeBase(this.#baseCtx, view, o);
       this.#outCtx.drawImage(this.#base, 0, 0);
       composeTop(this.#outCtx, view, o);
-      return { changed: this.frame.put(this.#out.data(), { x: 0, y: 0, width: this.width, height: this.height }) };
+      const whole = { x: 0, y: 0, width: this.width, height: this.height };
+      return this.frame.put(this.#out.data(), whole) ? { changed: true, regions: [whole] } : { changed: false, regions: [] };
     }
-    let changed = false;
+    const changed: Rect[] = [];
     for (const r of regions) {
       // Each region is drawn afresh on a scratch canvas (the base under it, then the strokes in
       // progress and the pointer, moved by whole pixels), read back with data() — a Buffer,
@@ -161,9 +165,9 @@ export class FrameRenderer {
       c.translate(-r.x, -r.y);
       composeTop(c, view, o);
       c.restore();
-      if (this.frame.put(scratch.data(), r, scratch.width * 4)) changed = true;
+      if (this.frame.put(scratch.data(), r, scratch.width * 4)) changed.push(r);
     }
-    return { changed };
+    return { changed: changed.length > 0, regions: changed };
   }
 
   /**

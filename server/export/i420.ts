@@ -87,4 +87,20 @@ export class I420Frame {
     }
     return changed;
   }
+
+  /** Copies the frame's bytes of `r` (even, inside the frame) into `into`, a frame of the same size. */
+  copyRegion(into: Uint8Array, r: Rect): void {
+    const { width: W, bytes } = this;
+    for (let y = r.y; y < r.y + r.height; y++) {
+      const at = y * W + r.x;
+      into.set(bytes.subarray(at, at + r.width), at);
+    }
+    const cw = W / 2;
+    for (let y = r.y / 2; y < (r.y + r.height) / 2; y++) {
+      const u = this.#uAt + y * cw + r.x / 2;
+      const v = this.#vAt + y * cw + r.x / 2;
+      into.set(bytes.subarray(u, u + r.width / 2), u);
+      into.set(bytes.subarray(v, v + r.width / 2), v);
+    }
+  }
 }

@@ -6,7 +6,9 @@
  * where only the page and finished ink are shown, above 50 dB PSNR with strokes in progress
  * or the pointer (antialiasing under a clip).
  * Page images are real PNG files drawn for the test (with a pattern, so a misplaced region
- * would show). Also the conversion itself: BT.601 limited range, as ffmpeg makes it.
+ * would show). The buffers frames go to ffmpeg in, brought up to date from the regions the
+ * renderer reports, are the frame byte for byte. Also the conversion itself: BT.601 limited
+ * range, as ffmpeg makes it.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -16,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stageView } from "../../client-core/draw/compose.ts";
 import type { Bundle, DeckEvent } from "../../protocol/types.ts";
 import { stateAt } from "../../server/export/export-session.ts";
+import { FrameBuffers } from "../../server/export/frame-buffers.ts";
 import { FrameRenderer, type ExportDecks } from "../../server/export/frames.ts";
 import { I420Frame } from "../../server/export/i420.ts";
 import { timeline } from "../../server/export/timeline.ts";
@@ -101,9 +104,21 @@ describe("the export renderer", () => {
       const tl = timeline(session(seed));
       const renderer = new FrameRenderer(320, 180, decks);
       const whole = new I420Frame(320, 180);
+      // What ffmpeg is given: buffers brought up to date from the regions `next` reports, given
+      // back one, two or three frames later. Each must be the frame, byte for byte.
+      const r = rng(seed * 7);
+      const buffers = new FrameBuffers(renderer.frame, 3, new Promise(() => undefined));
+      const inFlight: Buffer[] = [];
       for (const t of tl.frames) {
         const state = stateAt(tl, "", t);
-        const { changed } = await renderer.next(state);
+        const { changed, regions } = await renderer.next(state);
+        if (changed) {
+          buffers.changed(regions);
+          while (inFlight.length > 2 || (inFlight.length > 0 && r() < 0.4)) buffers.give(inFlight.shift()!);
+          const taken = (await buffers.take())!;
+          expect(taken.equals(renderer.frame.bytes), `seed ${seed}, t ${t}: the buffer given to ffmpeg is the frame`).toBe(true);
+          inFlight.push(taken);
+        } else expect(regions).toEqual([]);
         const before = Buffer.from(whole.bytes);
         whole.put(await renderer.render(state), { x: 0, y: 0, width: 320, height: 180 });
         const view = stageView(state);
@@ -173,3 +188,42 @@ function psnr(a: Uint8Array, b: Uint8Array): number {
   for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
   return se === 0 ? Infinity : 10 * Math.log10((255 * 255) / (se / a.length));
 }
+
+describe("the frame buffers", () => {
+  /** Random opaque pixels for a w × h region. */
+  const noise = (r: () => number, w: number, h: number) => {
+    const px = new Uint8Array(w * h * 4);
+    for (let i = 0; i < px.length; i++) px[i] = i % 4 === 3 ? 255 : Math.floor(r() * 256);
+    return px;
+  };
+
+  it("hand out the frame as it is, however long a buffer was away, and wait for one when all are out", async () => {
+    const r = rng(5);
+    const frame = new I420Frame(64, 32);
+    let exit!: () => void;
+    const buffers = new FrameBuffers(frame, 2, new Promise<void>((resolve) => (exit = resolve)));
+    const away = (await buffers.take())!; // kept out for 40 changes, more than the buffers remember
+    let other = (await buffers.take())!;
+    const third = buffers.take();
+    let waited = false;
+    void third.then(() => (waited = true));
+    await Promise.resolve();
+    expect(waited, "no buffer is free: take waits").toBe(false);
+    for (let i = 0; i < 40; i++) {
+      const w = 2 + 2 * Math.floor(r() * (i % 10 === 9 ? 32 : 6));
+      const h = 2 + 2 * Math.floor(r() * (i % 10 === 9 ? 16 : 6));
+      const at = frame.even({ x: Math.floor(r() * (64 - w)), y: Math.floor(r() * (32 - h)), width: w, height: h })!;
+      frame.put(noise(r, at.width, at.height), at);
+      buffers.changed([at]);
+      buffers.give(other);
+      other = (await (i === 0 ? third : buffers.take()))!;
+      expect(other.equals(frame.bytes), `change ${i + 1}`).toBe(true);
+    }
+    buffers.give(away);
+    buffers.give(other);
+    expect((await buffers.take())!.equals(frame.bytes), "the buffer away for 40 changes").toBe(true);
+    exit();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(await buffers.take(), "ffmpeg gone: no buffer").toBeNull();
+  });
+});
