@@ -266,8 +266,8 @@ async function encode(args: string[], tl: Timeline, title: string, renderer: Fra
     };
     for (const { t, state } of statesAt(tl, title)) {
       if (o.signal?.aborted || dead) break;
-      const { changed, regions } = await renderer.next(state);
-      if (!changed) continue;
+      const { regions } = await renderer.next(state);
+      if (regions.length === 0) continue;
       buffers.changed(regions);
       if (held) await send(held);
       const pixels = await buffers.take();

@@ -9,8 +9,8 @@
  * changed — the new end of a stroke that grew (grownFrom), strokes finished or gone, and
  * where the pointer was and is (strokeExtent / pointerExtent: the drawing code's own
  * bounds) — from the base plus the strokes in progress and the pointer, clipped to each region. Those regions alone are read
- * back and converted into the I420 frame ffmpeg takes (i420.ts). A frame whose bytes come
- * out the same as the last is reported as unchanged. `render` draws a whole picture as RGBA
+ * back and converted into the I420 frame ffmpeg takes (i420.ts); `next` reports the regions
+ * whose bytes changed (none: a frame the same as the last). `render` draws a whole picture as RGBA
  * (what the fidelity test compares with the replay player's canvas).
  */
 import { createCanvas, loadImage, type Canvas, type Image, type SKRSContext2D } from "@napi-rs/canvas";
@@ -135,14 +135,14 @@ export class FrameRenderer {
   }
 
   /**
-   * Draws the room's picture into `frame`, only what changed since the last call. `changed`:
-   * its bytes differ; `regions`: where they may differ (every byte outside them is as it was).
+   * Draws the room's picture into `frame`, only what changed since the last call, and says
+   * where its bytes changed (every byte outside `regions` is as it was; none: the same frame).
    */
-  async next(state: RoomState): Promise<{ changed: boolean; regions: Rect[] }> {
+  async next(state: RoomState): Promise<{ regions: Rect[] }> {
     const view = stageView(state);
     const last = this.#lastView;
     // The reducer shares what did not change, so the same parts mean the same picture: not drawn again.
-    if (last && sameView(view, last)) return { changed: false, regions: [] };
+    if (last && sameView(view, last)) return { regions: [] };
     const o = await this.#options(view);
     this.#lastView = view;
     const regions = last ? this.#regions(last, view, o) : null;
@@ -151,7 +151,7 @@ export class FrameRenderer {
       this.#outCtx.drawImage(this.#base, 0, 0);
       composeTop(this.#outCtx, view, o);
       const whole = { x: 0, y: 0, width: this.width, height: this.height };
-      return this.frame.put(this.#out.data(), whole) ? { changed: true, regions: [whole] } : { changed: false, regions: [] };
+      return { regions: this.frame.put(this.#out.data(), whole) ? [whole] : [] };
     }
     const changed: Rect[] = [];
     for (const r of regions) {
@@ -167,7 +167,7 @@ export class FrameRenderer {
       c.restore();
       if (this.frame.put(scratch.data(), r, scratch.width * 4)) changed.push(r);
     }
-    return { changed: changed.length > 0, regions: changed };
+    return { regions: changed };
   }
 
   /**

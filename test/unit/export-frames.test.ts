@@ -111,14 +111,15 @@ describe("the export renderer", () => {
       const inFlight: Buffer[] = [];
       for (const t of tl.frames) {
         const state = stateAt(tl, "", t);
-        const { changed, regions } = await renderer.next(state);
+        const { regions } = await renderer.next(state);
+        const changed = regions.length > 0;
         if (changed) {
           buffers.changed(regions);
           while (inFlight.length > 2 || (inFlight.length > 0 && r() < 0.4)) buffers.give(inFlight.shift()!);
           const taken = (await buffers.take())!;
           expect(taken.equals(renderer.frame.bytes), `seed ${seed}, t ${t}: the buffer given to ffmpeg is the frame`).toBe(true);
           inFlight.push(taken);
-        } else expect(regions).toEqual([]);
+        }
         const before = Buffer.from(whole.bytes);
         whole.put(await renderer.render(state), { x: 0, y: 0, width: 320, height: 180 });
         const view = stageView(state);
