@@ -57,7 +57,7 @@ export interface Snapshot {
   width: number;
   height: number;
   /** RGBA bytes. */
-  data: number[];
+  data: Uint8Array;
 }
 
 /**
@@ -83,10 +83,15 @@ export async function stagePixels(page: Page, selector: string, layer: "all" | "
       ctx.imageSmoothingQuality = "high";
       if (layer === "all") ctx.drawImage(pageCanvas, 0, 0, width, height);
       ctx.drawImage(inkCanvas, 0, 0, width, height);
-      return { width, height, data: Array.from(ctx.getImageData(0, 0, width, height).data) };
+      // The bytes cross as base64: as a JSON array, a full-size stage (millions of numbers)
+      // took seconds per snapshot to serialise, and minutes over a test's samples under load.
+      const bytes = ctx.getImageData(0, 0, width, height).data;
+      let binary = "";
+      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return { width, height, base64: btoa(binary) };
     },
     { layer, width },
-  );
+  ).then(({ width, height, base64 }) => ({ width, height, data: new Uint8Array(Buffer.from(base64, "base64")) }));
 }
 
 /** Mean absolute difference per channel (0..255) of two snapshots of the same width. */
