@@ -12,7 +12,7 @@
  *   clock sync mode uses), and every page painted (dc-page-painted) is logged;
  * - on a replay's page, the detector on the player's <audio> element (routed through an
  *   AudioContext) finds each beep where the element plays it, in the element's media time
- *   (its currentTime, back by the audio clock's time since the beep's first sample × speed).
+ *   (read off the element's clock against the audio clock: see logMediaBeeps).
  *
  * All wall times are performance.timeOrigin + performance.now() (ms), comparable across the
  * pages of one browser on one machine.
@@ -143,27 +143,50 @@ export interface MediaBeep {
  * Replay: routes the player's <audio> element (`window.__deckcastReplay.media`) through an
  * AudioContext (to the speakers as well) and logs each beep it plays in media time. Call
  * before playing: the element is silent until then.
+ *
+ * Where a beep lies in the element's media is read off the element's clock against the audio
+ * clock: every 10 ms while it plays, the page notes (audio clock, currentTime). One reading
+ * is a few ms off either way (currentTime is interpolated and held for a task; the audio
+ * clock moves in render quanta), and at 2× every ms of it counts twice; so a beep's media
+ * time is the median over the readings within 0.75 s of it (same seek, same speed) of
+ * currentTime − speed × audio clock, plus speed × the beep's first sample on the audio clock.
  */
 export async function logMediaBeeps(page: Page): Promise<void> {
   await page.evaluate(DETECTOR);
   await page.evaluate(async () => {
-    const w = window as unknown as Hooks & { __deckcastReplay: { media: unknown }; __mediaBeeps: MediaBeep[] };
+    type Reading = { ctx: number; media: number; run: number };
+    type Onset = { ctx: number; rate: number; run: number };
+    const w = window as unknown as Hooks & { __deckcastReplay: { media: unknown }; __mediaClock: { readings: Reading[]; onsets: Onset[] } };
     const audio = w.__deckcastReplay.media;
     if (!(audio instanceof HTMLAudioElement)) throw new Error("the replay plays no audio element");
     const ctx = new AudioContext();
     await ctx.resume();
     const source = ctx.createMediaElementSource(audio);
     source.connect(ctx.destination);
-    w.__mediaBeeps = [];
-    await w.__onset(source, (frame) => {
-      // Both clocks read now: the element's position, and how long ago (audio clock) the beep began.
-      const ago = ctx.currentTime - frame / ctx.sampleRate;
-      w.__mediaBeeps.push({ media: (audio.currentTime - ago * audio.playbackRate) * 1000, rate: audio.playbackRate });
-    }, true);
+    const clock: { readings: Reading[]; onsets: Onset[] } = { readings: [], onsets: [] };
+    w.__mediaClock = clock;
+    // A run is a stretch of steady playback: a seek, a change of speed or a stall ends it.
+    let run = 0;
+    for (const e of ["seeking", "ratechange", "pause", "play", "waiting"]) audio.addEventListener(e, () => run++);
+    setInterval(() => {
+      if (!audio.paused && !audio.seeking && audio.readyState >= 3) clock.readings.push({ ctx: ctx.currentTime, media: audio.currentTime, run });
+    }, 10);
+    await w.__onset(source, (frame) => clock.onsets.push({ ctx: frame / ctx.sampleRate, rate: audio.playbackRate, run }), true);
   });
 }
 
-export const mediaBeeps = (page: Page): Promise<MediaBeep[]> => page.evaluate(() => (window as unknown as { __mediaBeeps: MediaBeep[] }).__mediaBeeps);
+export const mediaBeeps = (page: Page): Promise<MediaBeep[]> =>
+  page.evaluate(() => {
+    const { readings, onsets } = (window as unknown as { __mediaClock: { readings: { ctx: number; media: number; run: number }[]; onsets: { ctx: number; rate: number; run: number }[] } }).__mediaClock;
+    const beeps: MediaBeep[] = [];
+    for (const o of onsets) {
+      const near = readings.filter((r) => r.run === o.run && Math.abs(r.ctx - o.ctx) <= 0.75).map((r) => r.media - o.rate * r.ctx);
+      if (near.length < 5) continue; // played too briefly to place
+      near.sort((a, b) => a - b);
+      beeps.push({ media: (near[near.length >> 1]! + o.rate * o.ctx) * 1000, rate: o.rate });
+    }
+    return beeps;
+  });
 
 export const presenterBeeps = (page: Page): Promise<PresenterBeep[]> => page.evaluate(() => (window as unknown as Hooks).__beeps);
 export const followerLog = (page: Page): Promise<FollowerLog> => page.evaluate(() => (window as unknown as Hooks).__log);
