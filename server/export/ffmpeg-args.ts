@@ -83,12 +83,17 @@ export function ffmpegArgs(i: FfmpegInputs): string[] {
   if (meta > 0) args.push("-map_metadata", String(meta), "-map_chapters", String(meta));
   else args.push("-map_chapters", "-1");
   // The frames come as I420 in BT.601 limited range (i420.ts): say so, or players guess BT.709 for HD.
+  // Each frame at its own millisecond: with no -enc_time_base, ffmpeg 5.1 gives the encoder a
+  // time base from the first frames' guessed rate (1/30 s, or 1 s), and frames between its ticks
+  // moved onto them (a turn at 1015 ms shown at 1.000 s). MP4's track counts milliseconds too.
+  args.push("-enc_time_base:v", "1:1000");
   args.push("-fps_mode", "passthrough", "-pix_fmt", "yuv420p", "-colorspace", "smpte170m", "-color_primaries", "smpte170m", "-color_trc", "smpte170m", "-color_range", "tv");
   if (i.threads) args.push("-threads", String(i.threads));
   if (i.format === "mp4") {
     args.push("-c:v", "libx264", "-preset", i.preset ?? DEFAULT_PRESET, "-tune", "stillimage", "-qp", String(X264_QP));
     if (audio > 0) args.push(...AAC);
     if (subs > 0) args.push("-c:s", "mov_text");
+    args.push("-video_track_timescale", "1000");
     if (!i.intermediate) args.push("-movflags", "+faststart");
     args.push("-f", "mp4");
   } else {
@@ -97,6 +102,11 @@ export function ffmpegArgs(i: FfmpegInputs): string[] {
     if (subs > 0) args.push("-c:s", "webvtt");
     args.push("-f", "webm");
   }
+  // The last frame lasts until the file's end: ffmpeg 5.1 gives each packet the guessed rate's
+  // duration (33 ms), so a file whose picture last changed minutes before its end stopped
+  // there. Every packet's duration is set to run to the end; the muxers take each sample's
+  // length from the next one's time, so only the last one's is kept.
+  args.push("-bsf:v", `setts=duration=${Math.round(i.durationMs)}-PTS`);
   args.push("-t", seconds(i.durationMs), i.out);
   return args;
 }

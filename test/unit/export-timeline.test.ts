@@ -7,15 +7,21 @@
  * second; chapters are the page changes. And the Matroska frames (mkv-frames.ts) reach
  * ffmpeg with exactly their timestamps (real ffprobe).
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { applyUntil, initialState } from "../../protocol/reducer.ts";
 import type { Bundle, DeckEvent, RoomState } from "../../protocol/types.ts";
 import { stateAt } from "../../server/export/export-session.ts";
+import { ffmpegArgs } from "../../server/export/ffmpeg-args.ts";
 import { mkvFrame, mkvHeader } from "../../server/export/mkv-frames.ts";
 import { timeline } from "../../server/export/timeline.ts";
 import { rng } from "../support/rng.ts";
 
+const run = promisify(execFile);
 const DECK_A = { id: "a".repeat(64), pages: 5, title: "A" };
 const DECK_B = { id: "b".repeat(64), pages: 3, title: "B" };
 
@@ -113,4 +119,27 @@ describe("Matroska frames for ffmpeg", () => {
     expect(j.packets.map((p) => Math.round(Number(p.pts_time) * 1000))).toEqual(times);
     expect(Number(j.packets.at(-1)!.duration_time)).toBe(2);
   });
+
+  for (const format of ["mp4", "webm"] as const) {
+    it(`the ${format} encoder keeps each frame at its own millisecond (no rate guessed from the first frames), the last one until the end`, async () => {
+      const w = 64;
+      const h = 64;
+      const times = [0, 15, 1015, 1016, 2007];
+      const dir = await mkdtemp(path.join(os.tmpdir(), "deckcast-export-times-"));
+      try {
+        const out = path.join(dir, `t.${format}`);
+        const ff = spawn("ffmpeg", ffmpegArgs({ format, durationMs: 3000, audio: null, metadata: null, subtitles: null, out }), { stdio: ["pipe", "ignore", "inherit"] });
+        const chunks: Buffer[] = [mkvHeader(w, h, "I420")];
+        times.forEach((t, i) => chunks.push(...mkvFrame(t, new Uint8Array(w * h * 1.5).fill(16 + 40 * i), i === times.length - 1 ? 993 : undefined)));
+        ff.stdin.end(Buffer.concat(chunks));
+        expect(await new Promise((r) => ff.once("close", r))).toBe(0);
+        const probe = await run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time", "-of", "csv=p=0", out]);
+        const length = await run("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", out]);
+        expect(Number(length.stdout.trim()), "the last frame lasts until the file's end").toBe(3);
+        expect(probe.stdout.split("\n").map((x) => x.replace(/,$/, "").trim()).filter((x) => x !== "").map((x) => Math.round(Number(x) * 1000))).toEqual(times);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });
