@@ -10,11 +10,17 @@
  * fanout benchmark measures it (bench/fanout.ts: a Node presenter sends a page bundle to the
  * component, N Node followers receive it from the room), so the browser's share shows.
  *
- *   npm run bench -- glass [--followers 1,10] [--turns 50] [--gap 300] [--profile]
+ *   npm run bench -- glass [--followers 1,10] [--turns 50] [--gap 300] [--profile] [--trace]
  *
  * `--profile` samples the first follower's main thread (Chromium's CPU profiler) during the
  * first row's turns and prints where a page turn's time goes, per turn, by function and script
  * (bench/support/cpu-profile.ts); it slows that follower a little, so its row is not a result.
+ *
+ * `--trace` records a trace of the whole browser (bench/support/browser-trace.ts) during the
+ * first row's turns and again during the floor's, and prints the CPU a turn takes in each
+ * process and thread, the first follower's rendering steps, and where a turn's time goes:
+ * key to the bundle leaving the presenter's page, to it reaching the first follower's, and
+ * (the rest of p50) the follower's own work and the frame.
  *
  * And the floor (bench/support/glass-floor.ts): in the same browser, N minimal pages that draw
  * the same, already decoded page image when a raw WebSocket message from a minimal presenter
@@ -39,6 +45,7 @@ import { joinRoom } from "../client-core/live-room.ts";
 import { snapWidth } from "../web-client/src/render/page-images.ts";
 import { mountGlassFloor, type GlassFloor } from "./support/glass-floor.ts";
 import { profilePage } from "./support/cpu-profile.ts";
+import { traceBrowser, type TraceSummary } from "./support/browser-trace.ts";
 import { paintedAt, recordPaints } from "./support/painted.ts";
 
 interface Row {
@@ -64,6 +71,7 @@ export default async function run(args: string[]): Promise<void> {
   const turns = Number(arg(args, "turns", "50"));
   const gapMs = Number(arg(args, "gap", "300"));
   const profile = args.includes("--profile");
+  const trace = args.includes("--trace");
   const stack = await startWebStack({ accounts: ["alice", "bob"] });
   const browser = await launchBrowser({ extraArgs: NO_THROTTLE });
   const rows: Row[] = [];
@@ -75,11 +83,19 @@ export default async function run(args: string[]): Promise<void> {
     await presenter.page.setInputFiles("dc-upload input[type=file]", DECK);
     await presenter.page.waitForSelector("dc-thumbs", { timeout: 180_000 });
     await presenter.page.click("dc-meeting dc-stage");
-    await presenter.page.evaluate(() => {
-      const w = window as unknown as { keys: number[] };
+    await presenter.page.evaluate((trace) => {
+      const w = window as unknown as { keys: number[]; sends: number[] };
       w.keys = [];
       window.addEventListener("keydown", (e) => w.keys.push(performance.timeOrigin + e.timeStamp), { capture: true });
-    });
+      if (!trace) return;
+      // --trace: when each bundle leaves the presenter's page.
+      w.sends = [];
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (this: WebSocket, d: Parameters<WebSocket["send"]>[0]) {
+        if (typeof d === "string" && d.includes("<bundle")) w.sends.push(performance.timeOrigin + performance.now());
+        return send.call(this, d);
+      };
+    }, trace);
 
     const followers: Person[] = [];
     let page = 1;
@@ -87,6 +103,17 @@ export default async function run(args: string[]): Promise<void> {
       while (followers.length < n) {
         const f = await browser.person(`f${followers.length + 1}`, { viewport: { width: 960, height: 600 } });
         await recordPaints(f);
+        // --trace: when each bundle reaches the follower's page.
+        if (trace) await f.page.addInitScript(() => {
+          const got: number[] = ((window as unknown as { got: number[] }).got = []);
+          const W = window.WebSocket;
+          window.WebSocket = class extends W {
+            constructor(...a: ConstructorParameters<typeof WebSocket>) {
+              super(...a);
+              this.addEventListener("message", (e) => { if (typeof e.data === "string" && e.data.includes("<bundle")) got.push(performance.timeOrigin + performance.now()); });
+            }
+          } as typeof WebSocket;
+        });
         await join(f.page, link, `Follower ${followers.length + 1}`);
         await waitForPage(f.page, page);
         followers.push(f);
@@ -97,6 +124,7 @@ export default async function run(args: string[]): Promise<void> {
       await presenter.page.waitForTimeout(500);
       const samples: number[] = [];
       const stopProfile = profile && rows.length === 0 ? await profilePage(followers[0]!.page) : null;
+      const stopTrace = trace && rows.length === 0 ? await traceBrowser(browser.browser) : null;
       for (let k = 0; k < turns; k++) {
         const forward = Math.floor(k / 25) % 2 === 0;
         const key = forward ? "ArrowRight" : "ArrowLeft";
@@ -106,6 +134,7 @@ export default async function run(args: string[]): Promise<void> {
         for (const f of followers) samples.push((await paintedAt(f, page, keyAt)) - keyAt);
         await presenter.page.waitForTimeout(gapMs);
       }
+      if (stopTrace) printTrace("deckcast", await stopTrace([{ name: "presenter", page: presenter.page }, ...followers.map((f, k) => ({ name: `follower ${k + 1}`, page: f.page }))]), turns);
       if (stopProfile) {
         const p = await stopProfile();
         const perTurn = (ms: number) => Math.round((ms / turns) * 100) / 100;
@@ -115,7 +144,16 @@ export default async function run(args: string[]): Promise<void> {
       }
       // p99 of 50 samples is their maximum: the relay gets more samples, as fanout does.
       const relay = await relayP99(stack, n, Math.max(turns, 100));
-      const floorSamples = await floorTurns(browser, stack, floor, n, turns, gapMs);
+      const floorSamples = await floorTurns(browser, stack, floor, n, turns, gapMs, trace && rows.length === 0);
+      if (trace && rows.length === 0) {
+        // Where a turn's time goes: the presenter's page (key to the bundle's WebSocket send), the relay (send to the follower's WebSocket message), the follower's page (the rest).
+        const { keys, sends } = await presenter.page.evaluate(() => ({ keys: (window as unknown as { keys: number[] }).keys, sends: (window as unknown as { sends: number[] }).sends }));
+        const d = keys.slice(-turns).map((k) => (sends.find((x) => x >= k) ?? NaN) - k);
+        process.stdout.write(`key → WebSocket send at the presenter: p50 ${quantile(d, 0.5).toFixed(2)} ms, p90 ${quantile(d, 0.9).toFixed(2)} ms\n`);
+        const got = await followers[0]!.page.evaluate(() => (window as unknown as { got: number[] }).got);
+        const s2 = sends.slice(-turns).map((x) => (got.find((g) => g >= x) ?? NaN) - x);
+        process.stdout.write(`send → follower 1's WebSocket message: p50 ${quantile(s2, 0.5).toFixed(2)} ms, p90 ${quantile(s2, 0.9).toFixed(2)} ms\n`);
+      }
       const p50 = quantile(samples, 0.5);
       const p99 = quantile(samples, 0.99);
       const f50 = quantile(floorSamples, 0.5);
@@ -142,7 +180,7 @@ export default async function run(args: string[]): Promise<void> {
   }
   process.stdout.write("\n");
   printTable(rows.map((r) => ({ ...r, browser_share_p99_ms: round(r.p99_ms - r.relay_p99_ms) })));
-  if (profile) process.stdout.write("not written to bench/results: the profiled follower is slowed by the profiler\n");
+  if (profile || trace) process.stdout.write(`not written to bench/results: the ${profile ? "profiler" : "trace"} slows the pages it watches\n`);
   else process.stdout.write(`wrote ${await writeResults("glass", rows)}\n`);
 }
 
@@ -153,7 +191,7 @@ const floorPeople: Person[] = [];
  * The floor for `n` followers: `turns` page turns from the floor presenter page, each timed
  * from its keydown to each floor follower's painted frame, exactly as deckcast's are.
  */
-async function floorTurns(browser: Awaited<ReturnType<typeof launchBrowser>>, stack: WebStack, floor: GlassFloor, n: number, turns: number, gapMs: number): Promise<number[]> {
+async function floorTurns(browser: Awaited<ReturnType<typeof launchBrowser>>, stack: WebStack, floor: GlassFloor, n: number, turns: number, gapMs: number, trace = false): Promise<number[]> {
   const deck = stack.component.meetings.all().find((m) => m.state.deck)?.state.deck;
   if (!deck) throw new Error("no deck is open for the floor to draw");
   const width = snapWidth(960);
@@ -169,6 +207,7 @@ async function floorTurns(browser: Awaited<ReturnType<typeof launchBrowser>>, st
   await presenter.page.waitForFunction(() => (window as unknown as { ready: boolean }).ready === true);
   await presenter.page.click("canvas");
   const samples: number[] = [];
+  const stopTrace = trace ? await traceBrowser(browser.browser) : null;
   try {
     for (let k = 0; k < turns; k++) {
       const forward = Math.floor(k / 25) % 2 === 0;
@@ -178,12 +217,20 @@ async function floorTurns(browser: Awaited<ReturnType<typeof launchBrowser>>, st
       for (const f of floorPeople.slice(0, n)) samples.push((await paintedAt(f, page, keyAt)) - keyAt);
       await presenter.page.waitForTimeout(gapMs);
     }
+    if (stopTrace) printTrace("floor", await stopTrace([{ name: "presenter", page: presenter.page }, ...floorPeople.slice(0, n).map((f, k) => ({ name: `follower ${k + 1}`, page: f.page }))]), turns);
   } finally {
     await presenter.context.close();
   }
   return samples;
 }
 
+/** A trace's CPU per turn: by process and thread (the busiest), and the followers' main-thread steps. */
+function printTrace(what: string, t: TraceSummary, turns: number): void {
+  const perTurn = (ms: number) => Math.round((ms / turns) * 100) / 100;
+  process.stdout.write(`\n${what}: CPU ms a turn by process and thread (whole-browser trace over ${turns} turns)\n`);
+  printTable(t.threads.filter((u) => u.cpuMs / turns >= 0.05).slice(0, 16).map((u) => ({ process: u.process.slice(0, 24), thread: u.thread.slice(0, 32), cpu_ms_per_turn: perTurn(u.cpuMs) })));
+  printTable(t.steps.filter((s) => s.process.startsWith("follower 1") && s.cpuMs / turns >= 0.02).map((s) => ({ process: s.process, step: s.step, cpu_ms_per_turn: perTurn(s.cpuMs) })));
+}
 
 /**
  * The relay alone, measured the way bench/fanout.ts does: a Node presenter (bob, over TCP)
