@@ -80,6 +80,8 @@ export class DcStage extends LitElement {
   #dpr = window.devicePixelRatio || 1;
   /** deck/page/size last drawn at the right resolution ("" = none). */
   #drawn = "";
+  /** The ink canvas has strokes on it (false: it is clear). */
+  #inked = false;
   /** deck/page last shown at any resolution: dc-page-painted fires once per change. */
   #shown = "";
   #activePointer: number | null = null;
@@ -194,12 +196,17 @@ export class DcStage extends LitElement {
   #drawInk() {
     const canvas = this.inkCanvas;
     if (!canvas || this.box.width === 0) return;
-    this.#size(canvas);
+    const resized = this.#size(canvas);
+    const empty = this.strokes.length === 0 && this.drawing.length === 0;
+    // A page turn with no ink on either page leaves the layer alone: clearing a clear canvas
+    // still makes the compositor take the whole layer again (the glass trace, software compositing).
+    if (empty && !resized && !this.#inked) return;
     const ctx = canvas.getContext("2d");
     if (!ctx) return;
     clearInk(ctx);
     drawStrokes(ctx, this.strokes);
     drawStrokes(ctx, this.drawing);
+    this.#inked = !empty;
   }
 
   #toInk(e: PointerEvent): number[] {
