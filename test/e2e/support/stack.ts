@@ -40,7 +40,9 @@ export async function startWebStack({ accounts = ["alice", "bob"] } = {}): Promi
   const deckcast = createDeckcast(config, { log });
   const stopAll = async () => {
     await deckcast.stop().catch(() => undefined);
-    await rm(dataDir, { recursive: true, force: true });
+    // A page image a browser asked for as the stack stopped may still be landing (CI once met
+    // ENOTEMPTY here): retried, as fs.rm does for ENOTEMPTY and EBUSY.
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   };
   try {
     const { xmpp, component, decks, http, wsProxy, publicUrl } = await deckcast.start();
