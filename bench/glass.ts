@@ -134,7 +134,7 @@ export default async function run(args: string[]): Promise<void> {
         for (const f of followers) samples.push((await paintedAt(f, page, keyAt)) - keyAt);
         await presenter.page.waitForTimeout(gapMs);
       }
-      if (stopTrace) printTrace("deckcast", await stopTrace([{ name: "presenter", page: presenter.page }, ...followers.map((f, k) => ({ name: `follower ${k + 1}`, page: f.page }))]), turns);
+      if (stopTrace) printTrace("deckcast", await stopTrace(traced(presenter, followers)), turns);
       if (stopProfile) {
         const p = await stopProfile();
         const perTurn = (ms: number) => Math.round((ms / turns) * 100) / 100;
@@ -217,11 +217,16 @@ async function floorTurns(browser: Awaited<ReturnType<typeof launchBrowser>>, st
       for (const f of floorPeople.slice(0, n)) samples.push((await paintedAt(f, page, keyAt)) - keyAt);
       await presenter.page.waitForTimeout(gapMs);
     }
-    if (stopTrace) printTrace("floor", await stopTrace([{ name: "presenter", page: presenter.page }, ...floorPeople.slice(0, n).map((f, k) => ({ name: `follower ${k + 1}`, page: f.page }))]), turns);
+    if (stopTrace) printTrace("floor", await stopTrace(traced(presenter, floorPeople.slice(0, n))), turns);
   } finally {
     await presenter.context.close();
   }
   return samples;
+}
+
+/** The pages a trace labels: "presenter", "follower 1", ... */
+function traced(presenter: Person, followers: Person[]): { name: string; page: Person["page"] }[] {
+  return [{ name: "presenter", page: presenter.page }, ...followers.map((f, k) => ({ name: `follower ${k + 1}`, page: f.page }))];
 }
 
 /** A trace's CPU per turn: by process and thread (the busiest), and the followers' main-thread steps. */

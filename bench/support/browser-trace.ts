@@ -16,9 +16,9 @@ interface TraceEvent {
   ph: string;
   pid: number;
   tid: number;
-  dur?: number;
+  /** Thread (CPU) time, µs. */
   tdur?: number;
-  args?: { name?: string; data?: unknown };
+  args?: { name?: string };
 }
 
 export interface ThreadUse {

@@ -37,9 +37,9 @@ const SYNC_MS = 40;
  * the p95 at 23 ms). A page not held for its voice lands a whole audio delay (~200 ms) off.
  */
 const STALLS = 1;
+const STALL_MS = 120;
 /** Beeps after Fern's return not judged: her page catches up on what it missed meanwhile. */
 const SETTLE = 3;
-const STALL_MS = 120;
 
 describe.skipIf(need.skip)(`live audio in real browsers${need.note}`, () => {
   let stack: WebStack;

@@ -139,6 +139,14 @@ export interface MediaBeep {
   rate: number;
 }
 
+/** The replay probe's log: readings of the element's clock against the audio clock, and the onsets heard. */
+interface MediaClock {
+  /** Audio clock (s), the element's currentTime (s), and the run of steady playback they were read in. */
+  readings: { ctx: number; media: number; run: number }[];
+  /** A beep's first sample on the audio clock (s), the speed then, and its run. */
+  onsets: { ctx: number; rate: number; run: number }[];
+}
+
 /**
  * Replay: routes the player's <audio> element (`window.__deckcastReplay.media`) through an
  * AudioContext (to the speakers as well) and logs each beep it plays in media time. Call
@@ -154,16 +162,14 @@ export interface MediaBeep {
 export async function logMediaBeeps(page: Page): Promise<void> {
   await page.evaluate(DETECTOR);
   await page.evaluate(async () => {
-    type Reading = { ctx: number; media: number; run: number };
-    type Onset = { ctx: number; rate: number; run: number };
-    const w = window as unknown as Hooks & { __deckcastReplay: { media: unknown }; __mediaClock: { readings: Reading[]; onsets: Onset[] } };
+    const w = window as unknown as Hooks & { __deckcastReplay: { media: unknown }; __mediaClock: MediaClock };
     const audio = w.__deckcastReplay.media;
     if (!(audio instanceof HTMLAudioElement)) throw new Error("the replay plays no audio element");
     const ctx = new AudioContext();
     await ctx.resume();
     const source = ctx.createMediaElementSource(audio);
     source.connect(ctx.destination);
-    const clock: { readings: Reading[]; onsets: Onset[] } = { readings: [], onsets: [] };
+    const clock: MediaClock = { readings: [], onsets: [] };
     w.__mediaClock = clock;
     // A run is a stretch of steady playback: a seek, a change of speed or a stall ends it.
     let run = 0;
@@ -177,7 +183,7 @@ export async function logMediaBeeps(page: Page): Promise<void> {
 
 export const mediaBeeps = (page: Page): Promise<MediaBeep[]> =>
   page.evaluate(() => {
-    const { readings, onsets } = (window as unknown as { __mediaClock: { readings: { ctx: number; media: number; run: number }[]; onsets: { ctx: number; rate: number; run: number }[] } }).__mediaClock;
+    const { readings, onsets } = (window as unknown as { __mediaClock: MediaClock }).__mediaClock;
     const beeps: MediaBeep[] = [];
     for (const o of onsets) {
       const near = readings.filter((r) => r.run === o.run && Math.abs(r.ctx - o.ctx) <= 0.75).map((r) => r.media - o.rate * r.ctx);
