@@ -30,8 +30,10 @@ export const NS = {
 export const LIMITS = {
   /** Events in one bundle. */
   maxEventsPerBundle: 500,
-  /** Numbers in one stroke's points (x and y count separately: 10000 points). */
+  /** Numbers in one stroke's points (x and y count separately: 10000 points); a stroke being drawn keeps no more. */
   maxPointNumbers: 20000,
+  /** Strokes being drawn at once (the state's `drawing`); a new stroke's points past it are ignored. */
+  maxDrawing: 64,
   /** Bytes of Ogg Opus audio in one bundle (before base64). */
   maxAudioBytes: 65536,
   /** Characters (code points) in a session or deck title. */

@@ -8,6 +8,7 @@
  * "constructor" are valid.
  */
 
+import { LIMITS } from "./namespaces.ts";
 import type { Bundle, DeckEvent, RoomState, Stroke } from "./types.ts";
 
 /** The state of a room before anything happened. */
@@ -60,11 +61,17 @@ function applyEvent(s: RoomState, e: DeckEvent): RoomState {
       return { ...s, page: s.deck ? Math.min(e.page, s.deck.pages) : e.page };
     }
     case "ink-progress": {
+      // Bounded as the state that carries it is (maxPointNumbers a <drawing>, maxDrawing of
+      // them): past either, the points are ignored until the stroke's <ink-stroke>. Unbounded,
+      // one long stroke made every late joiner's <state> unreadable, and each event copied it.
       const { stroke, tool, color, width, page } = e;
       const cur = Object.hasOwn(s.drawing, stroke) ? s.drawing[stroke] : undefined;
-      const next = cur
-        ? { ...cur, points: [...cur.points, ...e.points] }
-        : { stroke, tool, color, width, points: [...e.points], page };
+      if (!cur && Object.keys(s.drawing).length >= LIMITS.maxDrawing) return s;
+      const had = cur?.points ?? [];
+      const room = LIMITS.maxPointNumbers - had.length;
+      if (cur && (room <= 0 || e.points.length === 0)) return s;
+      const added = e.points.length <= room ? e.points : e.points.slice(0, room);
+      const next = cur ? { ...cur, points: [...had, ...added] } : { stroke, tool, color, width, points: [...added], page };
       return { ...s, drawing: { ...s.drawing, [stroke]: next } };
     }
     case "ink-stroke": {

@@ -114,6 +114,8 @@ export function decodeState(el: Element): Result<RoomState> {
         .filter((k) => localName(k) === "stroke" && nsOf(k, ns) === NS.deckcast)
         .map((k, i) => readStroke(c, k, `${p}/stroke[${i + 1}]`));
       if (strokes.length > 0) s.ink[page] = strokes;
+    } else if (name === "drawing" && n > LIMITS.maxDrawing) {
+      c.fail(p, `a state holds at most ${LIMITS.maxDrawing} <drawing> strokes`);
     } else if (name === "drawing") {
       const page = c.page(numAttr(child, "page"), attrAt(p, "page"));
       const st = readStroke(c, child, p);

@@ -22,7 +22,7 @@ import { mountPhoneGateway } from "../../android-bridge/gateway/mount.ts";
 import { xmppConnector } from "../../android-bridge/gateway/xmpp-connect.ts";
 import { Follower } from "../../client-core/follower.ts";
 import { PresenterSender } from "../../client-core/presenter-sender.ts";
-import { NS } from "../../protocol/namespaces.ts";
+import { LIMITS, NS } from "../../protocol/namespaces.ts";
 import { parsePages } from "../../protocol/ogg.ts";
 import { phoneNameOf } from "../../protocol/phone-chat.ts";
 import { phoneState } from "../../protocol/phone.ts";
@@ -203,6 +203,12 @@ describe("the Java reference client", () => {
     const android = new Set(["java.io", "java.lang", "java.lang.invoke", "java.nio.charset", "java.security", "java.util", "java.util.concurrent", "java.util.function"]);
     expect([...used].filter((p) => !android.has(p))).toEqual([]);
     expect(used.has("java.util")).toBe(true);
+  });
+
+  it("bounds a stroke being drawn as protocol/reducer.ts does (LIMITS.maxPointNumbers, LIMITS.maxDrawing)", async () => {
+    const source = await readFile(path.join(ROOT, "android-bridge/java/src/org/deckcast/phone/Reducer.java"), "utf8");
+    expect(source).toContain(`MAX_POINT_NUMBERS = ${LIMITS.maxPointNumbers};`);
+    expect(source).toContain(`MAX_DRAWING = ${LIMITS.maxDrawing};`);
   });
 
   it("joins, takes the snapshot, chats both ways, applies 50 bundles in order across five cuts, and writes an .opus file opusinfo accepts", async () => {

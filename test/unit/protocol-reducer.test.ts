@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { apply, applyBundle, applyUntil, initialState } from "../../protocol/reducer.ts";
 import type { Bundle, DeckEvent, InkStrokeEvent, RoomState } from "../../protocol/types.ts";
+import { LIMITS } from "../../protocol/namespaces.ts";
+import { decodeState, encodeState } from "../../protocol/state-codec.ts";
 
 const DECK = { id: "b".repeat(64), pages: 12, title: "Q3 review" };
 const fold = (events: DeckEvent[], s: RoomState = initialState()): RoomState => events.reduce(apply, s);
@@ -44,6 +46,31 @@ describe("reducer", () => {
     const progress = (points: number[]): DeckEvent => ({ type: "ink-progress", t: 1, page: 2, stroke: "s1", tool: "highlighter", color: "#ffeb3b", width: 200, points });
     const s = fold([progress([1, 2]), progress([3, 4, 5, 6])]);
     expect(s.drawing).toEqual({ s1: { stroke: "s1", tool: "highlighter", color: "#ffeb3b", width: 200, points: [1, 2, 3, 4, 5, 6], page: 2 } });
+  });
+
+  it("a stroke being drawn keeps at most maxPointNumbers numbers, and at most maxDrawing strokes are drawn at once, so every state stays readable", () => {
+    const progress = (id: string, points: number[], t = 1): DeckEvent => ({ type: "ink-progress", t, page: 1, stroke: id, tool: "pen", color: "#000000", width: 4, points });
+    const chunk = Array.from({ length: 6000 }, (_, i) => i % 10000);
+    // 4 × 6000 numbers: the last chunk is cut at 20000, and later points change nothing but the clock.
+    let s = fold([progress("long", chunk), progress("long", chunk), progress("long", chunk), progress("long", chunk)]);
+    expect(s.drawing.long!.points).toHaveLength(LIMITS.maxPointNumbers);
+    expect(s.drawing.long!.points.slice(-2)).toEqual(chunk.slice(1998, 2000));
+    const full = s;
+    s = apply(s, progress("long", [1, 2], 99));
+    expect(s.drawing).toBe(full.drawing);
+    expect(s.clock).toBe(99);
+    // Its ink-stroke still finishes it whole.
+    expect(apply(s, { ...stroke("long", 1), points: [7, 7] }).drawing).toEqual({});
+
+    const many = fold(Array.from({ length: LIMITS.maxDrawing + 3 }, (_, i) => progress(`s${i}`, [i, i])));
+    expect(Object.keys(many.drawing)).toHaveLength(LIMITS.maxDrawing);
+    expect(Object.hasOwn(many.drawing, `s${LIMITS.maxDrawing}`)).toBe(false);
+    // An ongoing stroke still grows; a finished one frees a place.
+    expect(apply(many, progress("s0", [9, 9])).drawing.s0!.points).toEqual([0, 0, 9, 9]);
+    const freed = fold([stroke("s0", 1), progress("late", [3, 3])], many);
+    expect(freed.drawing.late!.points).toEqual([3, 3]);
+
+    for (const state of [full, many]) expect(decodeState(encodeState(state))).toEqual({ ok: true, value: state });
   });
 
   it("ink-stroke finishes the drawing stroke and is idempotent by id", () => {

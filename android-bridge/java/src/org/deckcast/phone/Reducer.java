@@ -19,6 +19,10 @@ import java.util.Set;
 public final class Reducer {
   private Reducer() {}
 
+  /** LIMITS.maxPointNumbers and LIMITS.maxDrawing of protocol/namespaces.ts. */
+  static final int MAX_POINT_NUMBERS = 20000;
+  static final int MAX_DRAWING = 64;
+
   /** Applies one `events` frame: its events in order, then its t and seq. */
   public static void applyFrame(Map<String, Object> state, Map<String, Object> frame) {
     List<Object> events = Json.array(frame.get("events"));
@@ -59,15 +63,20 @@ public final class Reducer {
         break;
       }
       case "ink-progress": {
+        // Bounded as in protocol/reducer.ts: MAX_POINT_NUMBERS a stroke being drawn, MAX_DRAWING of them.
         Map<String, Object> drawing = objectField(s, "drawing");
         String id = Json.string(e.get("stroke"));
         Map<String, Object> cur = Json.object(drawing.get(id));
+        List<Object> added = listOrEmpty(e.get("points"));
         if (cur != null) {
           List<Object> points = new ArrayList<>(listOrEmpty(cur.get("points")));
-          points.addAll(listOrEmpty(e.get("points")));
+          int room = Math.max(0, MAX_POINT_NUMBERS - points.size());
+          points.addAll(added.subList(0, Math.min(room, added.size())));
           cur.put("points", points);
-        } else {
+        } else if (drawing.size() < MAX_DRAWING) {
           Map<String, Object> next = style(e);
+          List<Object> points = Json.array(next.get("points"));
+          if (points.size() > MAX_POINT_NUMBERS) next.put("points", new ArrayList<>(points.subList(0, MAX_POINT_NUMBERS)));
           next.put("page", page);
           drawing.put(id, next);
         }
