@@ -2,7 +2,8 @@
  * Fan-out benchmark (issue 2): a presenter sends bundles at 5 a second to N followers,
  * through deckcast (presenter → component → archive → MUC room) and, in the same run and
  * room, straight to the room as groupchat (the bare-MUC baseline). Latency is presenter
- * send → follower receive, all clocks in this one process.
+ * send → follower receive, all clocks in this one process; for deckcast also send → the
+ * presenter's <ack/> (`ack_p50_ms`, `ack_p99_ms`), which the presenter's next bundle waits for.
  *
  *   npm run bench -- fanout [--followers 1,50,200,500] [--messages 200] [--rate 5]
  *                           [--sizes 1024,6144] [--paths deckcast,bare-muc]
@@ -27,7 +28,7 @@ import { joinRoom } from "../client-core/live-room.ts";
 
 const WARMUP = 10;
 
-interface Row { path: "deckcast" | "bare-muc"; followers: number; bytes: number; p50_ms: number; p99_ms: number; max_ms: number; lost: number }
+interface Row { path: "deckcast" | "bare-muc"; followers: number; bytes: number; p50_ms: number; p99_ms: number; max_ms: number; lost: number; ack_p50_ms: number | null; ack_p99_ms: number | null }
 
 
 async function connect(p: XmppServer, opts: { username?: string; password?: string }): Promise<Client> {
@@ -45,11 +46,15 @@ async function connect(p: XmppServer, opts: { username?: string; password?: stri
 }
 
 
+/** Ink bundles so far: every 20 start a new stroke (the web client's strokes end at 2,000 points). */
+let inkBundles = 0;
+
 /** A bundle whose encoded element is about `bytes` long: ink points for 1 KB, audio for larger. */
 function payload(id: string, bytes: number, recording: Recording): Bundle {
   if (bytes <= 2048) {
     const points: number[] = [];
-    const b: Bundle = { id, t: 1000, events: [{ type: "ink-progress", t: 1000, page: 1, stroke: "s1", tool: "pen", color: "#e53935", width: 30, points }] };
+    const stroke = `s${Math.floor(inkBundles++ / 20)}`;
+    const b: Bundle = { id, t: 1000, events: [{ type: "ink-progress", t: 1000, page: 1, stroke, tool: "pen", color: "#e53935", width: 30, points }] };
     while (encodeBundle(b).toString().length < bytes) points.push(1234, 5678);
     return b;
   }
@@ -97,7 +102,7 @@ export default async function run(args: string[]): Promise<void> {
   const followers: Client[] = [];
   const rows: Row[] = [];
   try {
-    componentProc = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "support/component-process.ts")], {
+    componentProc = spawn(process.execPath, [...(process.env.PROF ? ["--cpu-prof", "--cpu-prof-dir=/work/tmp/prof", "--cpu-prof-interval=100"] : []), "--import", "tsx", path.join(import.meta.dirname, "support/component-process.ts")], {
       env: { ...process.env, DECKCAST_BENCH: JSON.stringify({ service: prosody.componentService, secret: prosody.componentSecret, domains: prosody.domains, dataDir }) },
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -137,6 +142,8 @@ export default async function run(args: string[]): Promise<void> {
       for (const bytes of sizes) {
         for (const via of paths) {
           const ids: string[] = [];
+          // deckcast: send → the presenter's <ack/> (the IQ result), which the next bundle waits for.
+          const acks: number[] = [];
           // The first WARMUP messages of each run are sent the same way but not measured
           // (JIT, first audio headers, caches): both paths get the same treatment.
           for (let k = -WARMUP; k < messages; k++) {
@@ -145,16 +152,17 @@ export default async function run(args: string[]): Promise<void> {
             if (k >= 0) ids.push(id);
             latencies.set(id, []);
             sentAt.set(id, performance.now());
-            if (via === "deckcast") void presenter.iqCaller.request(xml("iq", { type: "set", to: meeting.jid }, bundle), 60_000).catch(() => undefined);
+            const t0 = performance.now();
+            if (via === "deckcast") void presenter.iqCaller.request(xml("iq", { type: "set", to: meeting.jid }, bundle), 60_000).then(() => k >= 0 && acks.push(performance.now() - t0), () => undefined);
             else void presenter.send(xml("message", { type: "groupchat", to: meeting.room }, xml("no-store", { xmlns: NS.hints }), bundle));
             await new Promise((r) => setTimeout(r, 1000 / rate));
           }
           const expected = n * messages;
           const deadline = performance.now() + 30_000;
           const received = () => ids.reduce((s, id) => s + latencies.get(id)!.length, 0);
-          while (received() < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+          while ((received() < expected || (via === "deckcast" && acks.length < messages)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
           const all = ids.flatMap((id) => latencies.get(id)!);
-          const row: Row = { path: via, followers: n, bytes, p50_ms: round(quantile(all, 0.5)), p99_ms: round(quantile(all, 0.99)), max_ms: round(Math.max(...all)), lost: expected - all.length };
+          const row: Row = { path: via, followers: n, bytes, p50_ms: round(quantile(all, 0.5)), p99_ms: round(quantile(all, 0.99)), max_ms: round(Math.max(...all)), lost: expected - all.length, ack_p50_ms: acks.length ? round(quantile(acks, 0.5)) : null, ack_p99_ms: acks.length ? round(quantile(acks, 0.99)) : null };
           rows.push(row);
           printTable([row]);
           for (let k = -WARMUP; k < messages; k++) latencies.delete(`${via}-${n}-${bytes}-${k}`);
