@@ -10,11 +10,13 @@
  * fanout benchmark measures it (bench/fanout.ts: a Node presenter sends a page bundle to the
  * component, N Node followers receive it from the room), so the browser's share shows.
  *
- *   npm run bench -- glass [--followers 1,10] [--turns 50] [--gap 300] [--profile] [--trace]
+ *   npm run bench -- glass [--followers 1,10] [--turns 50] [--gap 300] [--profile [presenter]] [--trace]
  *
  * `--profile` samples the first follower's main thread (Chromium's CPU profiler) during the
  * first row's turns and prints where a page turn's time goes, per turn, by function and script
  * (bench/support/cpu-profile.ts); it slows that follower a little, so its row is not a result.
+ * `--profile presenter` samples the presenter's page instead (on this machine the two share
+ * the cores, so the presenter's work a turn delays the followers' too).
  *
  * `--trace` records a trace of the whole browser (bench/support/browser-trace.ts) during the
  * first row's turns and again during the floor's, and prints the CPU a turn takes in each
@@ -71,6 +73,7 @@ export default async function run(args: string[]): Promise<void> {
   const turns = Number(arg(args, "turns", "50"));
   const gapMs = Number(arg(args, "gap", "300"));
   const profile = args.includes("--profile");
+  const profiled = args[args.indexOf("--profile") + 1] === "presenter" ? "presenter" : "follower 1";
   const trace = args.includes("--trace");
   const stack = await startWebStack({ accounts: ["alice", "bob"] });
   const browser = await launchBrowser({ extraArgs: NO_THROTTLE });
@@ -123,7 +126,7 @@ export default async function run(args: string[]): Promise<void> {
       for (const f of followers) await f.page.waitForSelector("dc-deck-offline[data-deck-ready]", { state: "attached", timeout: 120_000 });
       await presenter.page.waitForTimeout(500);
       const samples: number[] = [];
-      const stopProfile = profile && rows.length === 0 ? await profilePage(followers[0]!.page) : null;
+      const stopProfile = profile && rows.length === 0 ? await profilePage(profiled === "presenter" ? presenter.page : followers[0]!.page) : null;
       const stopTrace = trace && rows.length === 0 ? await traceBrowser(browser.browser) : null;
       for (let k = 0; k < turns; k++) {
         const forward = Math.floor(k / 25) % 2 === 0;
@@ -138,7 +141,7 @@ export default async function run(args: string[]): Promise<void> {
       if (stopProfile) {
         const p = await stopProfile();
         const perTurn = (ms: number) => Math.round((ms / turns) * 100) / 100;
-        process.stdout.write(`\nfollower 1's main thread over ${turns} turns: ${p.busyMs} ms busy of ${p.totalMs} ms (${perTurn(p.busyMs)} ms a turn)\n`);
+        process.stdout.write(`\n${profiled}'s main thread over ${turns} turns: ${p.busyMs} ms busy of ${p.totalMs} ms (${perTurn(p.busyMs)} ms a turn)\n`);
         printTable(p.scripts.slice(0, 8).map((x) => ({ script: x.script, ms_per_turn: perTurn(x.selfMs) })));
         printTable(p.functions.slice(0, 25).map((x) => ({ function: x.name.slice(0, 40), where: x.where.slice(0, 40), ms_per_turn: perTurn(x.selfMs) })));
       }
