@@ -59,6 +59,9 @@ export interface IngestOptions {
 /** Page image widths and their snapping are the wire's (protocol/deck-urls.ts): they bound the image cache. */
 export { IMAGE_WIDTHS, snapWidth } from "../../protocol/deck-urls.ts";
 
+/** The answer to a conversion or page image asked for once the service is stopping. */
+const STOPPING = "The server is shutting down; try again in a moment.";
+
 export class DeckService {
   readonly store: DeckStore;
   readonly maxUploadBytes: number;
@@ -67,6 +70,8 @@ export class DeckService {
   private readonly inspector: PdfInspector;
   private readonly inflight = new Map<string, Promise<DeckResult<DeckRecord>>>();
   private readonly renders = new Map<string, Promise<void>>();
+  /** Set by stop(): no conversion or render starts after it, so none can write once it has resolved. */
+  private stopping = false;
   private readonly log: Logger;
   private readonly ready: Promise<void>;
   private warmed: Promise<void> | null = null;
@@ -110,6 +115,7 @@ export class DeckService {
 
   /** Type check, conversion, validation and storage of one file; errors are values. */
   async ingest(filePath: string, opts: IngestOptions = {}): Promise<DeckResult<DeckRecord>> {
+    if (this.stopping) return fail("internal", STOPPING);
     await this.ready;
     const id = opts.sha256 ?? (await sha256File(filePath));
     const known = this.store.get(id);
@@ -119,6 +125,7 @@ export class DeckService {
       this.log.info({ deck: id, cached: !!known }, known ? "deck cache hit" : "joining conversion in progress");
       return known ? ok(known) : joined!;
     }
+    if (this.stopping) return fail("internal", STOPPING);
     const job = this.build(id, filePath, opts).finally(() => this.inflight.delete(id));
     this.inflight.set(id, job);
     return job;
@@ -148,6 +155,8 @@ export class DeckService {
     if (await stat(path).then(() => true, () => false)) return ok(path);
     let render = this.renders.get(path);
     if (!render) {
+      // Checked after the awaits, right where a render would start: stop() waits only for those it can see.
+      if (this.stopping) return fail("internal", STOPPING);
       render = mkdir(dirname(path), { recursive: true })
         .then(() => renderPage(this.store.pdfPath(id), page, w, path))
         .finally(() => this.renders.delete(path));
@@ -162,9 +171,15 @@ export class DeckService {
     return ok(path);
   }
 
+  /**
+   * Refuses new conversions and renders, stops LibreOffice, and resolves once every conversion
+   * and render already started has settled: nothing writes into the data dir after that (a page
+   * image asked for as the server stopped once landed while its data dir was being removed).
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.pool.stop();
-    await Promise.allSettled([...this.inflight.values(), ...this.renders.values()]);
+    while (this.inflight.size > 0 || this.renders.size > 0) await Promise.allSettled([...this.inflight.values(), ...this.renders.values()]);
     await this.inspector.stop();
   }
 

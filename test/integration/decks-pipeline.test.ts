@@ -184,6 +184,35 @@ describe.skipIf(cacheDecks.skip)(`cache, parallelism and hangs${cacheDecks.note}
   });
 });
 
+describe("stopping the deck service", () => {
+  it("refuses conversions and page images asked for once stop() began, and nothing is written after it resolves", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "deckcast-decks-stop-"));
+    const own = new DeckService({ dataDir: dir, workers: 1, log, lazyOffice: true });
+    try {
+      const pdf = await file("stop.pdf", makePdf(["One", "Two", "Three"], { title: "Stopping" }));
+      const deck = await own.ingest(pdf, { name: "stop.pdf" });
+      if (!deck.ok) throw new Error(deck.error.message);
+      // Asked for just before stop(): rendered and waited for, or refused if its render had not started yet.
+      const before = own.pageImage(deck.value.id, 1, 640);
+      await new Promise((r) => setTimeout(r, 20));
+      const stopped = own.stop();
+      const during = await own.pageImage(deck.value.id, 2, 640);
+      expect(during).toEqual({ ok: false, error: { code: "internal", message: "The server is shutting down; try again in a moment." } });
+      expect(await own.ingest(pdf, { name: "again.pdf" })).toMatchObject({ ok: false, error: { code: "internal" } });
+      await stopped;
+      const first = await before;
+      const images = path.join(dir, "decks", deck.value.id, "images", "640");
+      const list = async () => (await readdir(images).catch(() => [])).sort();
+      expect(await list()).toEqual(first.ok ? ["1.jpg"] : []);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await list()).toEqual(first.ok ? ["1.jpg"] : []);
+    } finally {
+      await own.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("npx deckcast convert", () => {
   async function cli(args: string[]): Promise<{ code: number; out: string }> {
     let out = "";
