@@ -5,7 +5,9 @@
  * one silent for deadMs is closed with 4010).
  *
  * A hello with a token is checked by a short login of that account (xmpp-connect.ts) before
- * the phone joins; the meeting's occupant is the bridge's own guest either way.
+ * the phone joins, carrying the phone's address, so the server's limit on failed logins counts
+ * them against the phone; at most limits.maxTokenChecks run at once. The meeting's occupant is
+ * the bridge's own guest either way.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -17,7 +19,7 @@ import { BRIDGE_LIMITS, type BridgeLimits } from "./limits.ts";
 import { httpManifests, isAbsoluteBase, originOf, type ManifestSource } from "./prefetch.ts";
 import { MeetingHub } from "./meeting-hub.ts";
 import { PhoneSocket } from "./phone-socket.ts";
-import type { UpstreamConnector } from "./xmpp-connect.ts";
+import type { TokenCheck, UpstreamConnector } from "./xmpp-connect.ts";
 
 /** Frames over this are cut by the WebSocket layer (1009); between maxFrameBytes and it, the bridge closes with 4001. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -78,17 +80,25 @@ export function createPhoneGateway(opts: PhoneGatewayOptions): PhoneGateway {
     return hub;
   };
 
+  /** Token checks under way: each is a login at the XMPP server, so at most limits.maxTokenChecks at once. */
+  let checking = 0;
+
   async function hello(phone: PhoneSocket, frame: HelloFrame) {
     let nick = frame.name ?? "";
     if (frame.token !== undefined && frame.user !== undefined) {
-      let ok: boolean;
+      if (checking >= limits.maxTokenChecks) return phone.close("unavailable", "too many phones are logging in; try again in a moment");
+      let answer: TokenCheck;
+      checking++;
       try {
-        ok = await opts.connector.checkToken(frame.user, frame.token);
+        answer = await opts.connector.checkToken(frame.user, frame.token, phone.address);
       } catch (err) {
         log.warn({ err: (err as Error).message }, "could not check a phone's token");
         return phone.close("unavailable", "cannot check the token now");
+      } finally {
+        checking--;
       }
-      if (!ok) return phone.close("badToken", "the token was refused");
+      if (answer === "too-many") return phone.close("rateLimited", "too many failed logins from this address; wait a minute");
+      if (answer !== "ok") return phone.close("badToken", "the token was refused");
       nick = frame.user;
     }
     if (phone.stage !== "joining") return;

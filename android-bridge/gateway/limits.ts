@@ -26,6 +26,8 @@ export interface BridgeLimits {
   participantsMs: number;
   /** Resume ids a meeting remembers. */
   maxResumeIds: number;
+  /** Phones' token checks (each a login at the XMPP server) under way at once; a hello past it is closed `unavailable`. */
+  maxTokenChecks: number;
 }
 
 export const BRIDGE_LIMITS: BridgeLimits = {
@@ -46,4 +48,5 @@ export const BRIDGE_LIMITS: BridgeLimits = {
   lingerMs: 30_000,
   participantsMs: 500,
   maxResumeIds: 10_000,
+  maxTokenChecks: 8,
 };

@@ -8,6 +8,7 @@
  */
 import { client, type Client } from "@xmpp/client";
 import { WebSocket as NodeWebSocket } from "ws";
+import Socket, { isSecure } from "@xmpp/websocket/lib/Socket.js";
 import type { ClientConfig } from "../../protocol/client-config.ts";
 
 export interface UpstreamTarget {
@@ -21,8 +22,30 @@ export interface UpstreamConnector {
   readonly domains: ClientConfig["domains"];
   /** A guest connection, online, reconnecting on its own. */
   guest(): Promise<Client>;
-  /** True when `user` may log in with `token`; false when the server refuses it; throws when it cannot be asked. */
-  checkToken(user: string, token: string): Promise<boolean>;
+  /**
+   * "ok" when `user` may log in with `token`, "refused" when the server refuses it, "too-many"
+   * when the server refuses logins from `address` for now (too many failed ones); throws when
+   * it cannot be asked. `address` is the phone's: the login carries it as X-Forwarded-For, so
+   * the server counts a phone's failed tokens against the phone, not against the bridge's own
+   * address (which, on 127.0.0.1, is also where a presenter on the server's own computer logs in).
+   */
+  checkToken(user: string, token: string, address: string): Promise<TokenCheck>;
+}
+
+export type TokenCheck = "ok" | "refused" | "too-many";
+
+/**
+ * @xmpp/websocket's socket, opened with an X-Forwarded-For header (the `ws` package takes
+ * headers; the browser's WebSocket, which @xmpp/websocket was written for, does not).
+ */
+function forwardingSocket(address: string): typeof Socket {
+  return class extends Socket {
+    override connect(url: string): void {
+      this.url = url;
+      this.secure = isSecure(url);
+      this._attachSocket(new NodeWebSocket(url, ["xmpp"], { headers: { "X-Forwarded-For": address } }));
+    }
+  };
 }
 
 function ensureWebSocket(): void {
@@ -53,7 +76,7 @@ export function xmppConnector(target: UpstreamTarget): UpstreamConnector {
       const xmpp = client({ service: target.websocketUrl, domain: target.domains.guests, resource: `bridge-${rand()}`, timeout: 15_000, credentials: (auth: (c: object, m: string) => Promise<void>) => auth({}, "ANONYMOUS") } as never);
       return start(xmpp, true);
     },
-    async checkToken(user, token) {
+    async checkToken(user, token, address) {
       const xmpp = client({
         service: target.websocketUrl,
         domain: target.domains.accounts,
@@ -61,15 +84,19 @@ export function xmppConnector(target: UpstreamTarget): UpstreamConnector {
         timeout: 15_000,
         credentials: (auth: (c: object, m: string) => Promise<void>) => auth({ username: user, password: token }, "PLAIN"),
       } as never);
+      // @xmpp/client sets its Socket class from the transport at every connect: this one stays.
+      const Forwarding = forwardingSocket(address);
+      Object.defineProperty(xmpp, "Socket", { get: () => Forwarding, set: () => undefined, configurable: true });
       try {
         await start(xmpp, false);
       } catch (err) {
         // A SASL failure is the server's answer; anything else means it could not be asked.
-        if ((err as { name?: string }).name === "SASLError") return false;
+        const e = err as { name?: string; condition?: string };
+        if (e.name === "SASLError") return e.condition === "temporary-auth-failure" ? "too-many" : "refused";
         throw err;
       }
       await xmpp.stop().catch(() => undefined);
-      return true;
+      return "ok";
     },
   };
 }

@@ -5,7 +5,10 @@
  * meeting: each is one occupant, and a phone's chat through one shows on the other's phones
  * as a phone's, via the bridge that sent it.
  */
+import { WebSocket } from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LOGIN_FAILURES } from "../../protocol/login-token.ts";
+import { PHONE_CLOSE } from "../../protocol/phone.ts";
 import { PhoneClient } from "../../android-bridge/client/phone-client.ts";
 import { main } from "../../server/cli/main.ts";
 import { waitFor } from "../support/deckcast.ts";
@@ -48,6 +51,24 @@ describe("the phone bridge in place", () => {
     expect(got).toMatchObject({ nick: "Ash", phone: true, via: expect.stringMatching(/^phones-/) });
     await onServer.close();
     await onBridge.close();
+  });
+
+  it("a phone's wrong tokens count against the phone's address: they lock out that address (4002), never the server's own", async () => {
+    // Phones on 127.0.0.2; the presenter logs in from 127.0.0.1, where the bridge's own token
+    // checks come from: each check carries the phone's address, or ten wrong tokens from anyone
+    // locked the presenter on the server's own computer out for a minute.
+    const hello = JSON.stringify({ type: "hello", v: 1, meeting: "abcd1234", name: "x", user: "alice", token: `dct1-${"a".repeat(16)}-${"b".repeat(64)}` });
+    const codes: number[] = [];
+    for (let i = 0; i < LOGIN_FAILURES.burst + 5 && !codes.includes(PHONE_CLOSE.rateLimited); i++) {
+      const ws = new WebSocket(`ws://127.0.0.1:${dc.port}/phone`, { localAddress: "127.0.0.2" });
+      await new Promise((r, j) => ws.once("open", r).once("error", j));
+      ws.send(hello);
+      codes.push(await new Promise<number>((r) => ws.once("close", (code) => r(code))));
+    }
+    expect(codes.slice(0, LOGIN_FAILURES.burst)).toEqual(Array(LOGIN_FAILURES.burst).fill(PHONE_CLOSE.badToken));
+    expect(codes.at(-1)).toBe(PHONE_CLOSE.rateLimited);
+    const alice = await connectUser(dc.xmpp.prosody, "alice", PHONE_STACK_PASSWORD);
+    clients.push(alice);
   });
 
   it("`deckcast bridge` is a command; without --upstream it is a usage error", async () => {
