@@ -194,6 +194,7 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
     const phones = mountPhoneGateway(http, {
       connector: xmppConnector({ websocketUrl: xmpp.websocketUrl, domains: xmpp.domains }),
       log: httpLog,
+      trustedProxies: proxies,
       // Phones' prefetch lists (docs/phone-protocol.md): straight from the deck service, set up below.
       manifest: async (deck, width) => {
         const m = await decks.manifests.get(deck, width);

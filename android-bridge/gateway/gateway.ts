@@ -20,6 +20,7 @@ import { httpManifests, isAbsoluteBase, originOf, type ManifestSource } from "./
 import { MeetingHub } from "./meeting-hub.ts";
 import { PhoneSocket } from "./phone-socket.ts";
 import type { TokenCheck, UpstreamConnector } from "./xmpp-connect.ts";
+import { NO_TRUSTED_PROXIES, type TrustedProxies } from "../../server/http/trusted-proxies.ts";
 
 /** Frames over this are cut by the WebSocket layer (1009); between maxFrameBytes and it, the bridge closes with 4001. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -36,6 +37,12 @@ export interface PhoneGatewayOptions {
    * server). Default: the `decks` URL's manifest route when `decks` is an http(s) URL, else none.
    */
   manifest?: ManifestSource;
+  /**
+   * Reverse proxies in front whose X-Forwarded-For is believed (server/http/trusted-proxies.ts):
+   * behind one, every phone's socket comes from the proxy, and its per-address limits (sockets,
+   * failed token checks) would count all phones as one.
+   */
+  trustedProxies?: TrustedProxies;
 }
 
 export interface GatewayStats {
@@ -175,7 +182,7 @@ export function createPhoneGateway(opts: PhoneGatewayOptions): PhoneGateway {
   return {
     handleUpgrade(req, socket, head) {
       if (stopped) return void socket.destroy();
-      const address = req.socket.remoteAddress ?? "unknown";
+      const address = (opts.trustedProxies ?? NO_TRUSTED_PROXIES).client(req.socket.remoteAddress ?? "unknown", req.headers).address;
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, address, originOf(req)));
     },
     stats() {

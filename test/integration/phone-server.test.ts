@@ -12,7 +12,7 @@ import { PHONE_CLOSE } from "../../protocol/phone.ts";
 import { PhoneClient } from "../../android-bridge/client/phone-client.ts";
 import { main } from "../../server/cli/main.ts";
 import { waitFor } from "../support/deckcast.ts";
-import { PHONE_STACK_PASSWORD, startPhoneStack, type PhoneStack } from "../support/phone-stack.ts";
+import { PHONE_STACK_PASSWORD, PHONE_STACK_PROXY, startPhoneStack, type PhoneStack } from "../support/phone-stack.ts";
 import { connectUser, createMeeting, type TestClient } from "../support/xmpp.ts";
 
 let stack: PhoneStack;
@@ -58,17 +58,27 @@ describe("the phone bridge in place", () => {
     // checks come from: each check carries the phone's address, or ten wrong tokens from anyone
     // locked the presenter on the server's own computer out for a minute.
     const hello = JSON.stringify({ type: "hello", v: 1, meeting: "abcd1234", name: "x", user: "alice", token: `dct1-${"a".repeat(16)}-${"b".repeat(64)}` });
-    const codes: number[] = [];
-    for (let i = 0; i < LOGIN_FAILURES.burst + 5 && !codes.includes(PHONE_CLOSE.rateLimited); i++) {
-      const ws = new WebSocket(`ws://127.0.0.1:${dc.port}/phone`, { localAddress: "127.0.0.2" });
+    /** How the bridge closes a phone with a wrong token, from `localAddress` (saying it is `forFor` when that is the trusted proxy). */
+    const wrongToken = async (localAddress: string, forFor?: string): Promise<number> => {
+      const ws = new WebSocket(`ws://127.0.0.1:${dc.port}/phone`, { localAddress, ...(forFor ? { headers: { "X-Forwarded-For": forFor } } : {}) });
       await new Promise((r, j) => ws.once("open", r).once("error", j));
       ws.send(hello);
-      codes.push(await new Promise<number>((r) => ws.once("close", (code) => r(code))));
-    }
-    expect(codes.slice(0, LOGIN_FAILURES.burst)).toEqual(Array(LOGIN_FAILURES.burst).fill(PHONE_CLOSE.badToken));
-    expect(codes.at(-1)).toBe(PHONE_CLOSE.rateLimited);
+      return new Promise<number>((r) => ws.once("close", (code) => r(code)));
+    };
+    const untilLocked = async (localAddress: string, forFor?: string): Promise<number[]> => {
+      const codes: number[] = [];
+      while (codes.length < LOGIN_FAILURES.burst + 5 && !codes.includes(PHONE_CLOSE.rateLimited)) codes.push(await wrongToken(localAddress, forFor));
+      return codes;
+    };
+    const locked = [...Array(LOGIN_FAILURES.burst).fill(PHONE_CLOSE.badToken), PHONE_CLOSE.rateLimited];
+    expect(await untilLocked("127.0.0.2")).toEqual(locked);
     const alice = await connectUser(dc.xmpp.prosody, "alice", PHONE_STACK_PASSWORD);
     clients.push(alice);
+    // Behind a trusted reverse proxy the phone's own address counts: one phone locked out, not all.
+    expect(await untilLocked(PHONE_STACK_PROXY, "127.0.0.4")).toEqual(locked);
+    expect(await wrongToken(PHONE_STACK_PROXY, "127.0.0.5")).toBe(PHONE_CLOSE.badToken);
+    // From anywhere else the header is not believed: the socket's address counts (127.0.0.2, locked).
+    expect(await wrongToken("127.0.0.2", "127.0.0.6")).toBe(PHONE_CLOSE.rateLimited);
   });
 
   it("`deckcast bridge` is a command; without --upstream it is a usage error", async () => {

@@ -17,6 +17,8 @@ import { waitFor } from "./deckcast.ts";
 import type { TestClient } from "./xmpp.ts";
 
 export const PHONE_STACK_PASSWORD = "test-password";
+/** A reverse proxy the stack's deckcast trusts (DECKCAST_TRUSTED_PROXIES): sockets from this loopback address may say who the phone is. */
+export const PHONE_STACK_PROXY = "127.0.0.3";
 
 export interface PhoneStack {
   dataDir: string;
@@ -34,7 +36,7 @@ export interface PhoneStack {
 export async function startPhoneStack(name: string): Promise<PhoneStack> {
   const log = pino({ level: process.env.DECKCAST_TEST_LOG ?? "silent" });
   const dataDir = await mkdtemp(path.join(os.tmpdir(), `deckcast-${name}-`));
-  const deckcast = createDeckcast(privateConfig(dataDir, { httpHost: "127.0.0.1", publicUrl: "http://127.0.0.1:0", deckWorkers: 1 }), { log });
+  const deckcast = createDeckcast(privateConfig(dataDir, { httpHost: "127.0.0.1", publicUrl: "http://127.0.0.1:0", deckWorkers: 1, trustedProxies: [PHONE_STACK_PROXY] }), { log });
   const clients: TestClient[] = [];
   const phones: PhoneClient[] = [];
   let standalone: RunningBridge | null = null;
