@@ -102,7 +102,7 @@ export default async function run(args: string[]): Promise<void> {
   const followers: Client[] = [];
   const rows: Row[] = [];
   try {
-    componentProc = spawn(process.execPath, [...(process.env.PROF ? ["--cpu-prof", "--cpu-prof-dir=/work/tmp/prof", "--cpu-prof-interval=100"] : []), "--import", "tsx", path.join(import.meta.dirname, "support/component-process.ts")], {
+    componentProc = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "support/component-process.ts")], {
       env: { ...process.env, DECKCAST_BENCH: JSON.stringify({ service: prosody.componentService, secret: prosody.componentSecret, domains: prosody.domains, dataDir }) },
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -151,8 +151,8 @@ export default async function run(args: string[]): Promise<void> {
             const bundle = encodeBundle(payload(id, bytes, recordings[via]));
             if (k >= 0) ids.push(id);
             latencies.set(id, []);
-            sentAt.set(id, performance.now());
             const t0 = performance.now();
+            sentAt.set(id, t0);
             if (via === "deckcast") void presenter.iqCaller.request(xml("iq", { type: "set", to: meeting.jid }, bundle), 60_000).then(() => k >= 0 && acks.push(performance.now() - t0), () => undefined);
             else void presenter.send(xml("message", { type: "groupchat", to: meeting.room }, xml("no-store", { xmlns: NS.hints }), bundle));
             await new Promise((r) => setTimeout(r, 1000 / rate));
