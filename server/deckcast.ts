@@ -37,7 +37,7 @@ import { ensureOperatorToken } from "./http/operator.ts";
 import { createReplayRouter } from "./http/replay-routes.ts";
 import { setupExports } from "./component/features/exports.ts";
 import { mountWebClient, WEB_CLIENT_DIST } from "./http/web-client.ts";
-import { trustedProxies } from "./http/trusted-proxies.ts";
+import { requestClient, trustedProxies } from "./http/trusted-proxies.ts";
 import { EDGE_MAX_PER_ADDRESS, setupWsProxy, type WsProxy } from "./http/ws-proxy.ts";
 import { mountPhoneGateway } from "../android-bridge/gateway/mount.ts";
 import type { PhoneGateway } from "../android-bridge/gateway/gateway.ts";
@@ -175,7 +175,7 @@ export function createDeckcast(config: Config, opts: DeckcastOptions<XmppServer>
     const edges = createEdgeRegistry();
     // Who a request is from: behind a trusted reverse proxy, the browser it names (trusted-proxies.ts); one rule for all three.
     const proxies = trustedProxies(config.trustedProxies);
-    const addressOf = (req: { socket: { remoteAddress?: string | undefined }; headers: Record<string, string | string[] | undefined> }) => proxies.client(req.socket.remoteAddress ?? "", req.headers).address;
+    const addressOf = (req: Parameters<typeof requestClient>[0]) => requestClient(req, proxies).address;
     mountWebClient(http, { domains: xmpp.domains, publicUrl: config.explicitPublicUrl, reachable, edgesFor: (a) => edges.forAddress(a), addressOf });
     const wsProxy = setupWsProxy(http, {
       prosodyHttpPort: xmpp.websocketPort,

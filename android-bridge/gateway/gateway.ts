@@ -20,7 +20,7 @@ import { httpManifests, isAbsoluteBase, originOf, type ManifestSource } from "./
 import { MeetingHub } from "./meeting-hub.ts";
 import { PhoneSocket } from "./phone-socket.ts";
 import type { TokenCheck, UpstreamConnector } from "./xmpp-connect.ts";
-import { NO_TRUSTED_PROXIES, type TrustedProxies } from "../../server/http/trusted-proxies.ts";
+import { requestClient, type TrustedProxies } from "../../server/http/trusted-proxies.ts";
 
 /** Frames over this are cut by the WebSocket layer (1009); between maxFrameBytes and it, the bridge closes with 4001. */
 export const WS_MAX_PAYLOAD = 64 * 1024;
@@ -182,7 +182,7 @@ export function createPhoneGateway(opts: PhoneGatewayOptions): PhoneGateway {
   return {
     handleUpgrade(req, socket, head) {
       if (stopped) return void socket.destroy();
-      const address = (opts.trustedProxies ?? NO_TRUSTED_PROXIES).client(req.socket.remoteAddress ?? "unknown", req.headers).address;
+      const address = requestClient(req, opts.trustedProxies).address;
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, address, originOf(req)));
     },
     stats() {

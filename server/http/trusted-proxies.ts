@@ -66,3 +66,8 @@ export function trustedProxies(list: readonly string[]): TrustedProxies {
 
 /** Nobody is trusted (the default). */
 export const NO_TRUSTED_PROXIES: TrustedProxies = trustedProxies([]);
+
+/** The client behind an HTTP request or upgrade: its socket's peer, or who a trusted proxy there says it is. */
+export function requestClient(req: { socket: { remoteAddress?: string | undefined }; headers: Readonly<Record<string, string | string[] | undefined>> }, proxies: TrustedProxies = NO_TRUSTED_PROXIES): { address: string; https: boolean } {
+  return proxies.client(req.socket.remoteAddress ?? "unknown", req.headers);
+}

@@ -32,7 +32,7 @@ import tls from "node:tls";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
-import { NO_TRUSTED_PROXIES, type TrustedProxies } from "./trusted-proxies.ts";
+import { NO_TRUSTED_PROXIES, requestClient, type TrustedProxies } from "./trusted-proxies.ts";
 import { rawHttpError, type HttpServer } from "./app.ts";
 
 export const WEBSOCKET_PATH = "/xmpp-websocket";
@@ -135,7 +135,7 @@ export function upstreamRequest(req: Pick<IncomingMessage, "headers" | "socket">
     const v = req.headers[lower];
     if (typeof v === "string" && v.length <= 1024) lines.push(`${name}: ${v.trim()}`);
   }
-  const browser = proxies.client(req.socket.remoteAddress ?? "unknown", req.headers);
+  const browser = requestClient(req, proxies);
   lines.push(`X-Forwarded-For: ${browser.address}`);
   if (browser.https) lines.push("X-Forwarded-Proto: https");
   return lines.join("\r\n") + "\r\n\r\n";
@@ -158,7 +158,7 @@ export function setupWsProxy(http: Pick<HttpServer, "upgrade">, opts: WsProxyOpt
     const problem = handshakeProblem(req);
     if (problem) return rawHttpError(client, 400, "Bad Request", "bad-handshake", `Not a WebSocket handshake: ${problem}.`);
     // Behind a trusted reverse proxy every browser comes from its address: count each browser's own.
-    const address = (opts.trustedProxies ?? NO_TRUSTED_PROXIES).client(req.socket.remoteAddress ?? "unknown", req.headers).address;
+    const address = requestClient(req, opts.trustedProxies).address;
     const mine = perAddress.get(address) ?? 0;
     if (stopped || open.size >= o.maxConnections || mine >= (opts.perAddressLimit?.(address) ?? o.maxPerAddress)) {
       log.warn({ address, open: open.size, fromAddress: mine }, "websocket refused: too many connections");
