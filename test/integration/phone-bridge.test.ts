@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import xml from "@xmpp/xml";
+import { WebSocket } from "ws";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PhoneClient, PhoneRefused } from "../../android-bridge/client/phone-client.ts";
@@ -409,6 +410,21 @@ describe("bad input gets its code and changes nothing", () => {
     })).toBe(PHONE_CLOSE.rateLimited);
     expect(watcher.seq).toBe(seq);
     expect(watcher.state!.page).toBe(1);
+  });
+
+  it("token checks past maxTokenChecks at once are closed 4011; the one under way is answered", async () => {
+    // Each check is a login at Prosody: a burst of hellos with tokens must not become a burst of logins.
+    const narrow = await startBridge({ maxTokenChecks: 1 });
+    const hello = JSON.stringify({ type: "hello", v: 1, meeting: meeting.code, name: "x", user: "alice", token: `dct1-${"c".repeat(16)}-${"d".repeat(64)}` });
+    // From an address of their own, so their failed logins count against no other test's.
+    const sockets = await Promise.all([1, 2].map(async () => {
+      const ws = new WebSocket(`${narrow.url}/phone`, { localAddress: "127.0.0.7" });
+      await new Promise((r, j) => ws.once("open", r).once("error", j));
+      return ws;
+    }));
+    const closed = sockets.map((ws) => new Promise<number>((r) => ws.once("close", (code) => r(code))));
+    for (const ws of sockets) ws.send(hello);
+    expect(await Promise.all(closed)).toEqual([PHONE_CLOSE.badToken, PHONE_CLOSE.unavailable]);
   });
 
   it("too many sockets from one address (4005); the others stay", async () => {
