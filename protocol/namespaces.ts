@@ -25,6 +25,8 @@ export const NS = {
   stanzas: "urn:ietf:params:xml:ns:xmpp-stanzas",
   /** XEP-0363 HTTP File Upload. */
   upload: "urn:xmpp:http:upload:0",
+  /** XEP-0199 XMPP Ping. */
+  ping: "urn:xmpp:ping",
 } as const;
 
 export const LIMITS = {

@@ -266,6 +266,22 @@ describe.skipIf(need.skip)(`a live meeting in real browsers${need.note}`, () => 
     await alice.page.keyboard.press("Escape");
   });
 
+  it("Fern's network goes without her connection ever closing: the keepalive notices, she is told, and catches up when it returns", async () => {
+    // No socket is closed here: only the browser's network goes (a half-open link, as when
+    // Wi-Fi drops). Nothing but the keepalive (web-client/src/app/liveness.ts) can tell.
+    await fern.context.setOffline(true);
+    await fern.page.waitForSelector("dc-connection .lost", { timeout: 20_000 });
+    await alice.page.keyboard.press("ArrowLeft");
+    await everyoneOn(3, alice, [gus]);
+    await fern.context.setOffline(false);
+    await fern.page.waitForSelector("dc-connection .back", { timeout: 20_000 });
+    await everyoneOn(3);
+    await alice.page.keyboard.press("ArrowRight");
+    await everyoneOn(4);
+    await expectSameInk();
+    expect(fern.errors.filter((e) => !expected(e)), "Fern's console").toEqual([]);
+  });
+
   it("Alice hands the presenter role to Fern and takes it back", async () => {
     await alice.page.click("dc-meeting .tabs button:has-text('People')");
     await alice.page.click("dc-people li:has-text('Fern') button");

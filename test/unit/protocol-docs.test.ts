@@ -6,6 +6,7 @@ import { decodeBundle, decodeState } from "../../protocol/codec.ts";
 import { DECK_ERROR_CODES } from "../../protocol/deck-errors.ts";
 import { decodeDeckStatus } from "../../protocol/deck-status.ts";
 import { ERRORS } from "../../protocol/errors.ts";
+import { KEEPALIVE, pingRequest } from "../../protocol/keepalive.ts";
 import { LIMITS } from "../../protocol/namespaces.ts";
 import { parseXml } from "../../protocol/parse.ts";
 import { decodeError, encodeRefusal } from "../../protocol/stanza-error.ts";
@@ -82,5 +83,12 @@ describe("docs/protocol.md", () => {
     expect(flat).toContain(`${LIMITS.maxClockAheadMs / 60_000} minutes`);
     expect(flat).toContain(RANGE_BAD_TEXT);
     expect(flat).toContain(rangeBeyondText(0).replace("0.", "N."));
+  });
+
+  it("states the keepalive's numbers and its ping as the code sends it", () => {
+    expect(flat).toContain(`after ${KEEPALIVE.idleMs} ms (\`KEEPALIVE.idleMs\`)`);
+    expect(flat).toContain(`within ${KEEPALIVE.answerMs} ms (\`KEEPALIVE.answerMs\`)`);
+    expect(KEEPALIVE.answerMs).toBeLessThan(KEEPALIVE.idleMs);
+    expect(flat).toContain(pingRequest("localhost").attr("id", "…").toString());
   });
 });

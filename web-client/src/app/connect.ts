@@ -11,12 +11,14 @@
  *   plain-http LAN origins lack.
  * - On a page from an edge, the connection falls back to the central server's WebSocket when the
  *   edge's cannot be had (edge-fallback.ts).
+ * - A link that died without a close is noticed by keepalive pings and reconnected (liveness.ts).
  */
 import { client, xml, type Client } from "@xmpp/client";
 import { loginTokenRequest, readLoginToken, revokeTokenRequest, type IssuedToken } from "../../../protocol/login-token.ts";
 import { websocketUrl, type ClientConfig } from "./config.ts";
 import { firstConnectFallback, watchEdge } from "./edge-fallback.ts";
 import { randomId } from "./ids.ts";
+import { watchLiveness } from "./liveness.ts";
 
 export type Identity =
   | { kind: "account"; username: string; password: string }
@@ -58,6 +60,7 @@ export async function connect(config: ClientConfig, who: Identity): Promise<Clie
     throw err;
   }
   watchEdge(xmpp, config);
+  watchLiveness(xmpp);
   return xmpp;
 }
 
