@@ -41,6 +41,9 @@ export interface Lifecycle {
   stop(): Promise<void>;
 }
 
+/** Why the room of a live-only meeting whose server died is destroyed (docs/protocol.md §Create a meeting). */
+export const ORPHAN_ROOM_REASON = "The server stopped unexpectedly; this live-only meeting could not go on and kept nothing.";
+
 export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link: ComponentLink; meetings: Meetings; domains: Domains; dataDir: string; log: Logger }): Lifecycle {
   const roomSettings = (title: string) => ({
     "muc#roomconfig_roomname": title,
@@ -55,14 +58,18 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
     "muc#roomconfig_historylength": "20",
   });
 
+  /** A meeting's room, and our occupant in it (the bare component domain, see newMeeting). */
+  const roomJid = (code: string) => `${code}@${domains.muc}`;
+  const ourOccupantJid = (code: string) => `${domains.component}/${code}`;
+
   function newMeeting(code: string, archive: SessionArchive, audio: Result<OpusSessionStream, string>): Meeting {
     const m: Meeting = {
       code,
-      room: `${code}@${domains.muc}`,
+      room: roomJid(code),
       jid: `${code}@${domains.component}`,
       // The bare component domain, not code@domain: the MUC service treats only its listed
       // admins (the component's domain) as owners of every room, and only they create rooms.
-      occupantJid: `${domains.component}/${code}`,
+      occupantJid: ourOccupantJid(code),
       nick: OUR_NICK,
       archive,
       audio,
@@ -97,9 +104,24 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
     }
   }
 
+  /**
+   * Rooms of live-only meetings whose server died (restore removed their folders): their
+   * followers and presenter are still in the room, waiting on a meeting that cannot go on.
+   * Each is destroyed once online, which every client reads as the meeting's end.
+   */
+  const orphanRooms = new Set<string>();
+
   const onOnline = () => {
     for (const m of meetings.all()) {
       join(m).catch((err: Error) => log.error({ room: m.code, err: err.message }, "rejoin failed"));
+    }
+    for (const code of orphanRooms) {
+      orphanRooms.delete(code);
+      destroyRoom(link, { room: roomJid(code), from: ourOccupantJid(code), reason: ORPHAN_ROOM_REASON }).then(
+        () => log.info({ room: code }, "live-only meeting's room closed: its server had stopped unexpectedly"),
+        // Gone already (Prosody restarted too, or nobody was left): nothing to close.
+        (err: Error) => log.debug({ room: code, err: err.message }, "live-only meeting's room was not there to close"),
+      );
     }
   };
   const onOffline = () => {
@@ -195,6 +217,7 @@ export function setupLifecycle({ link, meetings, domains, dataDir, log }: { link
           if (archive.manifest.record === false && (archive.manifest.endedAt !== null || archive.manifest.interruptions?.at(-1)?.to !== null)) {
             await archive.close();
             await removeLiveOnly(dir, code);
+            if (archive.manifest.endedAt === null) orphanRooms.add(code);
             continue;
           }
           if (archive.manifest.endedAt !== null) {

@@ -16,7 +16,10 @@ import { recordingStatusOf } from "../../protocol/recording-status.ts";
 import { decodeError } from "../../protocol/stanza-error.ts";
 import { PASSWORD, startHostileStack, type HostileStack } from "../support/hostile-stack.ts";
 import { waitFor } from "../support/deckcast.ts";
+import { ORPHAN_ROOM_REASON } from "../../server/component/lifecycle.ts";
 import { connectUser, type TestClient } from "../support/xmpp.ts";
+
+const protocolDoc = (await readFile(new URL("../../docs/protocol.md", import.meta.url), "utf8")).replace(/\s+/g, " ");
 
 describe("live-only meetings", () => {
   let stack: HostileStack;
@@ -35,7 +38,7 @@ describe("live-only meetings", () => {
 
   const create = async (record?: "false" | "true" | "maybe") => {
     const res = await alice.xmpp.iqCaller.request(xml("iq", { type: "set", to: stack.prosody.domains.component }, xml("create", { xmlns: NS.deckcast, ...(record ? { record } : {}) }, xml("title", {}, "Private"))), 15_000);
-    return res.getChild("meeting", NS.deckcast)!.attrs as { code: string; jid: string; session: string; record?: string };
+    return res.getChild("meeting", NS.deckcast)!.attrs as { code: string; room?: string; jid: string; session: string; record?: string };
   };
   const end = (jid: string) => alice.xmpp.iqCaller.request(xml("iq", { type: "set", to: jid }, xml("end", { xmlns: NS.deckcast })), 15_000);
   /** Asks until the component (re)started answers. */
@@ -74,9 +77,19 @@ describe("live-only meetings", () => {
     expect(await folders()).toContain(kept.session); // a recorded meeting keeps its folder
   });
 
-  it("leaves no folder after the component is killed and started again", async () => {
+  it("leaves no folder after the component is killed and started again, and closes its room: whoever waits in it is told the meeting is over", async () => {
     const m = await create("false");
     expect(await folders()).toContain(m.session);
+    // Alice waits in the room, as a presenter or follower would.
+    const room = m.room!;
+    const selfPresence = (p: Element) => String(p.attrs.from) === `${room}/alice` && !!p.getChild("x", NS.mucUser)?.getChildren("status").some((st) => st.attrs.code === "110");
+    const seen: Element[] = [];
+    const onStanza = (el: Element) => {
+      if (el.is("presence") && selfPresence(el)) seen.push(el);
+    };
+    alice.xmpp.on("stanza", onStanza);
+    await alice.xmpp.send(xml("presence", { to: `${room}/alice` }, xml("x", { xmlns: NS.muc })));
+    await waitFor(() => seen.length > 0, 10_000, "alice in the room");
     await stack.component.kill9();
     await stack.startComponent();
     await waitFor(() => stack.component.online, 30_000, "the component again");
@@ -86,6 +99,11 @@ describe("live-only meetings", () => {
       (e: { element: Element }) => decodeError(e.element),
     );
     expect(asked?.code).toBe("unknown-room");
+    await waitFor(() => seen.some((p) => p.attrs.type === "unavailable"), 10_000, "the room closed");
+    alice.xmpp.off("stanza", onStanza);
+    const destroy = seen.find((p) => p.attrs.type === "unavailable")!.getChild("x", NS.mucUser)!.getChild("destroy");
+    expect(destroy?.getChildText("reason")).toBe(ORPHAN_ROOM_REASON);
+    expect(protocolDoc, "docs/protocol.md quotes the reason").toContain(ORPHAN_ROOM_REASON);
   });
 
   it("resumes after a clean restart, and its end removes it", async () => {
