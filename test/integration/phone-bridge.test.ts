@@ -318,15 +318,22 @@ describe("flaky networks", () => {
     // Big bundles (500 pointer moves each) until the stalled phone's backlog is dropped for a
     // snapshot; the voice starts once the bridge's socket to it is full (the kernel's buffers
     // take megabytes first), so its audio is dropped before its events.
+    // Each bundle waits until the fine phone has it: a phone that keeps up never holds more than
+    // one (~20 KB, under audioDropBytes), however slowly a loaded machine runs its reads.
     let n = 0;
     let talked = 0;
+    let acked = 0;
+    const onAck = (a: { seq: number }) => (acked = Math.max(acked, a.seq));
+    const offAck = presenter.on("ack", onAck);
     while (!atBridge().queue.waitingForSnapshot) {
       if (n > 2000 || talked >= chunks.length - 3) throw new Error("the stalled phone's queue never filled");
       const moves: DeckEvent[] = Array.from({ length: 500 }, (_, i) => ({ type: "pointer", t: n * 10, page: 1, x: (i * 7) % 1000, y: (n * 13) % 1000 }));
       presenter.send(moves, atBridge().ws.bufferedAmount > 0 || talked > 0 ? chunks[talked++] : undefined);
       await presenter.flush();
+      await waitFor(() => fine.seq >= acked, 30_000);
       n++;
     }
+    offAck();
     expect(atBridge().queue.stats.audioDropped).toBeGreaterThan(0);
     await sendBundles(presenter, 3, 1, (i) => chunks[talked + i]);
     await waitFor(() => fine.seq === watcher.seq, 60_000);
