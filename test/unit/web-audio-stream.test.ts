@@ -9,6 +9,7 @@ import { parsePages } from "../../protocol/ogg.ts";
 import { parseOpusHead } from "../../server/archive/opus.ts";
 import { createOpusSessionStream } from "../../server/archive/opus-stream.ts";
 import { ChunkTimes } from "../../web-client/src/audio/chunk-times.ts";
+import { ContextClock } from "../../web-client/src/audio/context-clock.ts";
 import { headerPages, onePacketPage, readPages, startsStream } from "../../web-client/src/audio/ogg-pages.ts";
 import { LIBOPUS_DELAY_SAMPLES, packetSamples } from "../../web-client/src/audio/opus-info.ts";
 import { OpusStreamReader } from "../../web-client/src/audio/stream-reader.ts";
@@ -90,5 +91,50 @@ describe("a presenter's chunks", () => {
     expect(first.value.map((p) => p.sequence)).toEqual([0, 1, 2]);
     const head = parseOpusHead(first.value[0]!.body);
     expect(head.ok && head.value.preSkip).toBe(LIBOPUS_DELAY_SAMPLES);
+  });
+
+  it("read their start when the first audio page is stamped, not when the recording started", () => {
+    const pages = pagesOf(syntheticRecording({ serial: 7, pages: 3, framesPerPage: 5 }).reduce((a, b) => new Uint8Array([...a, ...b])));
+    const times = new ChunkTimes();
+    let settled = 2016; // what the clock said as the recording started
+    let reads = 0;
+    times.start(() => (reads++, settled));
+    settled = 2000; // ...and once it had caught up
+    expect([times.page(pages[0]!), times.page(pages[1]!)]).toEqual([null, null]);
+    expect(reads).toBe(0); // header pages need no time
+    expect([times.page(pages[2]!)!.t, times.page(pages[3]!)!.t]).toEqual([2000, 2100]);
+    expect(reads).toBe(1);
+  });
+});
+
+describe("the microphone's clock", () => {
+  /** A context whose currentTime the test sets, on a session clock it sets too. */
+  const fake = () => {
+    const t = { session: 0, context: 0 };
+    const clock = new ContextClock({ get currentTime() { return t.context; } } as BaseAudioContext, () => t.session, 4);
+    return { t, clock };
+  };
+
+  it("takes the least of its recent readings: a reading while the audio thread is behind does not count", () => {
+    const { t, clock } = fake();
+    Object.assign(t, { session: 5000, context: 1 }); // offset 4000
+    clock.read();
+    Object.assign(t, { session: 5266, context: 1.25 }); // the audio thread 16 ms behind: 4016
+    expect(clock.sessionTimeOf(1.25)).toBe(5250);
+    Object.assign(t, { session: 5503, context: 1.5 }); // jitter: 4003
+    expect(clock.sessionTimeOf(1.5)).toBe(5500);
+  });
+
+  it("follows a drift between the two clocks: only the last readings count", () => {
+    const { t, clock } = fake();
+    for (let i = 0; i < 4; i++) {
+      Object.assign(t, { session: 1000 + i * 250, context: i * 0.25 }); // offset 1000
+      clock.read();
+    }
+    for (let i = 4; i < 8; i++) {
+      Object.assign(t, { session: 1005 + i * 250, context: i * 0.25 }); // the context clock now 5 ms slower
+      clock.read();
+    }
+    expect(clock.sessionTimeOf(2)).toBe(3005);
   });
 });

@@ -20,15 +20,23 @@ export class ChunkTimes {
   #granule = 0;
   #headers: Uint8Array[] = [];
 
-  /** The recording starts (first sample at session time `t`). */
-  start(t: number): void {
-    this.#span = { t, granule: 0 };
+  #startAt: (() => number) | null = null;
+
+  /**
+   * The recording starts (first sample at session time `t`). A function is read when the
+   * first audio page is stamped, ~100 ms later: the microphone's clock has settled by then
+   * (context-clock.ts).
+   */
+  start(t: number | (() => number)): void {
+    this.#startAt = typeof t === "function" ? t : null;
+    this.#span = { t: typeof t === "function" ? 0 : t, granule: 0 };
     this.#granule = 0;
     this.#headers = [];
   }
 
   /** The recording resumes after a mute; its next sample is at session time `t`. */
   resume(t: number): void {
+    this.#startAt = null;
     this.#span = { t, granule: this.#granule };
   }
 
@@ -40,6 +48,10 @@ export class ChunkTimes {
       // OpusHead (with opus-recorder's fixed 80 ms pre-skip corrected) and OpusTags.
       this.#headers.push(view.bos ? withPreSkip(page, LIBOPUS_DELAY_SAMPLES) : page);
       return null;
+    }
+    if (this.#startAt) {
+      this.#span = { t: this.#startAt(), granule: 0 };
+      this.#startAt = null;
     }
     const t = Math.round(this.#span.t + (this.#granule - this.#span.granule) / SAMPLES_PER_MS);
     this.#granule = view.granule;

@@ -14,6 +14,7 @@
 import type { AudioChunk } from "../../../protocol/types.ts";
 import { Emitter } from "../../../client-core/emitter.ts";
 import { ChunkTimes } from "./chunk-times.ts";
+import { ContextClock } from "./context-clock.ts";
 import { micProblem } from "./mic-errors.ts";
 
 export type MicState = "off" | "starting" | "live" | "muted";
@@ -41,6 +42,9 @@ const PROCESSING = { echoCancellation: false, noiseSuppression: true, autoGainCo
 
 type RecorderModule = typeof import("opus-recorder");
 
+/** How often the microphone reads its clock (context-clock.ts keeps the last 8: 2 s). */
+const CLOCK_READ_MS = 250;
+
 export class Microphone extends Emitter<MicEvents> {
   state: MicState = "off";
   /** Why the microphone is off, in plain words ("" when nothing went wrong). */
@@ -54,6 +58,8 @@ export class Microphone extends Emitter<MicEvents> {
   #samples = new Float32Array(1024);
   #recorder: InstanceType<RecorderModule["default"]> | null = null;
   #times = new ChunkTimes();
+  #clock: ContextClock | null = null;
+  #clockTimer: ReturnType<typeof setInterval> | undefined;
   readonly #now: () => number;
 
   /** `now`: the session clock, ms since the session started (not rounded, not clamped). */
@@ -76,8 +82,7 @@ export class Microphone extends Emitter<MicEvents> {
 
   /** Session time (ms) of the sample the capture graph processes at context time `at` (s). */
   sessionTimeOf(at: number): number {
-    const ctx = this.#context;
-    return ctx ? this.#now() - (ctx.currentTime - at) * 1000 : this.#now();
+    return this.#clock ? this.#clock.sessionTimeOf(at) : this.#now();
   }
 
   /** Starts a new recording from `deviceId` (default: the last chosen). Call from a click. */
@@ -100,6 +105,9 @@ export class Microphone extends Emitter<MicEvents> {
     const [{ default: Recorder }, { default: encoderPath }] = await Promise.all([import("opus-recorder"), import("opus-recorder/dist/encoderWorker.min.js?url")]);
     const ctx = (this.#context = new AudioContext({ sampleRate: 48000, latencyHint: "interactive" }));
     await ctx.resume();
+    const clock = (this.#clock = new ContextClock(ctx, this.#now));
+    clock.read();
+    this.#clockTimer = setInterval(() => clock.read(), CLOCK_READ_MS);
     const audio: MediaTrackConstraints = { ...PROCESSING, channelCount: 1, ...(deviceId ? { deviceId: { exact: deviceId } } : {}) };
     this.#stream = await navigator.mediaDevices.getUserMedia({ audio });
     this.#stream.getAudioTracks()[0]?.addEventListener("ended", () => this.#lost());
@@ -109,8 +117,12 @@ export class Microphone extends Emitter<MicEvents> {
     this.#source.connect(this.#analyser);
     const recorder = (this.#recorder = new Recorder({ ...MIC_ENCODING, encoderPath, streamPages: true, sourceNode: this.#source }));
     recorder.ondataavailable = (page) => this.#page(page);
-    // The encoder gets its first sample in the render quantum after start() connects it.
-    recorder.onstart = () => this.#times.start(this.sessionTimeOf(ctx.currentTime));
+    // The encoder gets its first sample in the render quantum after start() connects it; which
+    // session time that is, is settled when the first page is stamped (context-clock.ts).
+    recorder.onstart = () => {
+      const first = ctx.currentTime;
+      this.#times.start(() => clock.sessionTimeOf(first));
+    };
     await recorder.start();
     this.#set("live");
   }
@@ -176,6 +188,8 @@ export class Microphone extends Emitter<MicEvents> {
     await recorder?.close().catch(() => undefined);
     this.#source?.disconnect();
     for (const track of this.#stream?.getTracks() ?? []) track.stop();
+    clearInterval(this.#clockTimer);
+    this.#clock = null;
     await this.#context?.close().catch(() => undefined);
     this.#context = null;
     this.#stream = null;
