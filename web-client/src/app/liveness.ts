@@ -9,19 +9,14 @@
  * minute): the socket is detached from the client first, then closed.
  */
 import type { Client } from "@xmpp/client";
+import type Socket from "@xmpp/websocket/lib/Socket.js";
 import { KEEPALIVE, pingRequest } from "../../../protocol/keepalive.ts";
 import { randomId } from "./ids.ts";
-
-/** The parts of @xmpp/websocket's socket wrapper a drop uses (it ships no types). */
-interface XmppSocket {
-  socket: WebSocket | null;
-  _detachSocket(): void;
-  emit(event: "close", dirty: boolean, reason: unknown): boolean;
-}
 
 /** Watches `xmpp` until it is stopped; returns a function that stops watching sooner. */
 export function watchLiveness(xmpp: Client, k: { idleMs: number; answerMs: number } = KEEPALIVE): () => void {
   let lastHeard = performance.now();
+  /** When the ping awaiting its answer went (null: none). */
   let pingAt: number | null = null;
   let answerTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -30,8 +25,7 @@ export function watchLiveness(xmpp: Client, k: { idleMs: number; answerMs: numbe
   };
   const ping = () => {
     if (xmpp.status !== "online" || pingAt !== null) return;
-    pingAt = performance.now();
-    const sent = pingAt;
+    const sent = (pingAt = performance.now());
     xmpp.send(pingRequest(xmpp.jid?.domain ?? "").attr("id", `ka-${randomId(8)}`)).catch(() => undefined);
     answerTimer = setTimeout(() => {
       pingAt = null;
@@ -73,7 +67,7 @@ export function watchLiveness(xmpp: Client, k: { idleMs: number; answerMs: numbe
 
 /** Drops the socket as if it broke: the client sees a dirty close and reconnects. */
 function drop(xmpp: Client): void {
-  const wrapper = (xmpp as unknown as { socket: XmppSocket | null }).socket;
+  const wrapper = (xmpp as unknown as { socket: Socket | null }).socket;
   if (!wrapper) return;
   const ws = wrapper.socket;
   wrapper._detachSocket();
