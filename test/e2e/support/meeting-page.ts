@@ -18,7 +18,12 @@ export async function createMeeting(page: Page, title: string): Promise<string> 
   await page.fill("dc-create-meeting #title", title);
   await page.click("dc-create-meeting button[type=submit]");
   await page.waitForSelector("dc-meeting dc-stage");
-  return page.locator("dc-share input").inputValue();
+  // The panel offers a link once the server has said which addresses others reach it on.
+  const input = page.locator("dc-share input");
+  for (let i = 0; i < 200 && !(await input.inputValue()); i++) await page.waitForTimeout(50);
+  const link = await input.inputValue();
+  if (!link) throw new Error("the share panel offered no join link within 10 s");
+  return link;
 }
 
 export async function join(page: Page, link: string, nick: string): Promise<void> {

@@ -50,7 +50,9 @@ export class DcShare extends LitElement {
 
   /** The links offered and the one shown. */
   #offer(): { links: string[]; shown: string; thisComputerOnly: boolean; onNetwork: boolean } {
-    if (!this.link || this.reachable === null) return { links: this.link ? [this.link] : [], shown: this.link, thisComputerOnly: false, onNetwork: false };
+    // Until the server has said, no link is offered: the page's own may be one a phone cannot
+    // open (localhost), and a QR code of it scanned in that moment would fail.
+    if (!this.link || this.reachable === null) return { links: [], shown: "", thisComputerOnly: false, onNetwork: false };
     const { links, thisComputerOnly } = shareLinks(this.link, this.reachable, this.code);
     // The links are the server's LAN addresses (LAN mode, DECKCAST_HTTP_HOST=0.0.0.0), not the page's own.
     const onNetwork = !thisComputerOnly && links[0] !== this.link;
@@ -71,8 +73,8 @@ export class DcShare extends LitElement {
         : nothing}
       ${onNetwork ? html`<div class="dim where">On this network</div>` : nothing}
       <div class="link">
-        <input readonly aria-label=${onNetwork ? "Join link on this network" : "Join link"} .value=${shown} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} />
-        <button @click=${() => this.#copy(shown)}>${this.copied ? "Copied" : "Copy"}</button>
+        <input readonly aria-label=${onNetwork ? "Join link on this network" : "Join link"} placeholder="Finding the address others can reach…" .value=${shown} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} />
+        <button ?disabled=${!shown} @click=${() => this.#copy(shown)}>${this.copied ? "Copied" : "Copy"}</button>
       </div>
       ${this.svg ? html`<div class="qr" role="img" aria-label="QR code of the join link">${unsafeSVG(this.svg)}</div>` : nothing}
     `;
@@ -84,6 +86,7 @@ export class DcShare extends LitElement {
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (!changed.has("link") && !changed.has("reachable") && !changed.has("chosen")) return;
     const { shown } = this.#offer();
+    if (!shown) this.svg = "";
     if (!shown || shown === this.#drawn) return;
     this.#drawn = shown;
     QRCode.toString(shown, { type: "svg", margin: 1, errorCorrectionLevel: "M" }).then(
